@@ -88,10 +88,13 @@ final class ConvolutionTests: XCTestCase {
     /// Tolerance 1e-5 + 1e-5 relative (Float32 sums of at most 48 products).
     /// Each config runs with the whole batch in one chunk and with chunks of 1 and 2
     /// samples, with bias/activation blocks of 1 and 7 rows, on a batch of 3 below the
-    /// built maximum of 5.
+    /// built maximum of 5, in 1, 2 and 3 shards (worker threads).
     func testIm2colMatchesNaiveReference() throws {
+        let threads = BLAS.threads
+        defer { BLAS.setThreads(threads) }
         for config in configs {
-            for (chunk, block) in [(5, Int.max), (2, 7), (1, 1)] {
+            for (chunk, block, shards) in [(5, Int.max, 1), (2, 7, 1), (1, 1, 1), (5, Int.max, 2), (1, 3, 2), (2, 1, 3)] {
+                BLAS.setThreads(shards)
                 var rng = RNG(seed: 7)
                 let conv = config.make(.zeros)
                 if conv.activation == .linear { conv.activation = .relu }  // relu's mask, too
@@ -100,7 +103,7 @@ final class ConvolutionTests: XCTestCase {
                 conv.blockRows = min(conv.blockRows, block)
                 if let bias = conv.bias { for i in 0..<bias.value.count { bias.value[i] = rng.normal() * 0.5 } }
                 let x = random([3] + config.input, &rng)
-                let what = "\(config.name), chunk \(chunk), block \(conv.blockRows)"
+                let what = "\(config.name), chunk \(chunk), block \(conv.blockRows), \(shards) shards"
 
                 let y = conv.forward(x, training: true, rng: &rng)
                 let yRef = Conv2D.referenceForward(
@@ -169,6 +172,9 @@ final class ConvolutionTests: XCTestCase {
 
     /// The BENCHMARKS CNN's conv layers: Keras's output shapes and parameter counts.
     func testBenchmarkShapesAndParameterCounts() throws {
+        let threads = BLAS.threads
+        defer { BLAS.setThreads(threads) }
+        BLAS.setThreads(2)
         var rng = RNG(seed: 1)
         let conv1 = Conv2D(filters: 32, kernelSize: (3, 3), activation: .relu)
         let conv2 = Conv2D(filters: 64, kernelSize: (3, 3), activation: .relu)
@@ -177,8 +183,9 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(conv1.parameters.map(\.value.count).reduce(0, +), 320)
         XCTAssertEqual(conv2.parameters.map(\.value.count).reduce(0, +), 18_496)
         XCTAssertEqual(conv1.kernel.value.shape, [3, 3, 1, 32])
-        // conv1 lowers the whole batch at once; conv2 in chunks of 7 samples (1 MB of col).
-        XCTAssertEqual(conv1.samplesPerChunk, 128)
+        // On 2 threads each shard holds 64 samples: conv1 lowers a whole shard at once;
+        // conv2 in chunks of 7 samples (1 MB of col).
+        XCTAssertEqual(conv1.samplesPerChunk, 64)
         XCTAssertEqual(conv2.samplesPerChunk, 7)
     }
 

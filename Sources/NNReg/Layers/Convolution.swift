@@ -67,13 +67,16 @@ func checkPositive(_ v: (h: Int, w: Int), _ what: String) {
 /// x: (N, H, W, C) -> y: (N, OH, OW, F); kernel: (KH, KW, C, F) as Keras stores it,
 /// bias: (F). Output sizes and padding follow TF (see `Window2D`).
 ///
-/// Fast path (im2col): the receptive fields of `samplesPerChunk` samples are copied into
-/// col: (rows, K) with rows = n * OH * OW and K = KH * KW * C, ordered (i, j, c) like the
-/// kernel's leading axes, so z = col @ kernel is one sgemm per chunk; bias and activation
-/// follow while the chunk's rows are in cache. Backward, per chunk: dz = dy * f'(z),
-/// dbias += column sums of dz, dkernel += col^T dz, dcol = dz kernel^T, then col2im adds
-/// dcol into dx. When one chunk holds the whole batch, backward reuses the forward's col;
-/// otherwise it rebuilds each chunk's col. dcol overwrites col (dkernel is done with it).
+/// Fast path (im2col): the batch is split into one contiguous shard per worker thread
+/// (`Parallel`), and each shard is lowered in chunks of `samplesPerChunk` samples: their
+/// receptive fields are copied into the shard's col: (rows, K) with rows = n * OH * OW and
+/// K = KH * KW * C, ordered (i, j, c) like the kernel's leading axes, so z = col @ kernel
+/// is one single-threaded sgemm per chunk; bias and activation follow while the chunk's
+/// rows are in cache. Backward, per chunk: dz = dy * f'(z), dbias += column sums of dz,
+/// dkernel += col^T dz, dcol = dz kernel^T, then col2im adds dcol into dx. Each shard sums
+/// dkernel and dbias on its own; the shards' sums are then added in shard order. When one
+/// chunk holds a whole shard, backward reuses the forward's col; otherwise it rebuilds each
+/// chunk's col. dcol overwrites col (dkernel is done with it).
 /// The naive reference (`referenceForward`, `referenceBackward`) is at the end of the file.
 public final class Conv2D: Layer {
     public let kind = "conv2d"
@@ -93,7 +96,7 @@ public final class Conv2D: Layer {
     public private(set) var bias: Parameter?
     public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
 
-    /// A whole batch whose col fits in 1M floats (4 MB) is lowered at once, and backward
+    /// A whole shard whose col fits in 1M floats (4 MB) is lowered at once, and backward
     /// reuses that col. (BENCHMARKS CNN conv1: 128 x 676 x 9 = 779k floats.)
     static let wholeBatchColumns = 1 << 20
     /// Otherwise chunks of at most 256k floats (1 MB, about one core's L2) keep col and dcol
@@ -111,8 +114,12 @@ public final class Conv2D: Layer {
     /// Output rows per bias/activation block: 32 KB of z (tests may lower it).
     var blockRows = 1
     private var x: Tensor!  // last input (owned by the previous layer)
-    private var col: Tensor!
-    private var colHoldsInput = false  // col is the im2col of x (whole batch in one chunk)
+    /// Per shard: its col, and (shards 1...) its dkernel and dbias sums.
+    private var cols: [Tensor] = []
+    private var shardKernelGrads: [Tensor] = []
+    private var shardBiasGrads: [Tensor] = []
+    private var shards = 1  // of the last forward
+    private var colHoldsInput = false  // each shard's col is the im2col of its samples
     private var z: Tensor?  // pre-activation, kept only when the activation needs it
     private var y: Tensor!
     private var dz: Tensor!
@@ -164,9 +171,13 @@ public final class Conv2D: Layer {
         let outShape = [g.outH, g.outW, filters]
         let positions = g.outH * g.outW
         let perSample = positions * patch
+        let maxShards = Parallel.shards(batch: maxBatch)
+        let shardBatch = (maxBatch + maxShards - 1) / maxShards
         samplesPerChunk =
-            maxBatch * perSample <= Conv2D.wholeBatchColumns ? maxBatch : max(1, Conv2D.chunkColumns / perSample)
-        col = Tensor(shape: [samplesPerChunk * positions, patch])
+            shardBatch * perSample <= Conv2D.wholeBatchColumns ? shardBatch : max(1, Conv2D.chunkColumns / perSample)
+        cols = (0..<maxShards).map { _ in Tensor(shape: [samplesPerChunk * positions, patch]) }
+        shardKernelGrads = (1..<maxShards).map { _ in Tensor(shape: kernel.value.shape) }
+        shardBiasGrads = useBias ? (1..<maxShards).map { _ in Tensor(shape: [filters]) } : []
         y = Tensor(shape: [maxBatch] + outShape)
         dz = Tensor(shape: [maxBatch] + outShape)
         dx = Tensor(shape: [maxBatch] + inputShape)
@@ -180,51 +191,83 @@ public final class Conv2D: Layer {
             Array(x.shape.dropFirst()) == [g.inH, g.inW, channels],
             "conv2d expects (N, \(g.inH), \(g.inW), \(channels)), got \(x.shape)")
         self.x = x
-        let n = x.shape[0], positions = g.outH * g.outW
+        let n = x.shape[0]
         y.setBatch(n)
-        let out = z ?? y!
-        out.setBatch(n)
-        let w = UnsafePointer(kernel.value.data), c = col.data
-        var first = 0
-        while first < n {
-            let count = min(samplesPerChunk, n - first), rows = count * positions
-            let o = out.data + first * positions * filters
-            Conv2D.im2col(x.data, c, window: g, channels: channels, samples: first..<(first + count))
-            // z = col @ kernel, then + b and the activation while the chunk is in cache.
-            BLAS.sgemm(m: rows, n: filters, k: patch, a: c, lda: patch, b: w, ldb: filters, c: o, ldc: filters)
-            addBiasAndActivate(rows: (first * positions)..<(first * positions + rows))
-            first += count
+        (z ?? y!).setBatch(n)
+        shards = min(Parallel.shards(batch: n), cols.count)
+        Parallel.run(shards: shards) { s in
+            forward(samples: Parallel.shard(s, of: shards, count: n), col: cols[s].data)
         }
-        colHoldsInput = n <= samplesPerChunk
+        colHoldsInput = (n + shards - 1) / shards <= samplesPerChunk
         return y
     }
 
+    /// One shard's forward, chunk by chunk: col = im2col(x), z = col @ kernel, then + b and
+    /// the activation while the chunk is in cache.
+    private func forward(samples: Range<Int>, col c: UnsafeMutablePointer<Float>) {
+        let positions = window.outH * window.outW, w = UnsafePointer(kernel.value.data)
+        let out = (z ?? y!).data
+        var first = samples.lowerBound
+        while first < samples.upperBound {
+            let count = min(samplesPerChunk, samples.upperBound - first), rows = count * positions
+            Conv2D.im2col(x.data, c, window: window, channels: channels, samples: first..<(first + count))
+            BLAS.sgemm(
+                m: rows, n: filters, k: patch, a: c, lda: patch, b: w, ldb: filters,
+                c: out + first * positions * filters, ldc: filters)
+            addBiasAndActivate(rows: (first * positions)..<(first * positions + rows))
+            first += count
+        }
+    }
+
     public func backward(_ dy: Tensor) -> Tensor? {
-        let g = window!
-        let n = x.shape[0], positions = g.outH * g.outW
+        let n = x.shape[0]
         dz.setBatch(n)
         if needsInputGradient { dx.setBatch(n) }
-        bias?.grad.fill(0)
-        let c = col.data, dw = kernel.grad.data, w = UnsafePointer(kernel.value.data)
-        var first = 0
-        while first < n {
-            let count = min(samplesPerChunk, n - first), rows = count * positions
-            let samples = first..<(first + count)
+        Parallel.run(shards: shards) { s in
+            backward(
+                dy, samples: Parallel.shard(s, of: shards, count: n), col: cols[s].data,
+                dkernel: s == 0 ? kernel.grad.data : shardKernelGrads[s - 1].data,
+                dbias: s == 0 ? bias?.grad.data : shardBiasGrads.isEmpty ? nil : shardBiasGrads[s - 1].data)
+        }
+        colHoldsInput = false
+        // The shards' sums, added in shard order.
+        for s in 1..<shards {
+            add(shardKernelGrads[s - 1], into: kernel.grad)
+            if let bias { add(shardBiasGrads[s - 1], into: bias.grad) }
+        }
+        return needsInputGradient ? dx : nil
+    }
+
+    /// One shard's backward: sets `dkernel` and `dbias` to its samples' sums and writes
+    /// their dx, chunk by chunk.
+    private func backward(
+        _ dy: Tensor, samples: Range<Int>, col c: UnsafeMutablePointer<Float>,
+        dkernel: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?
+    ) {
+        let positions = window.outH * window.outW, w = UnsafePointer(kernel.value.data)
+        dbias?.update(repeating: 0, count: filters)
+        var first = samples.lowerBound
+        while first < samples.upperBound {
+            let count = min(samplesPerChunk, samples.upperBound - first), rows = count * positions
+            let chunk = first..<(first + count)
             let d = UnsafePointer(dz.data + first * positions * filters)
-            accumulateActivationGradient(dy, rows: (first * positions)..<(first * positions + rows))
-            if !colHoldsInput { Conv2D.im2col(x.data, c, window: g, channels: channels, samples: samples) }
+            accumulateActivationGradient(dy, rows: (first * positions)..<(first * positions + rows), dbias: dbias)
+            if !colHoldsInput { Conv2D.im2col(x.data, c, window: window, channels: channels, samples: chunk) }
             // dkernel (+)= col^T dz ; dcol = dz kernel^T ; dx = col2im(dcol)
             BLAS.sgemm(
                 transA: true, m: patch, n: filters, k: rows, a: c, lda: patch, b: d, ldb: filters,
-                beta: first == 0 ? 0 : 1, c: dw, ldc: filters)
+                beta: first == samples.lowerBound ? 0 : 1, c: dkernel, ldc: filters)
             if needsInputGradient {
                 BLAS.sgemm(transB: true, m: rows, n: patch, k: filters, a: d, lda: filters, b: w, ldb: filters, c: c, ldc: patch)
-                colHoldsInput = false
-                Conv2D.col2im(c, dx.data, window: g, channels: channels, samples: samples)
+                Conv2D.col2im(c, dx.data, window: window, channels: channels, samples: chunk)
             }
             first += count
         }
-        return needsInputGradient ? dx : nil
+    }
+
+    /// total += part, elementwise.
+    private func add(_ part: Tensor, into total: Tensor) {
+        for i in 0..<total.count { total.data[i] += part.data[i] }
     }
 
     /// Output rows `rows` (of N * OH * OW): z += bias, y = activation(z), in blocks of
@@ -245,13 +288,13 @@ public final class Conv2D: Layer {
     }
 
     /// Output rows `rows`: dz = dy * activation'(z), and dbias += column sums of dz, in blocks.
-    private func accumulateActivationGradient(_ dy: Tensor, rows: Range<Int>) {
+    private func accumulateActivationGradient(_ dy: Tensor, rows: Range<Int>, dbias db: UnsafeMutablePointer<Float>?) {
         for start in stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
             let block = min(blockRows, rows.upperBound - start), offset = start * filters
             activation.backward(
                 dy: dy.data + offset, y: y.data + offset, z: z.map { UnsafePointer($0.data + offset) },
                 dz: dz.data + offset, rows: block, width: filters)
-            if let db = bias?.grad.data {
+            if let db {
                 for r in 0..<block {
                     let row = dz.data + offset + r * filters
                     for f in 0..<filters { db[f] += row[f] }

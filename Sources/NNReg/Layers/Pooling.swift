@@ -71,7 +71,7 @@ public final class MaxPooling2D: Layer {
         let n = x.shape[0], inSize = g.inH * g.inW * c, outSize = g.outH * g.outW * c
         y.setBatch(n)
         let arg = argmax.baseAddress!
-        for s in 0..<n {
+        Parallel.forEachSample(n) { s in
             let image = x.data + s * inSize
             for oh in 0..<g.outH {
                 let top = oh * g.sh - g.padTop
@@ -109,10 +109,10 @@ public final class MaxPooling2D: Layer {
         let g = window!
         let n = dy.shape[0], inSize = g.inH * g.inW * channels, outSize = g.outH * g.outW * channels
         dx.setBatch(n)
-        dx.fill(0)
         let arg = argmax.baseAddress!, d = dy.data
-        for s in 0..<n {
+        Parallel.forEachSample(n) { s in
             let image = dx.data + s * inSize
+            image.update(repeating: 0, count: inSize)
             for o in (s * outSize)..<((s + 1) * outSize) { image[Int(arg[o])] += d[o] }
         }
         return dx
@@ -160,11 +160,11 @@ public final class AveragePooling2D: Layer {
         precondition(
             Array(x.shape.dropFirst()) == [g.inH, g.inW, c],
             "average_pooling2d expects (N, \(g.inH), \(g.inW), \(c)), got \(x.shape)")
-        let n = x.shape[0], inSize = g.inH * g.inW * c
+        let n = x.shape[0], inSize = g.inH * g.inW * c, outSize = g.outH * g.outW * c
         y.setBatch(n)
-        var yo = y.data
-        for s in 0..<n {
+        Parallel.forEachSample(n) { s in
             let image = x.data + s * inSize
+            var yo = y.data + s * outSize
             for oh in 0..<g.outH {
                 let top = oh * g.sh - g.padTop
                 let i0 = max(top, 0), i1 = min(top + g.kh, g.inH)
@@ -190,12 +190,12 @@ public final class AveragePooling2D: Layer {
     public func backward(_ dy: Tensor) -> Tensor? {
         guard needsInputGradient else { return nil }
         let g = window!, c = channels
-        let n = dy.shape[0], inSize = g.inH * g.inW * c
+        let n = dy.shape[0], inSize = g.inH * g.inW * c, outSize = g.outH * g.outW * c
         dx.setBatch(n)
-        dx.fill(0)
-        var d = UnsafePointer(dy.data)
-        for s in 0..<n {
+        Parallel.forEachSample(n) { s in
             let image = dx.data + s * inSize
+            image.update(repeating: 0, count: inSize)
+            var d = UnsafePointer(dy.data + s * outSize)
             for oh in 0..<g.outH {
                 let top = oh * g.sh - g.padTop
                 let i0 = max(top, 0), i1 = min(top + g.kh, g.inH)
