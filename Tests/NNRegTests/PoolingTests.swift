@@ -130,6 +130,46 @@ final class PoolingTests: XCTestCase {
         }
     }
 
+    /// Oracle: a naive loop in the test (max over the window's real inputs in row-major
+    /// order, the first maximum wins, NaN skipped; dy routed to it). 11 channels exercise
+    /// the 8-lane path and its scalar tail; values on a coarse grid make ties, and a few
+    /// are NaN. Batches of 5 run in 1, 2 and 3 shards (worker threads). Exact equality.
+    func testMaxPoolingMatchesNaiveLoopsAcrossLanesAndShards() throws {
+        let threads = BLAS.threads
+        defer { BLAS.setThreads(threads) }
+        let (n, h, w, c) = (5, 5, 6, 11)
+        var rng = RNG(seed: 9)
+        var values = (0..<(n * h * w * c)).map { _ in Float(Int(rng.uniform() * 4)) }
+        for i in stride(from: 3, to: values.count, by: 37) { values[i] = .nan }
+        let dy = (0..<(n * 3 * 3 * c)).map { _ in rng.uniform() }
+        for shards in [1, 2, 3] {
+            BLAS.setThreads(shards)
+            let r = try run(MaxPooling2D(poolSize: (2, 2), padding: .same), Tensor(shape: [n, h, w, c], values: values), dy: dy)
+            XCTAssertEqual(r.y.shape, [n, 3, 3, c])
+            var y = [Float](repeating: 0, count: r.y.count), dx = [Float](repeating: 0, count: values.count)
+            for s in 0..<n {
+                for oh in 0..<3 {
+                    for ow in 0..<3 {
+                        for ch in 0..<c {
+                            var best = -Float.infinity, at = ((s * h + oh * 2) * w + ow * 2) * c + ch
+                            for ih in (oh * 2)..<min(oh * 2 + 2, h) {
+                                for iw in (ow * 2)..<min(ow * 2 + 2, w) {
+                                    let i = ((s * h + ih) * w + iw) * c + ch
+                                    if values[i] > best { (best, at) = (values[i], i) }
+                                }
+                            }
+                            let o = ((s * 3 + oh) * 3 + ow) * c + ch
+                            y[o] = best
+                            dx[at] += dy[o]
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(r.y.array, y, "y, \(shards) shards")
+            XCTAssertEqual(r.dx, dx, "dx, \(shards) shards")
+        }
+    }
+
     /// A batch smaller than the built maximum uses the leading part of every buffer.
     func testSmallerBatchThanBuilt() throws {
         var rng = RNG(seed: 2)

@@ -18,6 +18,9 @@ private func poolWindow(
         input: (inputShape[0], inputShape[1]), window: poolSize, strides: strides, padding: padding, layer: "\(kind) pool")
 }
 
+private typealias I8 = SIMD8<Int32>
+private let lanes = I8(0, 1, 2, 3, 4, 5, 6, 7)
+
 /// Max pooling (Keras MaxPooling2D).
 ///
 /// x: (N, H, W, C) -> y: (N, OH, OW, C), y = max over the window's real inputs.
@@ -82,21 +85,34 @@ public final class MaxPooling2D: Layer {
                     let o = s * outSize + (oh * g.outW + ow) * c
                     let yo = y.data + o, ao = arg + o
                     let firstOffset = (i0 * g.inW + j0) * c
-                    for ch in 0..<c {
-                        yo[ch] = -.infinity
-                        ao[ch] = Int32(firstOffset + ch)
-                    }
-                    for ih in i0..<i1 {
-                        for iw in j0..<j1 {
-                            let offset = (ih * g.inW + iw) * c, src = image + offset
-                            // Branch-free selects (vector blends); ties keep the first maximum.
-                            for ch in 0..<c {
-                                let v = src[ch], best = yo[ch], a = ao[ch]
-                                let take = v > best
-                                yo[ch] = take ? v : best
-                                ao[ch] = take ? Int32(offset + ch) : a
+                    // 8 channels at a time in registers: branch-free selects, ties keep the
+                    // first maximum; then the scalar tail, the same operations per channel.
+                    var ch = 0
+                    while ch + 8 <= c {
+                        var best = F8(repeating: -.infinity)
+                        var at = I8(repeating: Int32(firstOffset + ch)) &+ lanes
+                        for ih in i0..<i1 {
+                            for iw in j0..<j1 {
+                                let offset = (ih * g.inW + iw) * c + ch
+                                let v = load8(image + offset), take = v .> best
+                                best.replace(with: v, where: take)
+                                at.replace(with: I8(repeating: Int32(offset)) &+ lanes, where: take)
                             }
                         }
+                        store8(best, yo + ch)
+                        UnsafeMutableRawPointer(ao + ch).storeBytes(of: at, as: I8.self)
+                        ch += 8
+                    }
+                    for ch in ch..<c {
+                        var best = -Float.infinity, at = Int32(firstOffset + ch)
+                        for ih in i0..<i1 {
+                            for iw in j0..<j1 {
+                                let offset = (ih * g.inW + iw) * c + ch, v = image[offset]
+                                if v > best { (best, at) = (v, Int32(offset)) }
+                            }
+                        }
+                        yo[ch] = best
+                        ao[ch] = at
                     }
                 }
             }
