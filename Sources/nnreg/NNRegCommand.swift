@@ -18,6 +18,7 @@ struct NNRegCommand: ParsableCommand {
     /// "bad usage") instead of EX_USAGE (64).
     static func main() {
         selectBLASKernels()
+        Parallel.setThreads(ProcessInfo.processInfo.activeProcessorCount)  // a spec's training.threads overrides it
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -90,11 +90,11 @@ final class ConvolutionTests: XCTestCase {
     /// samples, with bias/activation blocks of 1 and 7 rows, on a batch of 3 below the
     /// built maximum of 5, in 1, 2 and 3 shards (worker threads).
     func testIm2colMatchesNaiveReference() throws {
-        let threads = BLAS.threads
-        defer { BLAS.setThreads(threads) }
+        let threads = Parallel.threads
+        defer { Parallel.setThreads(threads) }
         for config in configs {
             for (chunk, block, shards) in [(5, Int.max, 1), (2, 7, 1), (1, 1, 1), (5, Int.max, 2), (1, 3, 2), (2, 1, 3)] {
-                BLAS.setThreads(shards)
+                Parallel.setThreads(shards)
                 var rng = RNG(seed: 7)
                 let conv = config.make(.zeros)
                 if conv.activation == .linear { conv.activation = .relu }  // relu's mask, too
@@ -172,9 +172,9 @@ final class ConvolutionTests: XCTestCase {
 
     /// The BENCHMARKS CNN's conv layers: Keras's output shapes and parameter counts.
     func testBenchmarkShapesAndParameterCounts() throws {
-        let threads = BLAS.threads
-        defer { BLAS.setThreads(threads) }
-        BLAS.setThreads(2)
+        let threads = Parallel.threads
+        defer { Parallel.setThreads(threads) }
+        Parallel.setThreads(2)
         var rng = RNG(seed: 1)
         let conv1 = Conv2D(filters: 32, kernelSize: (3, 3), activation: .relu)
         let conv2 = Conv2D(filters: 64, kernelSize: (3, 3), activation: .relu)

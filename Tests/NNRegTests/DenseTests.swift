@@ -18,6 +18,17 @@ final class DenseTests: XCTestCase {
         try checkGradients(Dense(units: 4, activation: .relu, dropConnect: 0.5), inputShape: [6])
     }
 
+    /// Oracle: central finite differences, with rows and columns split into 1, 2 and 3
+    /// shards (worker threads), on sequences (rows = 3 samples x 4 steps) with DropConnect.
+    func testShardedDenseMatchesFiniteDifferences() throws {
+        let threads = Parallel.threads
+        defer { Parallel.setThreads(threads) }
+        for shards in [1, 2, 3] {
+            Parallel.setThreads(shards)
+            try checkGradients(Dense(units: 5, activation: .tanh, dropConnect: 0.3), inputShape: [4, 6])
+        }
+    }
+
     func testDropConnectIsIdentityAtInferenceAndKeepsTheMeanInTraining() throws {
         var rng = RNG(seed: 3)
         let plain = Dense(units: 1, useBias: false, kernelInitializer: .ones)

@@ -131,6 +131,37 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
+    /// A parameter large enough to be split across worker threads (100,003 elements, so
+    /// the shards' boundaries fall inside 8-lane blocks) gets the same weights and slots
+    /// in 2 and 3 shards as in 1, with weight decay and momentum on.
+    /// Oracle: the 1-shard run; tolerance: exact equality.
+    func testShardedUpdatesEqualOneShard() {
+        let threads = Parallel.threads
+        defer { Parallel.setThreads(threads) }
+        for type in OptimizerConfig.types {
+            var cfg = OptimizerConfig.defaults(for: type)
+            cfg.momentum = type == "sgd" || type == "rmsprop" ? 0.5 : 0
+            cfg.amsgrad = type == "adam"
+            cfg.weightDecay = 0.01
+            func run(shards: Int) -> [[Float]] {
+                Parallel.setThreads(shards)
+                var rng = RNG(seed: 5)
+                let p = Parameter(name: "kernel", shape: [100_003])
+                for j in 0..<p.value.count { p.value[j] = rng.normal() }
+                let optimizer = makeOptimizer(cfg)
+                optimizer.prepare([p])
+                for _ in 0..<3 {
+                    for j in 0..<p.grad.count { p.grad[j] = rng.normal() }
+                    optimizer.step()
+                }
+                return [p.value.array] + optimizer.slots(of: 0).map(\.tensor.array)
+            }
+            let one = run(shards: 1)
+            XCTAssertEqual(run(shards: 2), one, type)
+            XCTAssertEqual(run(shards: 3), one, type)
+        }
+    }
+
     /// Non-trainable parameters (moving statistics) get no slots, no decay, no update.
     func testNonTrainableParametersAreLeftAlone() {
         let w = Parameter(name: "kernel", shape: [2])

@@ -135,15 +135,15 @@ final class PoolingTests: XCTestCase {
     /// the 8-lane path and its scalar tail; values on a coarse grid make ties, and a few
     /// are NaN. Batches of 5 run in 1, 2 and 3 shards (worker threads). Exact equality.
     func testMaxPoolingMatchesNaiveLoopsAcrossLanesAndShards() throws {
-        let threads = BLAS.threads
-        defer { BLAS.setThreads(threads) }
+        let threads = Parallel.threads
+        defer { Parallel.setThreads(threads) }
         let (n, h, w, c) = (5, 5, 6, 11)
         var rng = RNG(seed: 9)
         var values = (0..<(n * h * w * c)).map { _ in Float(Int(rng.uniform() * 4)) }
         for i in stride(from: 3, to: values.count, by: 37) { values[i] = .nan }
         let dy = (0..<(n * 3 * 3 * c)).map { _ in rng.uniform() }
         for shards in [1, 2, 3] {
-            BLAS.setThreads(shards)
+            Parallel.setThreads(shards)
             let r = try run(MaxPooling2D(poolSize: (2, 2), padding: .same), Tensor(shape: [n, h, w, c], values: values), dy: dy)
             XCTAssertEqual(r.y.shape, [n, 3, 3, c])
             var y = [Float](repeating: 0, count: r.y.count), dx = [Float](repeating: 0, count: values.count)

@@ -171,7 +171,7 @@ public final class Conv2D: Layer {
         let outShape = [g.outH, g.outW, filters]
         let positions = g.outH * g.outW
         let perSample = positions * patch
-        let maxShards = Parallel.shards(batch: maxBatch)
+        let maxShards = Parallel.shards(maxBatch)
         let shardBatch = (maxBatch + maxShards - 1) / maxShards
         samplesPerChunk =
             shardBatch * perSample <= Conv2D.wholeBatchColumns ? shardBatch : max(1, Conv2D.chunkColumns / perSample)
@@ -194,7 +194,7 @@ public final class Conv2D: Layer {
         let n = x.shape[0]
         y.setBatch(n)
         (z ?? y!).setBatch(n)
-        shards = min(Parallel.shards(batch: n), cols.count)
+        shards = min(Parallel.shards(n), cols.count)
         Parallel.run(shards: shards) { s in
             forward(samples: Parallel.shard(s, of: shards, count: n), col: cols[s].data)
         }

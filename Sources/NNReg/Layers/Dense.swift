@@ -2,7 +2,9 @@
 ///
 /// x: (N, ..., in) -> y: (N, ..., units); rows R = N * (middle dims), so a dense head
 /// after a sequence layer applies to every step, as in Keras.
-/// kernel: (in, units), bias: (units). DropConnect (Wan et al. 2013, "Regularization
+/// kernel: (in, units), bias: (units). The rows are split into one shard per worker
+/// thread (`Parallel`) for the forward pass and dx; dkernel and dbias are split by columns
+/// (units), so no shard's sums need adding to another's. DropConnect (Wan et al. 2013, "Regularization
 /// of Neural Networks using DropConnect") drops kernel entries per step with inverted
 /// scaling 1/(1-rate), so inference uses the kernel unchanged.
 public final class Dense: Layer {
@@ -87,42 +89,59 @@ public final class Dense: Layer {
         }
         let out = z ?? y!
         out.setBatch(n)
-        // out = x @ W, then + b and the activation in one pass.
-        BLAS.sgemm(m: rows, n: units, k: inputs, a: x.data, lda: inputs, b: w, ldb: units, c: out.data, ldc: units)
-        if let bias {
-            let b = bias.value.data, o = out.data
-            for r in 0..<rows {
-                let row = o + r * units
-                for j in 0..<units { row[j] += b[j] }
+        // Per shard of rows: out = x @ W, then + b and the activation.
+        Parallel.forEachShard(of: rows) { r in
+            let o = out.data + r.lowerBound * units
+            BLAS.sgemm(
+                m: r.count, n: units, k: inputs, a: x.data + r.lowerBound * inputs, lda: inputs, b: w, ldb: units,
+                c: o, ldc: units)
+            if let b = bias?.value.data {
+                for i in 0..<r.count {
+                    let row = o + i * units
+                    for j in 0..<units { row[j] += b[j] }
+                }
             }
+            activation.forward(o, y.data + r.lowerBound * units, rows: r.count, width: units)
         }
-        activation.forward(out.data, y.data, rows: rows, width: units)
         return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
         let n = x.shape[0], rows = x.count / inputs
         dz.setBatch(rows)
-        activation.backward(dy: dy.data, y: y.data, z: z.map { UnsafePointer($0.data) }, dz: dz.data, rows: rows, width: units)
-        // dkernel = x^T dz ; dbias = column sums of dz ; dx = dz W^T
-        BLAS.sgemm(transA: true, m: inputs, n: units, k: rows, a: x.data, lda: inputs, b: dz.data, ldb: units,
-                   c: kernel.grad.data, ldc: units)
-        if usedMask, let mask {
-            for i in 0..<mask.count { kernel.grad[i] *= mask[i] }
-        }
-        if let bias {
-            let db = bias.grad.data, d = dz.data
-            db.update(repeating: 0, count: units)
-            for r in 0..<rows {
-                let row = d + r * units
-                for j in 0..<units { db[j] += row[j] }
+        if needsInputGradient { dx.setBatch(n) }
+        let w = UnsafePointer(usedMask ? maskedKernel!.data : kernel.value.data)
+        // Per shard of rows: dz = dy * f'(z) ; dx = dz W^T
+        Parallel.forEachShard(of: rows) { r in
+            let d = dz.data + r.lowerBound * units, offset = r.lowerBound * units
+            activation.backward(
+                dy: dy.data + offset, y: y.data + offset, z: z.map { UnsafePointer($0.data + offset) }, dz: d,
+                rows: r.count, width: units)
+            if needsInputGradient {
+                BLAS.sgemm(
+                    transB: true, m: r.count, n: inputs, k: units, a: d, lda: units, b: w, ldb: units,
+                    c: dx.data + r.lowerBound * inputs, ldc: inputs)
             }
         }
-        guard needsInputGradient else { return nil }
-        dx.setBatch(n)
-        let w = usedMask ? maskedKernel!.data : kernel.value.data
-        BLAS.sgemm(transB: true, m: rows, n: inputs, k: units, a: dz.data, lda: units, b: w, ldb: units,
-                   c: dx.data, ldc: inputs)
-        return dx
+        // Per shard of columns: dkernel = x^T dz (times the DropConnect mask) ; dbias = column sums of dz
+        Parallel.forEachShard(of: units) { cols in
+            let dw = kernel.grad.data + cols.lowerBound
+            BLAS.sgemm(
+                transA: true, m: inputs, n: cols.count, k: rows, a: x.data, lda: inputs, b: dz.data + cols.lowerBound,
+                ldb: units, c: dw, ldc: units)
+            if usedMask, let m = mask?.data {
+                for i in 0..<inputs {
+                    for j in cols { dw[i * units + j - cols.lowerBound] *= m[i * units + j] }
+                }
+            }
+            if let db = bias?.grad.data {
+                for j in cols { db[j] = 0 }
+                for r in 0..<rows {
+                    let row = dz.data + r * units
+                    for j in cols { db[j] += row[j] }
+                }
+            }
+        }
+        return needsInputGradient ? dx : nil
     }
 }

@@ -14,9 +14,9 @@ public final class Adagrad: KerasOptimizer {
 
     override func update(
         _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ clip: GradientClip,
-        _ slots: [Tensor], count: Int
+        _ slots: [Tensor], offset: Int, count: Int
     ) {
-        Adagrad.step(w, g, clip, accumulator: slots[0].data, count: count, lr: learningRate, epsilon: epsilon)
+        Adagrad.step(w, g, clip, accumulator: slots[0].data + offset, count: count, lr: learningRate, epsilon: epsilon)
     }
 
     /// acc += g^2; w -= lr * g / sqrt(acc + eps) (keras/src/optimizers/adagrad.py, update_step).

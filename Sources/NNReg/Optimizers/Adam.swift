@@ -37,10 +37,10 @@ public final class Adam: KerasOptimizer {
 
     override func update(
         _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ clip: GradientClip,
-        _ slots: [Tensor], count: Int
+        _ slots: [Tensor], offset: Int, count: Int
     ) {
         Adam.step(
-            w, g, clip, m: slots[0].data, v: slots[1].data, vHat: amsgrad ? slots[2].data : nil,
+            w, g, clip, m: slots[0].data + offset, v: slots[1].data + offset, vHat: amsgrad ? slots[2].data + offset : nil,
             count: count, alpha: alpha, oneMinusBeta1: oneMinusBeta1, oneMinusBeta2: oneMinusBeta2,
             epsilon: epsilon)
     }

@@ -96,11 +96,14 @@ public class KerasOptimizer: Optimizer {
             } else if let c = clipvalue {
                 clip.limit = c
             }
-            if let wd = weightDecay {
-                let w = p.value.data
-                for j in 0..<n { w[j] -= w[j] * wd * lr }
+            // Elementwise, so split into one shard of elements per worker thread.
+            Parallel.forEachShard(of: n, grain: 1 << 14) { r in
+                let w = p.value.data + r.lowerBound
+                if let wd = weightDecay {
+                    for j in 0..<r.count { w[j] -= w[j] * wd * lr }
+                }
+                update(w, p.grad.data + r.lowerBound, clip, state[i], offset: r.lowerBound, count: r.count)
             }
-            update(p.value.data, p.grad.data, clip, state[i], count: n)
         }
         iterations = t
     }
@@ -114,11 +117,12 @@ public class KerasOptimizer: Optimizer {
     /// being taken (Keras's iterations + 1).
     func beginStep(t: Int) {}
 
-    /// Updates one parameter: `w` and `g` hold `count` elements, `slots` are its
-    /// state tensors in `slotNames` order, and `clip` must be applied to every `g[j]`.
+    /// Updates `count` elements of one parameter: `w` and `g` point at them, `slots` are
+    /// the parameter's state tensors in `slotNames` order, whose elements from `offset`
+    /// on correspond, and `clip` must be applied to every `g[j]`.
     func update(
         _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ clip: GradientClip,
-        _ slots: [Tensor], count: Int
+        _ slots: [Tensor], offset: Int, count: Int
     ) {
         fatalError("\(type(of: self)) must override update")
     }

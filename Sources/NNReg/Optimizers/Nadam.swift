@@ -44,10 +44,10 @@ public final class Nadam: KerasOptimizer {
 
     override func update(
         _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ clip: GradientClip,
-        _ slots: [Tensor], count: Int
+        _ slots: [Tensor], offset: Int, count: Int
     ) {
         Nadam.step(
-            w, g, clip, m: slots[0].data, v: slots[1].data, count: count, lr: learningRate,
+            w, g, clip, m: slots[0].data + offset, v: slots[1].data + offset, count: count, lr: learningRate,
             beta1: beta1, beta2: beta2, epsilon: epsilon,
             mCoefficient: mCoefficient, gCoefficient: gCoefficient, vCorrection: vCorrection)
     }

@@ -24,11 +24,11 @@ public final class RMSprop: KerasOptimizer {
 
     override func update(
         _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ clip: GradientClip,
-        _ slots: [Tensor], count: Int
+        _ slots: [Tensor], offset: Int, count: Int
     ) {
-        let v = slots[0].data
-        let mom = momentum > 0 ? slots[1].data : nil
-        let avg = centered ? slots[slots.count - 1].data : nil
+        let v = slots[0].data + offset
+        let mom = momentum > 0 ? slots[1].data + offset : nil
+        let avg = centered ? slots[slots.count - 1].data + offset : nil
         RMSprop.step(
             w, g, clip, velocity: v, momentumSlot: mom, averageGradient: avg, count: count,
             lr: learningRate, rho: rho, oneMinusRho: oneMinusRho, momentum: momentum, epsilon: epsilon)

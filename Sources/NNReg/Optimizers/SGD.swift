@@ -13,13 +13,13 @@ public final class SGD: KerasOptimizer {
 
     override func update(
         _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ clip: GradientClip,
-        _ slots: [Tensor], count: Int
+        _ slots: [Tensor], offset: Int, count: Int
     ) {
         if momentum == 0 {
             SGD.plainStep(w, g, clip, count: count, lr: learningRate)
         } else {
             SGD.momentumStep(
-                w, g, clip, slots[0].data, count: count, lr: learningRate, momentum: momentum,
+                w, g, clip, slots[0].data + offset, count: count, lr: learningRate, momentum: momentum,
                 nesterov: nesterov)
         }
     }

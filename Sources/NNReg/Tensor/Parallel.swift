@@ -1,19 +1,27 @@
 import Dispatch
+import Foundation
 
 /// The worker threads of the training step.
 ///
-/// OpenBLAS splits one product over its own threads; the layers whose work is mostly
-/// outside sgemm (conv2d's im2col and col2im, pooling) instead split the batch into
-/// `threads` contiguous shards and run one shard per thread, each calling a
-/// single-threaded OpenBLAS. No thread then waits for another product to start, and the
-/// memory-bound passes run on every core. Shards and their order depend only on the
-/// thread count, so the same count gives bit-identical results.
+/// nnreg does its own threading and keeps OpenBLAS single-threaded: layers split their
+/// work into one contiguous shard per thread (a batch's samples or rows, or a kernel's
+/// columns) and run every shard's products, copies and elementwise passes on its own
+/// thread. Measured on 2 cores, OpenBLAS's own threads spent about a quarter of the CNN
+/// step waiting for the next product (`sched_yield`) while im2col, pooling and the
+/// elementwise passes ran on one core. Shards depend only on the thread count, so the same
+/// count gives bit-identical results.
 public enum Parallel {
-    /// The worker count: OpenBLAS's thread count (`BLAS.setThreads`), 1 inside `run`.
-    public static var threads: Int { BLAS.threads }
+    /// The worker count (default: all cores).
+    nonisolated(unsafe) public private(set) static var threads = ProcessInfo.processInfo.activeProcessorCount
 
-    /// How many shards a batch of `n` samples splits into: one per thread, at most `n`.
-    static func shards(batch n: Int) -> Int { max(1, min(threads, n)) }
+    /// Sets the worker count, and makes OpenBLAS single-threaded.
+    public static func setThreads(_ n: Int) {
+        threads = max(1, n)
+        BLAS.setThreads(1)
+    }
+
+    /// How many shards `n` items split into: one per thread, at most `n`.
+    static func shards(_ n: Int) -> Int { max(1, min(threads, n)) }
 
     /// Shard `s` of `shards` contiguous shards of 0..<n (sizes differ by at most 1).
     static func shard(_ s: Int, of shards: Int, count n: Int) -> Range<Int> {
@@ -25,17 +33,23 @@ public enum Parallel {
     static func run(shards: Int, _ body: (Int) -> Void) {
         guard shards > 1 else { return body(0) }
         let blasThreads = BLAS.threads
-        BLAS.setThreads(1)
+        if blasThreads != 1 { BLAS.setThreads(1) }
         DispatchQueue.concurrentPerform(iterations: shards, execute: body)
-        BLAS.setThreads(blasThreads)
+        if blasThreads != 1 { BLAS.setThreads(blasThreads) }
     }
 
-    /// Calls `body(s)` for every sample s of a batch of `n`, one shard of samples per thread
-    /// (OpenBLAS single-threaded meanwhile); each sample's output must be its own.
+    /// Calls `body(range)` for each shard of 0..<n, one thread each, in shards of at
+    /// least `grain` items (one shard when n < 2 * grain).
+    static func forEachShard(of n: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        let shards = shards(n / grain)
+        run(shards: shards) { s in body(shard(s, of: shards, count: n)) }
+    }
+
+    /// Calls `body(s)` for every sample s of a batch of `n`, one shard of samples per thread;
+    /// each sample's output must be its own.
     static func forEachSample(_ n: Int, _ body: (Int) -> Void) {
-        let shards = shards(batch: n)
-        run(shards: shards) { k in
-            for s in shard(k, of: shards, count: n) { body(s) }
+        forEachShard(of: n) { samples in
+            for s in samples { body(s) }
         }
     }
 }

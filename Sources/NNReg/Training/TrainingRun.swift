@@ -58,7 +58,7 @@ public final class TrainingRun {
 
     /// Trains every member, evaluates, writes metrics.json; returns that document.
     public func run() throws -> JSON {
-        BLAS.setThreads(spec.training.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        Parallel.setThreads(spec.training.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if !options.resume { try clearOutputs() }
         try writeAtomically(spec.resolvedJSON().pretty() + "\n", to: folder + "/spec.json")
