@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// The worker threads of the training step.
@@ -13,6 +12,8 @@ import Foundation
 public enum Parallel {
     /// The worker count (default: all cores).
     nonisolated(unsafe) public private(set) static var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    private static let pool = WorkerPool()
 
     /// Sets the worker count, and makes OpenBLAS single-threaded.
     public static func setThreads(_ n: Int) {
@@ -34,7 +35,7 @@ public enum Parallel {
         guard shards > 1 else { return body(0) }
         let blasThreads = BLAS.threads
         if blasThreads != 1 { BLAS.setThreads(1) }
-        DispatchQueue.concurrentPerform(iterations: shards, execute: body)
+        pool.run(shards: shards, body)
         if blasThreads != 1 { BLAS.setThreads(blasThreads) }
     }
 
