@@ -47,7 +47,13 @@ final class WorkerPool: @unchecked Sendable {
             sleep.broadcast()
             sleep.unlock()
             body(0)
-            while pending.load(ordering: .acquiring) > 0 {}
+            // Spin for the other shards; yield the core if that takes long (another
+            // process may hold it, with one of the workers waiting for it).
+            var spun = 0
+            while pending.load(ordering: .acquiring) > 0 {
+                spun += 1
+                if spun >= WorkerPool.spins { sched_yield() }
+            }
             job = nil
         }
         busy.store(false, ordering: .releasing)
