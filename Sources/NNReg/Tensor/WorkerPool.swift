@@ -21,8 +21,9 @@ final class WorkerPool: @unchecked Sendable {
     /// The current job; read only by the workers it involves, while the caller waits.
     private var job: ((Int) -> Void)?
     private var workers = 0
-    /// Job-counter loads a worker spins for before sleeping (tens of microseconds).
-    private static let spins = 1 << 16
+    /// Job-counter loads a worker spins for before sleeping (a few hundred microseconds:
+    /// long enough to span the serial work between two jobs of a training step).
+    private static let spins = 1 << 18
 
     /// Calls `body(s)` for s in 0..<shards, shard 0 on the calling thread and shard s on
     /// worker s; returns when all have finished.
