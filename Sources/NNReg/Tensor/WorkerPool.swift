@@ -37,7 +37,7 @@ final class WorkerPool: @unchecked Sendable {
         while workers < shards - 1 {
             workers += 1
             let index = workers
-            Thread { [unowned self] in self.work(index) }.start()
+            Thread { self.work(index) }.start()  // runs for the life of the process, holding the pool
         }
         withoutActuallyEscaping(body) { body in
             job = body
