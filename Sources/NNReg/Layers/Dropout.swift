@@ -38,8 +38,14 @@ public final class NoiseLayer: Layer {
     private var ownRNG: RNG?
     private var inputShape: [Int] = []
     private var m: Tensor!
-    /// One draw per element of the noise shape (noise_shape, spatial dropout), before broadcasting.
-    private var draws: Tensor!
+    /// The shape m is drawn in and broadcast from (noise_shape; (null, 1, 1, null) for
+    /// spatial dropout; nil entries take the input's size); nil: one draw per element.
+    private let maskShape: [Int?]?
+    /// One draw per element of `maskShape`, before broadcasting; broadcastMask's strides
+    /// and coordinates (sized at build, so a step allocates nothing).
+    private var draws: Tensor?
+    private var drawStrides: [Int] = []
+    private var coordinate: [Int] = []
     private var o: Tensor?
     private var y: Tensor!
     private var dx: Tensor!
@@ -57,6 +63,11 @@ public final class NoiseLayer: Layer {
         self.noise = noise
         self.seed = seed
         self.ownRNG = seed.map { RNG(seed: $0) }
+        switch noise {
+        case .dropout(_, let shape), .alphaDropout(_, let shape): maskShape = shape
+        case .spatialDropout2D: maskShape = [nil, 1, 1, nil]
+        default: maskShape = nil
+        }
     }
 
     public func beginEpoch(_ epoch: Int) {
@@ -83,7 +94,11 @@ public final class NoiseLayer: Layer {
             }
         }
         m = Tensor(shape: [maxBatch] + inputShape)
-        draws = Tensor(shape: [maxBatch] + inputShape)  // a noise shape never exceeds the input's
+        if maskShape != nil {
+            draws = Tensor(shape: [maxBatch] + inputShape)  // a mask shape never exceeds the input's
+            drawStrides = Array(repeating: 0, count: inputShape.count + 1)
+            coordinate = drawStrides
+        }
         y = Tensor(shape: [maxBatch] + inputShape)
         dx = Tensor(shape: [maxBatch] + inputShape)
         switch noise {
@@ -124,18 +139,16 @@ public final class NoiseLayer: Layer {
         o?.setBatch(n)
         let mp = m.data
         switch noise {
-        case let .dropout(rate, noiseShape):
+        case .dropout(let rate, _):
             let keep = 1 - rate, scale = 1 / keep
-            if let noiseShape {
-                broadcastMask(x.shape, noiseShape.enumerated().map { $0.element ?? x.shape[$0.offset] }) {
-                    rng.uniform() < keep ? scale : 0
-                }
+            if maskShape != nil {
+                broadcastMask(x.shape) { rng.uniform() < keep ? scale : 0 }
             } else {
                 for i in 0..<count { mp[i] = rng.uniform() < keep ? scale : 0 }
             }
         case .spatialDropout2D(let rate):
             let keep = 1 - rate, scale = 1 / keep
-            broadcastMask(x.shape, [n, 1, 1, x.shape[3]]) { rng.uniform() < keep ? scale : 0 }
+            broadcastMask(x.shape) { rng.uniform() < keep ? scale : 0 }
         case .gaussianNoise(let stddev):
             let op = o!.data
             for i in 0..<count {
@@ -145,15 +158,13 @@ public final class NoiseLayer: Layer {
         case .gaussianDropout(let rate):
             let std = (rate / (1 - rate)).squareRoot()
             for i in 0..<count { mp[i] = 1 + std * rng.normal() }
-        case let .alphaDropout(rate, noiseShape):
+        case .alphaDropout(let rate, _):
             let alphaP = -Activation.seluAlpha * Activation.seluScale
             let a = 1 / ((1 - rate) * (1 + rate * alphaP * alphaP)).squareRoot()
             let b = -a * alphaP * rate
             let op = o!.data
-            if let noiseShape {
-                broadcastMask(x.shape, noiseShape.enumerated().map { $0.element ?? x.shape[$0.offset] }) {
-                    rng.uniform() >= rate ? 1 : 0
-                }
+            if maskShape != nil {
+                broadcastMask(x.shape) { rng.uniform() >= rate ? 1 : 0 }
             } else {
                 for i in 0..<count { mp[i] = rng.uniform() >= rate ? 1 : 0 }
             }
@@ -165,32 +176,35 @@ public final class NoiseLayer: Layer {
         }
     }
 
-    /// Fills m by drawing one value per element of `noiseShape` and broadcasting it
-    /// over `shape` (dimensions of size 1 in the noise shape are shared).
-    private func broadcastMask(_ shape: [Int], _ noiseShape: [Int], draw: () -> Float) {
-        let rank = shape.count
-        var noiseStrides = [Int](repeating: 0, count: rank)
+    /// Fills m by drawing one value per element of `maskShape` and broadcasting it over
+    /// `shape` (dimensions of size 1 in the mask shape are shared).
+    private func broadcastMask(_ shape: [Int], draw: () -> Float) {
+        let rank = shape.count, sizes = maskShape!
         var stride = 1
         for d in (0..<rank).reversed() {
-            noiseStrides[d] = noiseShape[d] == 1 ? 0 : stride
-            stride *= noiseShape[d]
+            let size = sizes[d] ?? shape[d]
+            drawStrides[d] = size == 1 ? 0 : stride
+            stride *= size
         }
-        let values = draws.data
+        let values = draws!.data
         for i in 0..<stride { values[i] = draw() }
-        let total = shape.reduce(1, *)
-        var coord = [Int](repeating: 0, count: rank)
-        var idx = 0
-        let mp = m.data
-        for i in 0..<total {
-            mp[i] = values[idx]
-            var d = rank - 1
-            while d >= 0 {
-                coord[d] += 1
-                idx += noiseStrides[d]
-                if coord[d] < shape[d] { break }
-                idx -= noiseStrides[d] * coord[d]
-                coord[d] = 0
-                d -= 1
+        let total = shape.reduce(1, *), mp = m.data
+        drawStrides.withUnsafeBufferPointer { strides in
+            coordinate.withUnsafeMutableBufferPointer { coord in
+                coord.update(repeating: 0)
+                var idx = 0
+                for i in 0..<total {
+                    mp[i] = values[idx]
+                    var d = rank - 1
+                    while d >= 0 {
+                        coord[d] += 1
+                        idx += strides[d]
+                        if coord[d] < shape[d] { break }
+                        idx -= strides[d] * coord[d]
+                        coord[d] = 0
+                        d -= 1
+                    }
+                }
             }
         }
     }
