@@ -152,7 +152,7 @@ public enum ModelBuilder {
     /// from the logits. Do the same: move the last layer's softmax/sigmoid into
     /// `outputActivation` and return the loss config taking logits.
     public static func fuseOutputActivation(_ model: Sequential, loss: LossConfig) -> LossConfig {
-        guard !loss.fromLogits, var owner = model.layers.last as? ActivationOwner else { return loss }
+        guard !loss.fromLogits, let owner = model.layers.last as? ActivationOwner else { return loss }
         let fusable = (owner.activation == .softmax && loss.name.hasSuffix("categorical_crossentropy"))
             || (owner.activation == .sigmoid && loss.name == "binary_crossentropy")
         guard fusable else { return loss }
