@@ -45,17 +45,18 @@ public final class Sequential {
         width = shape.last ?? 1
         outputs = Array(repeating: nil, count: layers.count)
         probabilities = Tensor(shape: [maxBatch] + shape)
+        namedParameters = layers.enumerated().flatMap { i, layer in
+            layer.namedParameters.map { ("layers.\(i).\(layer.kind).\($0.name)", $0.parameter) }
+        }
+        trainableParameters = namedParameters.map(\.parameter).filter(\.trainable)
     }
 
     /// Parameters with their checkpoint names, "layers.{i}.{kind}.{name}" (a residual
-    /// block's: "layers.{i}.residual.layers.{j}.{kind}.{name}").
-    public var namedParameters: [(name: String, parameter: Parameter)] {
-        layers.enumerated().flatMap { i, layer in
-            layer.namedParameters.map { ("layers.\(i).\(layer.kind).\($0.name)", $0.parameter) }
-        }
-    }
+    /// block's: "layers.{i}.residual.layers.{j}.{kind}.{name}"). Layers create their
+    /// parameters in `build`, so the list is made once (the step reads it, allocating nothing).
+    public let namedParameters: [(name: String, parameter: Parameter)]
 
-    public var trainableParameters: [Parameter] { namedParameters.map(\.parameter).filter(\.trainable) }
+    public let trainableParameters: [Parameter]
 
     /// x: (N, inputShape...) -> (N, outputShape...), logits when the activation is fused.
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
