@@ -298,18 +298,7 @@ private enum FileBytes {
         while true {
             var failure: Int32 = 0
             let piece = [UInt8](unsafeUninitializedCapacity: chunk) { buffer, count in
-                count = 0
-                while count < chunk {
-                    let n = systemRead(fd, buffer.baseAddress! + count, chunk - count)
-                    if n > 0 {
-                        count += n
-                    } else if n == 0 {
-                        break
-                    } else if errno != EINTR {
-                        failure = errno
-                        break
-                    }
-                }
+                (count, failure) = readFully(fd, into: UnsafeMutableRawBufferPointer(buffer))
             }
             guard failure == 0 else { throw CSVError(source: name, .cannotRead(String(cString: strerror(failure)))) }
             bytes += piece
@@ -318,16 +307,6 @@ private enum FileBytes {
         }
         if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
         return bytes
-    }
-
-    private static func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-        #if canImport(Glibc)
-            return Glibc.read(fd, buffer, count)
-        #elseif canImport(Musl)
-            return Musl.read(fd, buffer, count)
-        #else
-            return Darwin.read(fd, buffer, count)
-        #endif
     }
 }
 

@@ -83,35 +83,11 @@ extension ImageCodec {
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw ImageError(path: path, reason: "not a regular file") }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var filled = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeMutableBytes { buffer in
-            while filled < buffer.count {
-                let n = systemRead(fd, buffer.baseAddress! + filled, buffer.count - filled)
-                if n > 0 {
-                    filled += n
-                } else if n == 0 {
-                    break
-                } else if errno != EINTR {
-                    failure = errno
-                    break
-                }
-            }
-        }
+        let (filled, failure) = bytes.withUnsafeMutableBytes { readFully(fd, into: $0) }
         guard failure == 0 else {
             throw ImageError(path: path, reason: "cannot read (\(String(cString: strerror(failure))))")
         }
         if filled < bytes.count { bytes.removeLast(bytes.count - filled) }
         return bytes
-    }
-
-    private static func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-        #if canImport(Glibc)
-            return Glibc.read(fd, buffer, count)
-        #elseif canImport(Musl)
-            return Musl.read(fd, buffer, count)
-        #else
-            return Darwin.read(fd, buffer, count)
-        #endif
     }
 }

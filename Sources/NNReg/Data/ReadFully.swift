@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reads from `fd` until `buffer` is full or the input ends, retrying interrupted reads.
+/// Returns the bytes read and 0, or the bytes read before a failure and its errno.
+/// (The one read loop of the CSV reader and the image decoder.)
+func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (filled: Int, errno: Int32) {
+    guard let start = buffer.baseAddress else { return (0, 0) }
+    let count = buffer.count
+    var filled = 0
+    while filled < count {
+        #if canImport(Glibc)
+            let n = Glibc.read(fd, start + filled, count - filled)
+        #elseif canImport(Musl)
+            let n = Musl.read(fd, start + filled, count - filled)
+        #else
+            let n = Darwin.read(fd, start + filled, count - filled)
+        #endif
+        if n > 0 {
+            filled += n
+        } else if n == 0 {
+            break
+        } else if errno != EINTR {
+            return (filled, errno)
+        }
+    }
+    return (filled, 0)
+}
