@@ -30,4 +30,13 @@ final class AugmentTests: CLITestCase {
         XCTAssert(o.stderr.hasPrefix("error: the output folder"), o.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: images + "/x"))
     }
+
+    /// A source image that cannot be decoded is bad input data: exit 2, naming the file.
+    func testAnUnreadableSourceImageIsBadInput() throws {
+        try FileManager.default.createDirectory(atPath: path("in/a"), withIntermediateDirectories: true)
+        try write("in/a/empty.png", "")
+        let o = try nnreg("augment", path("in"), "--output", "out", "--rotation-range", "5")
+        XCTAssertEqual(o.status, 2, o.stderr)
+        XCTAssert(o.stderr.contains("in/a/empty.png: cannot read image"), o.stderr)
+    }
 }

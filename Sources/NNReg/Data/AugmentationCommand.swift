@@ -13,7 +13,8 @@ public protocol AugmentableImage {
 /// that could not be read or written (exit status 1).
 public struct AugmentCommandError: Error, CustomStringConvertible, LocalizedError {
     public let message: String
-    /// True for bad usage (input/output folders, count, format).
+    /// True for bad usage or input (folders, count, format, an unreadable source image):
+    /// exit status 2.
     public let isUsage: Bool
     public var description: String { message }
     public var errorDescription: String? { message }
@@ -86,7 +87,7 @@ public enum AugmentCommand {
         for rel in sources {
             let sourcePath = input + "/" + rel
             let image: I
-            do { image = try decode(sourcePath) } catch { throw fileError(sourcePath, "cannot read image", error) }
+            do { image = try decode(sourcePath) } catch { throw fileError(sourcePath, "cannot read image", error, isInput: true) }
             guard image.height > 0, image.width > 0, image.channels > 0,
                 image.pixels.count == image.height * image.width * image.channels
             else {
@@ -180,7 +181,9 @@ public enum AugmentCommand {
 
     private static func usage(_ message: String) -> AugmentCommandError { .init(message: message, isUsage: true) }
 
-    private static func fileError(_ path: String, _ what: String, _ error: Error) -> AugmentCommandError {
-        .init(message: "\(path): \(what): \(error)", isUsage: false)
+    private static func fileError(
+        _ path: String, _ what: String, _ error: Error, isInput: Bool = false
+    ) -> AugmentCommandError {
+        .init(message: "\(path): \(what): \(error)", isUsage: isInput)
     }
 }
