@@ -6,12 +6,18 @@ struct Schema: Sendable {
     /// What the keys belong to: a layer type, an optimizer, a section ("data").
     let name: String
     let options: [Option]
+    /// One line for the reference docs and the JSON Schema's "description".
+    let doc: String
     /// Cross-key validation and derived defaults, on the filled object.
     let check: (@Sendable (inout JSON.Object, _ path: String) throws -> Void)?
 
-    init(_ name: String, _ options: [Option], check: (@Sendable (inout JSON.Object, String) throws -> Void)? = nil) {
+    init(
+        _ name: String, _ options: [Option], doc: String = "",
+        check: (@Sendable (inout JSON.Object, String) throws -> Void)? = nil
+    ) {
         self.name = name
         self.options = options
+        self.doc = doc
         self.check = check
     }
 
@@ -45,19 +51,23 @@ struct Option: Sendable {
     let key: String
     let rule: Rule
     let defaultValue: JSON?
+    /// One line for the reference docs and the JSON Schema's "description".
+    let doc: String
 
     /// A required key.
-    init(_ key: String, _ rule: Rule) {
+    init(_ key: String, _ rule: Rule, doc: String = "") {
         self.key = key
         self.rule = rule
         self.defaultValue = nil
+        self.doc = doc
     }
 
     /// A key with a default; the default passes through the rule like a written value.
-    init(_ key: String, _ rule: Rule, default value: JSON) {
+    init(_ key: String, _ rule: Rule, default value: JSON, doc: String = "") {
         self.key = key
         self.rule = rule
         self.defaultValue = value
+        self.doc = doc
     }
 }
 
