@@ -25,7 +25,7 @@ final class LayerSpecTests: XCTestCase {
         XCTAssertEqual(conv.ints("strides"), [1, 1])
         XCTAssertEqual(conv.ints("dilation_rate"), [1, 1])
         XCTAssertEqual(conv.string("padding"), "valid")
-        XCTAssertEqual(conv.activation(), "linear")
+        XCTAssertEqual(conv.activation(), .linear)
         XCTAssertEqual(
             try layer(#"{"type": "conv2d", "filters": 4, "kernel_size": [3, 1]}"#).ints("kernel_size"), [3, 1])
         XCTAssertEqual(
@@ -45,10 +45,10 @@ final class LayerSpecTests: XCTestCase {
 
     func testRecurrentLayersTakeKeras3Defaults() throws {
         let lstm = try layer(#"{"type": "lstm", "units": 8}"#)
-        XCTAssertEqual(lstm.activation(), "tanh")
-        XCTAssertEqual(lstm.activation("recurrent_activation"), "sigmoid")
+        XCTAssertEqual(lstm.activation(), .tanh)
+        XCTAssertEqual(lstm.activation("recurrent_activation"), .sigmoid)
         XCTAssertEqual(lstm.initializer("kernel_initializer"), .glorotUniform)
-        XCTAssertEqual(lstm.initializer("recurrent_initializer"), .orthogonal)
+        XCTAssertEqual(lstm.initializer("recurrent_initializer"), .orthogonal(gain: 1))
         XCTAssertEqual(lstm.initializer("bias_initializer"), .zeros)
         XCTAssertTrue(lstm.bool("unit_forget_bias"))
         XCTAssertTrue(lstm.bool("use_bias"))
@@ -121,7 +121,7 @@ final class LayerSpecTests: XCTestCase {
     }
 
     func testInitializerForms() throws {
-        func initializer(_ value: String) throws -> InitializerSpec {
+        func initializer(_ value: String) throws -> Initializer {
             try layer(#"{"type": "dense", "units": 1, "kernel_initializer": \#(value)}"#).initializer(
                 "kernel_initializer")
         }
@@ -135,7 +135,7 @@ final class LayerSpecTests: XCTestCase {
                 minimalSpec(
                     layers: #"{"type": "dense", "units": 1, "kernel_initializer": {"random_normal": {"std": 1}}}"#)),
             #"model.layers[0].kernel_initializer.random_normal.std: unknown key; did you mean "stddev"?"#)
-        XCTAssertEqual(InitializerSpec.names.count, 11)
+        XCTAssertEqual(Initializer.names.count, 11)
     }
 
     func testOtherLayerDefaults() throws {
@@ -160,7 +160,7 @@ final class LayerSpecTests: XCTestCase {
             specError(minimalSpec(layers: #"{"type": "activation"}"#)),
             "model.layers[0].activation: missing required key")
         XCTAssertEqual(
-            LayerSpec.activations,
+            Activation.allCases.map(\.rawValue),
             [
                 "linear", "relu", "leaky_relu", "elu", "selu", "gelu", "swish", "sigmoid",
                 "tanh", "softplus", "softmax",

@@ -85,7 +85,7 @@ final class SpecTests: XCTestCase {
         XCTAssertEqual(layers.map(\.path), ["model.layers[0]", "model.layers[1]", "model.layers[2]"])
         let dense = layers[0]
         XCTAssertEqual(dense.int("units"), 256)
-        XCTAssertEqual(dense.activation(), "relu")
+        XCTAssertEqual(dense.activation(), .relu)
         XCTAssertTrue(dense.bool("use_bias"))
         XCTAssertEqual(dense.initializer("kernel_initializer"), .glorotUniform)
         XCTAssertEqual(dense.initializer("bias_initializer"), .zeros)
@@ -98,8 +98,8 @@ final class SpecTests: XCTestCase {
         XCTAssertEqual(layers[1].float("rate"), 0.3)
         XCTAssertNil(layers[1].optionalInt("seed"))
         XCTAssertTrue(layers[1].isNull("noise_shape"))
-        XCTAssertEqual(layers[2].activation(), "softmax")
-        XCTAssertEqual(layers[2].activation(), "softmax")
+        XCTAssertEqual(layers[2].activation(), .softmax)
+        XCTAssertEqual(layers[2].activation(), .softmax)
 
         let training = spec.training
         XCTAssertEqual(training.loss, LossConfig(name: "sparse_categorical_crossentropy"))
@@ -140,7 +140,7 @@ final class SpecTests: XCTestCase {
         XCTAssertEqual(spec.training.batchSize, 32)
         XCTAssertEqual(spec.training.metrics, [])
         XCTAssertNil(spec.earlyStopping)
-        XCTAssertEqual(spec.model.layers[0].activation(), "linear")
+        XCTAssertEqual(spec.model.layers[0].activation(), .linear)
     }
 
     func testResolvedJSONRoundTripsFromAnotherFolder() throws {

@@ -384,3 +384,35 @@ public final class Conv2D: Layer {
         }
     }
 }
+
+extension Conv2D {
+    static let registration = LayerType(
+        Schema(
+            "conv2d",
+            [
+                Option("filters", .positiveInt, doc: "output channels"),
+                Option("kernel_size", .size, doc: "n or [height, width]"),
+                Option("strides", .size, default: 1, doc: "n or [height, width]"),
+                Option("padding", LayerOptions.padding, default: "valid", doc: "\"valid\" (no padding) or \"same\""),
+                Option("dilation_rate", .size, default: 1, doc: "n or [height, width]; 1 unless strides are 1"),
+                LayerOptions.activation(default: "linear"),
+                LayerOptions.useBias,
+            ] + LayerOptions.weights(["kernel", "bias"]),
+            doc: "2D convolution over (height, width, channels) inputs",
+            check: { options, path in
+                // Keras: "`strides > 1` not supported in conjunction with `dilation_rate > 1`".
+                if options["strides"] != [1, 1] && options["dilation_rate"] != [1, 1] {
+                    throw SpecError(
+                        path: specPath(path, "dilation_rate"), message: "must be 1 when strides > 1 (as in Keras)")
+                }
+            }),
+        make: { s in
+            let k = s.ints("kernel_size"), st = s.ints("strides"), d = s.ints("dilation_rate")
+            let c = Conv2D(
+                filters: s.int("filters"), kernelSize: (k[0], k[1]), strides: (st[0], st[1]), padding: s.choice("padding"),
+                dilationRate: (d[0], d[1]), activation: s.activation(), useBias: s.bool("use_bias"),
+                kernelInitializer: s.initializer("kernel_initializer"), biasInitializer: s.initializer("bias_initializer"))
+            c.activityRegularizer = s.regularizer("activity_regularizer")
+            return c
+        })
+}

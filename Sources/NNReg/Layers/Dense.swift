@@ -145,3 +145,27 @@ public final class Dense: Layer {
         return needsInputGradient ? dx : nil
     }
 }
+
+extension Dense {
+    static let registration = LayerType(
+        Schema(
+            "dense",
+            [
+                Option("units", .positiveInt, doc: "output width"),
+                LayerOptions.activation(default: "linear"),
+                LayerOptions.useBias,
+            ] + LayerOptions.weights(["kernel", "bias"]) + [
+                Option(
+                    "drop_connect", .number(.fraction), default: 0,
+                    doc: "fraction of kernel weights dropped each training step (DropConnect)")
+            ],
+            doc: "fully connected layer: activation(x · kernel + bias)"),
+        make: { s in
+            let d = Dense(
+                units: s.int("units"), activation: s.activation(), useBias: s.bool("use_bias"),
+                dropConnect: s.float("drop_connect"), kernelInitializer: s.initializer("kernel_initializer"),
+                biasInitializer: s.initializer("bias_initializer"))
+            d.activityRegularizer = s.regularizer("activity_regularizer")
+            return d
+        })
+}

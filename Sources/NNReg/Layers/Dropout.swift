@@ -209,3 +209,38 @@ public final class NoiseLayer: Layer {
         }
     }
 }
+
+extension NoiseLayer {
+    private static let rate = Option("rate", .number(.fraction), doc: "fraction of inputs dropped")
+
+    static let dropout = LayerType(
+        Schema(
+            "dropout", [rate, LayerOptions.noiseShape, LayerOptions.seed],
+            doc: "sets a random fraction of inputs to 0 in training, scaling the rest by 1/(1 - rate)"),
+        make: { s in NoiseLayer(.dropout(rate: s.float("rate"), noiseShape: s.noiseShape()), seed: s.seed()) })
+
+    static let spatialDropout2D = LayerType(
+        Schema(
+            "spatial_dropout2d", [rate, LayerOptions.seed],
+            doc: "dropout of whole feature maps (N, H, W, C): one draw per sample and channel"),
+        make: { s in NoiseLayer(.spatialDropout2D(rate: s.float("rate")), seed: s.seed()) })
+
+    static let gaussianNoise = LayerType(
+        Schema(
+            "gaussian_noise",
+            [Option("stddev", .number(.nonNegative), doc: "standard deviation of the added noise"), LayerOptions.seed],
+            doc: "adds N(0, stddev²) noise in training"),
+        make: { s in NoiseLayer(.gaussianNoise(stddev: s.float("stddev")), seed: s.seed()) })
+
+    static let gaussianDropout = LayerType(
+        Schema(
+            "gaussian_dropout", [rate, LayerOptions.seed],
+            doc: "multiplies inputs by N(1, rate / (1 - rate)) noise in training"),
+        make: { s in NoiseLayer(.gaussianDropout(rate: s.float("rate")), seed: s.seed()) })
+
+    static let alphaDropout = LayerType(
+        Schema(
+            "alpha_dropout", [rate, LayerOptions.noiseShape, LayerOptions.seed],
+            doc: "dropout that keeps SELU's mean and variance (self-normalizing networks)"),
+        make: { s in NoiseLayer(.alphaDropout(rate: s.float("rate"), noiseShape: s.noiseShape()), seed: s.seed()) })
+}

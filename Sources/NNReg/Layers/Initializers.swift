@@ -9,9 +9,10 @@ public enum Initializer: Equatable, Sendable {
     case glorotUniform, glorotNormal, heNormal, heUniform, lecunNormal, lecunUniform
     case orthogonal(gain: Float)
     case zeros, ones
+    /// Keras RandomNormal: defaults mean 0, stddev 0.05.
     case randomNormal(mean: Float, stddev: Float)
+    /// Keras RandomUniform: defaults minval -0.05, maxval 0.05.
     case randomUniform(minval: Float, maxval: Float)
-    case constant(Float)
 
     /// Keras's correction so a normal truncated at 2 stddevs has the intended variance.
     static let truncatedStddevCorrection: Float = 0.87962566103423978
@@ -36,7 +37,6 @@ public enum Initializer: Equatable, Sendable {
         case .lecunUniform: uniform((3 / fanIn).squareRoot())
         case .zeros: w.fill(0)
         case .ones: w.fill(1)
-        case .constant(let v): w.fill(v)
         case let .randomNormal(mean, stddev): for i in 0..<n { p[i] = mean + stddev * rng.normal() }
         case let .randomUniform(minval, maxval): for i in 0..<n { p[i] = rng.uniform(minval, maxval) }
         case .orthogonal(let gain): Initializer.orthogonal(w, gain: gain, rng: &rng)
@@ -68,6 +68,54 @@ public enum Initializer: Equatable, Sendable {
                 let v = tall ? a[c * m + r] : a[r * m + c]
                 w.data[r * cols + c] = gain * Float(v)
             }
+        }
+    }
+}
+
+// MARK: - Spec forms
+
+extension Initializer {
+    private static let plain: [(String, Initializer)] = [
+        ("glorot_uniform", .glorotUniform), ("glorot_normal", .glorotNormal), ("he_normal", .heNormal),
+        ("he_uniform", .heUniform), ("lecun_normal", .lecunNormal), ("lecun_uniform", .lecunUniform),
+        ("orthogonal", .orthogonal(gain: 1)), ("zeros", .zeros), ("ones", .ones),
+    ]
+
+    /// Every initializer name a spec may use.
+    public static let names = kinds.names
+
+    /// "name", or {"name": {arguments}}; canonical: the bare name when there are no arguments.
+    static let kinds = NamedVariants(
+        noun: "initializer", plain.map { Schema($0.0, []) } + [randomNormalSchema, randomUniformSchema])
+
+    private static let randomNormalSchema = Schema(
+        "random_normal",
+        [
+            Option("mean", .number(.any), default: 0),
+            Option("stddev", .number(.nonNegative), default: 0.05),
+        ])
+
+    private static let randomUniformSchema = Schema(
+        "random_uniform",
+        [
+            Option("minval", .number(.any), default: -0.05),
+            Option("maxval", .number(.any), default: 0.05),
+        ],
+        check: Schema.ordered("minval", "maxval"))
+
+    /// From the canonical form (a validated spec holds nothing else).
+    init(canonical json: JSON) {
+        let (name, args) = NamedVariants.split(json)
+        switch name {
+        case "random_normal":
+            self = .randomNormal(mean: args.float("mean"), stddev: args.float("stddev"))
+        case "random_uniform":
+            self = .randomUniform(minval: args.float("minval"), maxval: args.float("maxval"))
+        default:
+            guard let plain = Initializer.plain.first(where: { $0.0 == name }) else {
+                preconditionFailure("not a canonical initializer: \(json.compact())")
+            }
+            self = plain.1
         }
     }
 }

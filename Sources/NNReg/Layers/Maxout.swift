@@ -122,3 +122,22 @@ public final class Maxout: Layer {
         return dx
     }
 }
+
+extension Maxout {
+    static let registration = LayerType(
+        Schema(
+            "maxout",
+            [
+                Option("units", .positiveInt, doc: "output width"),
+                Option("pieces", .positiveInt, doc: "linear pieces per unit; the unit outputs their maximum"),
+                LayerOptions.useBias,
+            ] + LayerOptions.weights(["kernel", "bias"]),
+            doc: "maxout units (Goodfellow et al. 2013): the max of `pieces` affine maps"),
+        make: { s in
+            let m = Maxout(
+                units: s.int("units"), pieces: s.int("pieces"), useBias: s.bool("use_bias"),
+                kernelInitializer: s.initializer("kernel_initializer"), biasInitializer: s.initializer("bias_initializer"))
+            m.activityRegularizer = s.regularizer("activity_regularizer")
+            return m
+        })
+}

@@ -449,3 +449,37 @@ public final class LayerNormalization: Layer {
         return dx
     }
 }
+
+extension BatchNormalization {
+    static let registration = LayerType(
+        Schema(
+            "batch_normalization",
+            [
+                Option("axis", .anyInt, default: -1, doc: "the feature axis (normalized per index of it)"),
+                Option("momentum", .number(.unit), default: 0.99, doc: "of the moving mean and variance"),
+                Option("epsilon", .number(.positive), default: 0.001, doc: "added to the variance"),
+            ] + LayerOptions.normalization,
+            doc: "normalizes with the batch's statistics in training, moving averages at inference"),
+        make: { s in
+            BatchNormalization(
+                axis: s.int("axis"), momentum: s.float("momentum"), epsilon: s.float("epsilon"),
+                center: s.bool("center"), scale: s.bool("scale"), betaInitializer: s.initializer("beta_initializer"),
+                gammaInitializer: s.initializer("gamma_initializer"))
+        })
+}
+
+extension LayerNormalization {
+    static let registration = LayerType(
+        Schema(
+            "layer_normalization",
+            [
+                Option("axis", .anyInt, default: -1, doc: "the axis normalized over, per sample"),
+                Option("epsilon", .number(.positive), default: 0.001, doc: "added to the variance"),
+            ] + LayerOptions.normalization,
+            doc: "normalizes each sample over its feature axis"),
+        make: { s in
+            LayerNormalization(
+                axis: s.int("axis"), epsilon: s.float("epsilon"), center: s.bool("center"), scale: s.bool("scale"),
+                betaInitializer: s.initializer("beta_initializer"), gammaInitializer: s.initializer("gamma_initializer"))
+        })
+}

@@ -357,3 +357,48 @@ public final class GlobalMaxPooling2D: Layer {
         return dx
     }
 }
+
+/// max/average pooling; strides default to pool_size (Keras strides=None), filled in.
+private func poolingSchema(_ type: String, doc: String) -> Schema {
+    Schema(
+        type,
+        [
+            Option("pool_size", .size, default: 2, doc: "n or [height, width]"),
+            Option("strides", .nullable(.size), default: nil, doc: "n or [height, width]; null: pool_size"),
+            Option("padding", LayerOptions.padding, default: "valid", doc: "\"valid\" or \"same\""),
+        ],
+        doc: doc,
+        check: { options, _ in
+            if options["strides"] == .null { options["strides"] = options["pool_size"] }
+        })
+}
+
+extension MaxPooling2D {
+    static let registration = LayerType(
+        poolingSchema("max_pooling2d", doc: "the largest value of each window"),
+        make: { s in
+            let p = s.ints("pool_size"), st = s.ints("strides")
+            return MaxPooling2D(poolSize: (p[0], p[1]), strides: (st[0], st[1]), padding: s.choice("padding"))
+        })
+}
+
+extension AveragePooling2D {
+    static let registration = LayerType(
+        poolingSchema("average_pooling2d", doc: "the mean of each window (padding excluded)"),
+        make: { s in
+            let p = s.ints("pool_size"), st = s.ints("strides")
+            return AveragePooling2D(poolSize: (p[0], p[1]), strides: (st[0], st[1]), padding: s.choice("padding"))
+        })
+}
+
+extension GlobalAveragePooling2D {
+    static let registration = LayerType(
+        Schema("global_average_pooling2d", [], doc: "the mean over height and width, per channel"),
+        make: { _ in GlobalAveragePooling2D() })
+}
+
+extension GlobalMaxPooling2D {
+    static let registration = LayerType(
+        Schema("global_max_pooling2d", [], doc: "the largest value over height and width, per channel"),
+        make: { _ in GlobalMaxPooling2D() })
+}

@@ -337,3 +337,47 @@ final class RecurrentCore {
         return (0..<gates).map { Array(UnsafeBufferPointer(start: recurrentMask.data + $0 * c, count: c)) }
     }
 }
+
+extension RecurrentCore {
+    /// lstm, gru, simple_rnn with Keras 3's arguments and defaults. Keras's SimpleRNN has no
+    /// recurrent_activation; only LSTM has unit_forget_bias, only GRU reset_after.
+    static func schema(_ type: String, doc: String) -> Schema {
+        var options = [
+            Option("units", .positiveInt, doc: "width of the state and output"),
+            LayerOptions.activation(default: "tanh", doc: "of the candidate state and output"),
+        ]
+        if type != "simple_rnn" {
+            options.append(
+                LayerOptions.activation(default: "sigmoid", key: "recurrent_activation", doc: "of the gates"))
+        }
+        options.append(LayerOptions.useBias)
+        options += LayerOptions.weights(["kernel", "recurrent", "bias"], unitForgetBias: type == "lstm")
+        options += [
+            Option("dropout", .number(.fraction), default: 0, doc: "fraction of the inputs dropped in training"),
+            Option(
+                "recurrent_dropout", .number(.fraction), default: 0,
+                doc: "fraction of the recurrent state dropped in training"),
+            Option(
+                "return_sequences", .bool, default: false, doc: "output every step (N, steps, units), not only the last"),
+        ]
+        if type == "gru" {
+            options.append(
+                Option(
+                    "reset_after", .bool, default: true, doc: "apply the reset gate after the recurrent product (Keras 3)"))
+        }
+        options.append(LayerOptions.seed)
+        return Schema(type, options, doc: doc)
+    }
+
+    /// The options the three layers share, after refusing what they do not support yet.
+    static func common(_ s: LayerSpec) throws -> (units: Int, useBias: Bool, returnSequences: Bool, dropout: Float,
+                                                 recurrentDropout: Float) {
+        if !s.isNull("seed") {
+            throw SpecError(
+                path: s.path + ".seed",
+                message: "a per-layer seed is not supported for \(s.type); remove it (the spec's seed drives the dropout masks)")
+        }
+        return (s.int("units"), s.bool("use_bias"), s.bool("return_sequences"), s.float("dropout"),
+                s.float("recurrent_dropout"))
+    }
+}

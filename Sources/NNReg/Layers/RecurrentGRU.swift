@@ -134,3 +134,20 @@ public final class GRU: Layer {
         }
     }
 }
+
+extension GRU {
+    static let registration = LayerType(
+        RecurrentCore.schema("gru", doc: "gated recurrent unit over (steps, features) inputs"),
+        make: { s in
+            let c = try RecurrentCore.common(s)
+            guard s.bool("reset_after") else {
+                throw SpecError(path: s.path + ".reset_after", message: "only true (the Keras 3 default) is supported")
+            }
+            return GRU(
+                units: c.units, activation: s.activation(), recurrentActivation: s.activation("recurrent_activation"),
+                useBias: c.useBias, returnSequences: c.returnSequences, dropout: c.dropout,
+                recurrentDropout: c.recurrentDropout, kernelInitializer: s.initializer("kernel_initializer"),
+                recurrentInitializer: s.initializer("recurrent_initializer"),
+                biasInitializer: s.initializer("bias_initializer"))
+        })
+}

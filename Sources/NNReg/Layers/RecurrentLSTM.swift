@@ -164,3 +164,18 @@ public final class LSTM: Layer {
         }
     }
 }
+
+extension LSTM {
+    static let registration = LayerType(
+        RecurrentCore.schema("lstm", doc: "long short-term memory over (steps, features) inputs"),
+        make: { s in
+            let c = try RecurrentCore.common(s)
+            return LSTM(
+                units: c.units, activation: s.activation(), recurrentActivation: s.activation("recurrent_activation"),
+                useBias: c.useBias, returnSequences: c.returnSequences, dropout: c.dropout,
+                recurrentDropout: c.recurrentDropout, unitForgetBias: s.bool("unit_forget_bias"),
+                kernelInitializer: s.initializer("kernel_initializer"),
+                recurrentInitializer: s.initializer("recurrent_initializer"),
+                biasInitializer: s.initializer("bias_initializer"))
+        })
+}

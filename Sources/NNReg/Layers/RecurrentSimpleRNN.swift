@@ -79,3 +79,17 @@ public final class SimpleRNN: Layer {
         }
     }
 }
+
+extension SimpleRNN {
+    static let registration = LayerType(
+        RecurrentCore.schema("simple_rnn", doc: "fully connected recurrent layer over (steps, features) inputs"),
+        make: { s in
+            let c = try RecurrentCore.common(s)
+            return SimpleRNN(
+                units: c.units, activation: s.activation(), useBias: c.useBias, returnSequences: c.returnSequences,
+                dropout: c.dropout, recurrentDropout: c.recurrentDropout,
+                kernelInitializer: s.initializer("kernel_initializer"),
+                recurrentInitializer: s.initializer("recurrent_initializer"),
+                biasInitializer: s.initializer("bias_initializer"))
+        })
+}

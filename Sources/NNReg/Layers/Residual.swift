@@ -137,3 +137,19 @@ public final class Residual: Layer {
         return dx
     }
 }
+
+extension Residual {
+    static let registration = LayerType(
+        Schema(
+            "residual",
+            [
+                Option("layers", .layers, doc: "the block: its output is added to its input"),
+                Option(
+                    "survival_probability", .number(Interval(lower: 0, lowerClosed: false, upper: 1)), default: 1,
+                    doc: "chance the block runs in a training step (stochastic depth); 1: a plain residual block"),
+            ],
+            doc: "x + block(x), with optional stochastic depth"),
+        make: { s in
+            Residual(layers: try s.layers().map(LayerRegistry.make), survivalProbability: s.float("survival_probability"))
+        })
+}

@@ -72,3 +72,14 @@ public final class Flatten: Layer {
         return dx
     }
 }
+
+extension ActivationLayer {
+    static let registration = LayerType(
+        Schema("activation", [LayerOptions.activation(doc: "the function")], doc: "applies an activation function"),
+        make: { s in ActivationLayer(s.activation()) })
+}
+
+extension Flatten {
+    static let registration = LayerType(
+        Schema("flatten", [], doc: "reshapes each sample to one axis"), make: { _ in Flatten() })
+}

@@ -64,3 +64,71 @@ public enum Constraint: Equatable, Sendable {
         }
     }
 }
+
+// MARK: - Spec forms
+
+extension Constraint {
+    /// From the canonical form.
+    init(canonical json: JSON) {
+        let (name, args) = NamedVariants.split(json)
+        let axis = args["axis"] ?? 0  // non_neg has none
+        let axes = axis.intValue.map { [$0] } ?? axis.arrayValue!.map { $0.intValue! }
+        switch name {
+        case "max_norm": self = .maxNorm(maxValue: args.float("max_value"), axes: axes)
+        case "non_neg": self = .nonNeg
+        case "unit_norm": self = .unitNorm(axes: axes)
+        case "min_max_norm":
+            self = .minMaxNorm(
+                minValue: args.float("min_value"), maxValue: args.float("max_value"), rate: args.float("rate"),
+                axes: axes)
+        default: preconditionFailure("not a canonical constraint: \(json.compact())")
+        }
+    }
+
+    /// Keras's `axis`: one axis or a list of them (the norm is taken over these).
+    private static let axisRule = Rule.custom(what: "an axis or a list of axes") { value, path, _ in
+        if value.intValue != nil { return value }
+        guard let items = value.arrayValue, !items.isEmpty, items.allSatisfy({ $0.intValue != nil }) else {
+            throw SpecError.expected("an axis or a non-empty list of axes", got: value, at: path)
+        }
+        return value
+    }
+
+    /// Keras 3 defaults (keras/src/constraints/constraints.py).
+    private static let kinds = NamedVariants(
+        noun: "constraint",
+        [
+            Schema(
+                "max_norm",
+                [
+                    Option("max_value", .number(.positive), default: 2),
+                    Option("axis", axisRule, default: 0),
+                ]),
+            Schema("non_neg", []),
+            Schema("unit_norm", [Option("axis", axisRule, default: 0)]),
+            Schema(
+                "min_max_norm",
+                [
+                    Option("min_value", .number(.nonNegative), default: 0),
+                    Option("max_value", .number(.nonNegative), default: 1),
+                    Option("rate", .number(.unit), default: 1),
+                    Option("axis", axisRule, default: 0),
+                ],
+                check: Schema.ordered("min_value", "max_value")),
+        ])
+
+    /// "non_neg", "unit_norm", {"max_norm": v, "axis": a} (SPEC.md's form), or {"name": {args}}
+    /// -> "non_neg" or {"name": {every arg}}.
+    static func canonical(_ value: JSON, at path: String, _ context: SpecContext) throws -> JSON {
+        if case .object(let o) = value, case .number(let maxValue)? = o["max_norm"] {
+            for key in o.keys where key != "max_norm" && key != "axis" {
+                throw SpecError.unknownKey(
+                    key, validKeys: ["max_norm", "axis"], owner: "max_norm", at: specPath(path, key))
+            }
+            var args = JSON.Object([("max_value", .number(maxValue))])
+            args["axis"] = o["axis"]
+            return try kinds.validate(["max_norm": .object(args)], at: path, context)
+        }
+        return try kinds.validate(value, at: path, context)
+    }
+}

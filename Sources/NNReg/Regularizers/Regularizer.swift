@@ -58,3 +58,40 @@ public struct Regularizer: Equatable, Sendable {
         }
     }
 }
+
+// MARK: - Spec forms
+
+extension Regularizer {
+    /// From the canonical form; nil when both factors are 0 (no penalty to compute).
+    init?(canonical json: JSON) {
+        guard case .object(let o) = json else { return nil }
+        let l1 = o.float("l1")
+        let l2 = o.float("l2")
+        if l1 == 0 && l2 == 0 { return nil }
+        self.init(l1: l1, l2: l2)
+    }
+
+    /// Keras's shorthand names; SPEC.md: each means 0.01 (so "l1_l2" is 0.01 and 0.01).
+    private static let names: [String: JSON] = [
+        "l1": ["l1": 0.01, "l2": 0], "l2": ["l1": 0, "l2": 0.01], "l1_l2": ["l1": 0.01, "l2": 0.01],
+    ]
+
+    private static let schema = Schema(
+        "regularizer",
+        [
+            Option("l1", .number(.nonNegative), default: 0),
+            Option("l2", .number(.nonNegative), default: 0),
+        ])
+
+    /// "l1", "l2", "l1_l2", or {"l1": a, "l2": b} (either may be left out: 0) -> {"l1": a, "l2": b}.
+    static func canonical(_ value: JSON, at path: String, _ context: SpecContext) throws -> JSON {
+        if case .string(let name) = value {
+            guard let canonical = names[name] else {
+                throw SpecError.unknown("regularizer", name, validNames: ["l1", "l2", "l1_l2"], at: path)
+            }
+            return canonical
+        }
+        guard case .object = value else { throw SpecError.expected(Rule.regularizer.what, got: value, at: path) }
+        return .object(try schema.validate(value, at: path, context))
+    }
+}

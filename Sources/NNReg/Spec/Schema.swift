@@ -151,7 +151,7 @@ indirect enum Rule: Sendable {
     static let positiveInt = Rule.integer(min: 1)
     static let count = Rule.integer(min: 0)
     static let anyInt = Rule.integer(min: Int.min)
-    static let activation = Rule.choice(noun: "activation", LayerSpec.activations)
+    static let activation = Rule.cases("activation", Activation.self)
     static let mode = Rule.cases("mode", MonitorMode.self)
 
     /// What a value of this rule is, for "expected <what>, got ...".
@@ -259,7 +259,7 @@ indirect enum Rule: Sendable {
                     .object(try LayerSpec.variants.validate(item, at: "\(path)[\(i)]", context))
                 })
         case .initializer:
-            return try InitializerSpec.kinds.validate(value, at: path, context)
+            return try Initializer.kinds.validate(value, at: path, context)
         case .regularizer:
             return try Regularizer.canonical(value, at: path, context)
         case .constraint:

@@ -45,8 +45,7 @@ extension SpecOptions {
         }
     }
 
-    /// An activation name, one of `LayerSpec.activations`.
-    public func activation(_ key: String = "activation") -> String { string(key) }
+    public func activation(_ key: String = "activation") -> Activation { choice(key) }
 
     /// The penalty, or nil when there is none (null, or l1 = l2 = 0).
     public func regularizer(_ key: String) -> Regularizer? { Regularizer(canonical: value(key)) }
@@ -56,7 +55,13 @@ extension SpecOptions {
         isNull(key) ? nil : Constraint(canonical: value(key))
     }
 
-    public func initializer(_ key: String) -> InitializerSpec { InitializerSpec(canonical: value(key)) }
+    public func initializer(_ key: String) -> Initializer { Initializer(canonical: value(key)) }
+
+    /// A layer's own seed; nil: it draws from the run's generator.
+    public func seed() -> UInt64? { optionalInt("seed").map { UInt64($0) } }
+
+    /// Keras noise_shape: one entry per input axis (nil: the input's size); nil: the input's shape.
+    public func noiseShape() -> [Int?]? { isNull("noise_shape") ? nil : value("noise_shape").arrayValue!.map(\.intValue) }
 
     /// Nested layers (residual's "layers"), with paths like "model.layers[3].layers[0]".
     public func layers(_ key: String = "layers") -> [LayerSpec] {

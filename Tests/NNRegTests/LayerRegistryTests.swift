@@ -1,0 +1,59 @@
+import XCTest
+
+@testable import NNReg
+
+/// Every registered layer type, end to end: its schema accepts a small spec, its
+/// constructor builds the layer, and forward and backward agree with central finite
+/// differences (`checkGradients`: Double sums, tolerance 2e-3 + 2e-2 relative).
+final class LayerRegistryTests: XCTestCase {
+    /// The smallest useful options of each type, and an input shape it takes. A type
+    /// registered without a sample here fails the test, so none goes unexercised.
+    static let samples: [String: (options: String, input: [Int])] = [
+        "dense": (#""units": 3, "activation": "tanh""#, [4]),
+        "dropout": (#""rate": 0.3"#, [5]),
+        "spatial_dropout2d": (#""rate": 0.3"#, [2, 2, 3]),
+        "gaussian_noise": (#""stddev": 0.1"#, [4]),
+        "gaussian_dropout": (#""rate": 0.2"#, [4]),
+        "alpha_dropout": (#""rate": 0.2"#, [4]),
+        "batch_normalization": ("", [4]),
+        "layer_normalization": ("", [4]),
+        "activation": (#""activation": "elu""#, [4]),
+        "conv2d": (#""filters": 2, "kernel_size": 2"#, [3, 3, 2]),
+        "max_pooling2d": ("", [4, 4, 2]),
+        "average_pooling2d": (#""padding": "same", "pool_size": 3, "strides": 2"#, [4, 4, 1]),
+        "global_average_pooling2d": ("", [2, 3, 2]),
+        "global_max_pooling2d": ("", [2, 3, 2]),
+        "flatten": ("", [2, 3]),
+        "lstm": (#""units": 3, "return_sequences": true"#, [4, 2]),
+        "gru": (#""units": 3"#, [4, 2]),
+        "simple_rnn": (#""units": 3"#, [4, 2]),
+        "residual": (#""layers": [{"type": "dense", "units": 4, "activation": "relu"}]"#, [4]),
+        "maxout": (#""units": 2, "pieces": 3"#, [4]),
+    ]
+
+    func testEveryRegisteredTypeParsesBuildsAndMatchesFiniteDifferences() throws {
+        XCTAssertEqual(Set(LayerSpec.types).count, LayerRegistry.all.count, "a type is registered twice")
+        XCTAssertEqual(Set(Self.samples.keys), Set(LayerSpec.types), "a sample for a type that is not registered")
+        for type in LayerRegistry.all {
+            guard let sample = Self.samples[type.name] else {
+                XCTFail("\(type.name): add a sample to LayerRegistryTests.samples")
+                continue
+            }
+            let options = sample.options.isEmpty ? "" : ", " + sample.options
+            let json = minimalSpec(layers: #"{"type": "\#(type.name)"\#(options)}"#)
+            let spec = try Spec.parse(json, baseDirectory: "/p").model.layers[0]
+            let layer = try LayerRegistry.make(spec)
+            XCTAssertEqual(layer.kind, type.name)
+            try checkGradients(layer, inputShape: sample.input)
+        }
+    }
+
+    func testEveryOptionHasADocLine() {
+        for type in LayerRegistry.all {
+            XCTAssertFalse(type.schema.doc.isEmpty, "\(type.name) has no doc line")
+            for option in type.schema.options {
+                XCTAssertFalse(option.doc.isEmpty, "\(type.name).\(option.key) has no doc line")
+            }
+        }
+    }
+}
