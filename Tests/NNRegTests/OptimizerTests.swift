@@ -15,7 +15,6 @@ final class OptimizerTests: XCTestCase {
         XCTAssertFalse(fixture.cases.isEmpty)
         for c in fixture.cases {
             let config = c.config.resolved()
-            XCTAssertNil(config.validationMessage(), c.name)
             let params = fixture.freshParameters()
             let optimizer = makeOptimizer(config)
             optimizer.prepare(params)
@@ -177,21 +176,26 @@ final class OptimizerTests: XCTestCase {
         XCTAssertLessThan(w.value[0], 0)
     }
 
-    func testInvalidConfigsNameTheBadValueAndKey() {
-        XCTAssertEqual(
-            config("sgd") { $0.momentum = 1.5 }.validationMessage(),
-            "sgd momentum must be in [0, 1], got 1.5 (training.optimizer.momentum)")
-        XCTAssertEqual(
-            config("adam") { $0.clipnorm = 1; $0.clipvalue = 0.5 }.validationMessage(),
-            "only one of clipnorm, clipvalue and global_clipnorm can be set, got clipnorm=1.0, clipvalue=0.5 "
-                + "(training.optimizer)")
-        XCTAssertEqual(
-            config("nadam") { $0.beta1 = 1 }.validationMessage(),
-            "beta_1 must be in [0, 1), got 1.0 (training.optimizer.beta_1)")
-        XCTAssertNotNil(OptimizerConfig(type: "adadelta", learningRate: 1).validationMessage())
-        for type in OptimizerConfig.types {
-            XCTAssertNil(OptimizerConfig.defaults(for: type).validationMessage(), type)
+    func testInvalidOptimizersAreSpecErrorsNamingTheKey() {
+        func error(_ optimizer: String) -> String? {
+            specError(minimalSpec(training: #""loss": "mse", "optimizer": \#(optimizer)"#))
         }
+        XCTAssertEqual(
+            error(#"{"type": "sgd", "momentum": 1.5}"#), "training.optimizer.momentum: must be in [0, 1], got 1.5")
+        XCTAssertEqual(
+            error(#"{"type": "adam", "clipnorm": 1, "clipvalue": 0.5}"#),
+            "training.optimizer.clipvalue: only one of clipnorm, clipvalue and global_clipnorm can be set (as in Keras)")
+        XCTAssertEqual(error(#"{"type": "nadam", "beta_1": 1}"#), "training.optimizer.beta_1: must be in [0, 1), got 1")
+        XCTAssertEqual(
+            error(#"{"type": "rmsprop", "momentum": -1}"#), "training.optimizer.momentum: must be in [0, 1], got -1")
+        XCTAssertEqual(
+            error(#"{"type": "rmsprop", "epsilon": 0}"#), "training.optimizer.epsilon: must be > 0, got 0")
+        XCTAssertEqual(
+            error(#""adadelta""#),
+            #"training.optimizer: unknown optimizer "adadelta"; expected one of "sgd", "rmsprop", "adagrad", "adam", "#
+                + #""adamw", "nadam""#)
+        XCTAssertEqual(OptimizerConfig.defaults(for: "adamw").weightDecay, 0.004)
+        XCTAssertEqual(OptimizerConfig.defaults(for: "sgd").learningRate, 0.01)
     }
 
     private func config(_ type: String, _ edit: (inout OptimizerConfig) -> Void) -> OptimizerConfig {

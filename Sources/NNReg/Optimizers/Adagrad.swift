@@ -31,3 +31,17 @@ public final class Adagrad: KerasOptimizer {
         }
     }
 }
+
+extension Adagrad {
+    static let registration = OptimizerType(
+        schema: OptimizerRegistry.schema(
+            "adagrad",
+            [
+                Option(
+                    "initial_accumulator_value", .number(.nonNegative), default: 0.1,
+                    doc: "starting value of the squared-gradient sums"),
+                OptimizerRegistry.epsilon,
+            ],
+            doc: "per-weight rates from the sum of all squared gradients so far"),
+        make: { Adagrad($0) })
+}

@@ -90,3 +90,20 @@ public final class Adam: KerasOptimizer {
         }
     }
 }
+
+extension Adam {
+    private static let options =
+        OptimizerRegistry.betas + [
+            OptimizerRegistry.epsilon,
+            Option("amsgrad", .bool, default: false, doc: "use the maximum of past second moments (AMSGrad)"),
+        ]
+
+    static let registration = OptimizerType(
+        schema: OptimizerRegistry.schema("adam", options, doc: "adaptive moment estimation (Kingma and Ba 2015)"),
+        make: { Adam($0) })
+
+    static let adamw = OptimizerType(
+        schema: OptimizerRegistry.schema(
+            "adamw", weightDecay: 0.004, options, doc: "Adam with decoupled weight decay (Loshchilov and Hutter 2019)"),
+        make: { Adam($0) })
+}

@@ -73,3 +73,10 @@ public final class Nadam: KerasOptimizer {
         }
     }
 }
+
+extension Nadam {
+    static let registration = OptimizerType(
+        schema: OptimizerRegistry.schema(
+            "nadam", OptimizerRegistry.betas + [OptimizerRegistry.epsilon], doc: "Adam with Nesterov momentum"),
+        make: { Nadam($0) })
+}

@@ -63,3 +63,17 @@ public final class RMSprop: KerasOptimizer {
         }
     }
 }
+
+extension RMSprop {
+    static let registration = OptimizerType(
+        schema: OptimizerRegistry.schema(
+            "rmsprop",
+            [
+                Option("rho", .number(.fraction), default: 0.9, doc: "decay of the mean squared gradient"),
+                Option("momentum", .number(.unit), default: 0, doc: "velocity kept between steps"),
+                OptimizerRegistry.epsilon,
+                Option("centered", .bool, default: false, doc: "divide by the gradient's variance, not its mean square"),
+            ],
+            doc: "divides each step by a running root mean square of the gradients (Keras compile's default)"),
+        make: { RMSprop($0) })
+}

@@ -45,3 +45,15 @@ public final class SGD: KerasOptimizer {
         }
     }
 }
+
+extension SGD {
+    static let registration = OptimizerType(
+        schema: OptimizerRegistry.schema(
+            "sgd", learningRate: 0.01,
+            [
+                Option("momentum", .number(.unit), default: 0, doc: "velocity kept between steps"),
+                Option("nesterov", .bool, default: false, doc: "Nesterov momentum"),
+            ],
+            doc: "stochastic gradient descent with optional (Nesterov) momentum"),
+        make: { SGD($0) })
+}

@@ -21,7 +21,7 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
     public var metrics: [String] { strings("metrics") }
 
     public var optimizer: OptimizerConfig {
-        TrainingSpec.optimizerConfig(OptionsView(value("optimizer"), at: specPath(path, "optimizer")))
+        OptimizerConfig(OptionsView(value("optimizer"), at: specPath(path, "optimizer")))
     }
 
     public var lrSchedule: LRSchedule? {
@@ -54,7 +54,7 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
             Option(
                 "metrics", .list(.choice(noun: "metric", metricNames), what: "a list of metric names", unique: true),
                 default: []),
-            Option("optimizer", .variants(optimizers), default: "rmsprop"),  // Keras compile's default
+            Option("optimizer", .variants(OptimizerRegistry.variants), default: "rmsprop"),  // Keras compile's default
             Option("lr_schedule", .nullable(.variants(LRSchedule.variants)), default: nil),
             Option("epochs", .positiveInt, default: 1),
             Option("batch_size", .positiveInt, default: 32),
@@ -104,72 +104,6 @@ extension TrainingSpec {
                 Option("from_logits", .bool, default: false),
                 Option("label_smoothing", .number(.unit), default: 0),
             ])
-    }
-
-    // MARK: - Optimizer
-
-    /// Each optimizer takes Keras 3's arguments for it, with `OptimizerConfig.defaults(for:)`.
-    fileprivate static let optimizers = Variants(noun: "optimizer", OptimizerConfig.types.map(optimizerSchema))
-
-    fileprivate static func optimizerSchema(_ type: String) -> Schema {
-        let d = OptimizerConfig.defaults(for: type)
-        let momentum = Option("momentum", .number(.unit), default: JSON(d.momentum))
-        let epsilon = Option("epsilon", .number(.positive), default: JSON(d.epsilon))
-        let betas = [
-            Option("beta_1", .number(.fraction), default: JSON(d.beta1)),
-            Option("beta_2", .number(.fraction), default: JSON(d.beta2)),
-        ]
-        var options = [Option("learning_rate", .number(.positive), default: JSON(d.learningRate))]
-        switch type {
-        case "sgd": options += [momentum, Option("nesterov", .bool, default: .bool(d.nesterov))]
-        case "rmsprop":
-            options += [
-                Option("rho", .number(.fraction), default: JSON(d.rho)), momentum, epsilon,
-                Option("centered", .bool, default: .bool(d.centered)),
-            ]
-        case "adagrad":
-            options += [
-                Option("initial_accumulator_value", .number(.nonNegative), default: JSON(d.initialAccumulatorValue)),
-                epsilon,
-            ]
-        case "adam", "adamw": options += betas + [epsilon, Option("amsgrad", .bool, default: .bool(d.amsgrad))]
-        default: options += betas + [epsilon]  // nadam
-        }
-        let clips = ["clipnorm", "clipvalue", "global_clipnorm"]
-        options.append(
-            Option("weight_decay", .nullable(.number(.nonNegative)), default: d.weightDecay.map(JSON.init) ?? nil))
-        options += clips.map { Option($0, .nullable(.number(.positive)), default: nil) }
-        return Schema(
-            type, options,
-            check: { optimizer, path in
-                let set = clips.filter { optimizer[$0] != .null }
-                if set.count > 1 {
-                    throw SpecError(
-                        path: specPath(path, set[1]),
-                        message: "only one of clipnorm, clipvalue and global_clipnorm can be set (as in Keras)")
-                }
-            })
-    }
-
-    /// The canonical optimizer object over `OptimizerConfig.defaults(for:)`.
-    fileprivate static func optimizerConfig(_ view: OptionsView) -> OptimizerConfig {
-        var c = OptimizerConfig.defaults(for: view.string("type"))
-        let has = { (key: String) in view.options[key] != nil }
-        c.learningRate = view.float("learning_rate")
-        if has("momentum") { c.momentum = view.float("momentum") }
-        if has("nesterov") { c.nesterov = view.bool("nesterov") }
-        if has("rho") { c.rho = view.float("rho") }
-        if has("centered") { c.centered = view.bool("centered") }
-        if has("beta_1") { c.beta1 = view.float("beta_1") }
-        if has("beta_2") { c.beta2 = view.float("beta_2") }
-        if has("epsilon") { c.epsilon = view.float("epsilon") }
-        if has("amsgrad") { c.amsgrad = view.bool("amsgrad") }
-        if has("initial_accumulator_value") { c.initialAccumulatorValue = view.float("initial_accumulator_value") }
-        c.weightDecay = view.optionalDouble("weight_decay").map(Float.init)
-        c.clipnorm = view.optionalDouble("clipnorm").map(Float.init)
-        c.clipvalue = view.optionalDouble("clipvalue").map(Float.init)
-        c.globalClipnorm = view.optionalDouble("global_clipnorm").map(Float.init)
-        return c
     }
 }
 
