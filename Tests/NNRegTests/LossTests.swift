@@ -96,7 +96,7 @@ final class LossTests: XCTestCase {
     func testMakeLossResolvesAliasesAndKeepsKerasNames() {
         XCTAssertEqual(makeLoss(LossConfig(name: "mse")).name, "mean_squared_error")
         XCTAssertEqual(makeLoss(LossConfig(name: "mae")).name, "mean_absolute_error")
-        for name in LossConfig.names { XCTAssertEqual(makeLoss(LossConfig(name: name)).name, name) }
+        for name in LossRegistry.all.map(\.name) { XCTAssertEqual(makeLoss(LossConfig(name: name)).name, name) }
         XCTAssertEqual((makeLoss(LossConfig(name: "huber", delta: 2.5)) as? Huber)?.delta, 2.5)
     }
 

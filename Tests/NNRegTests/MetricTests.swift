@@ -52,7 +52,7 @@ final class MetricTests: XCTestCase {
             if let k = c.k {
                 metric = MeanMetric(name: c.metric, kind: .topKAccuracy(k: k))
             } else {
-                metric = try makeMetric(name: c.metric, loss: LossConfig(name: "mean_squared_error"))
+                metric = makeMetric(c.metric)
             }
             XCTAssertEqual(metric.name, c.metric)
             let junk = c.output.map { $0.map { 1 - $0 } }
@@ -64,14 +64,17 @@ final class MetricTests: XCTestCase {
     }
 
     /// Oracle: the definition itself; exact.
-    func testUnknownNameThrowsAndEmptyMetricIsZero() throws {
-        XCTAssertThrowsError(try makeMetric(name: "f1", loss: LossConfig(name: "huber"))) { error in
-            XCTAssertEqual((error as? UnknownMetricError)?.name, "f1")
-            XCTAssert("\(error)".contains("\"f1\""))
+    func testUnknownNameIsASpecErrorAndEmptyMetricIsZero() throws {
+        XCTAssertEqual(
+            specError(minimalSpec(training: #""loss": "mse", "metrics": ["f1"]"#)),
+            #"training.metrics[0]: unknown metric "f1"; expected one of "accuracy", "binary_accuracy", "#
+                + #""top_k_accuracy", "mse", "mae", "precision", "recall", "auc""#)
+        for name in MetricRegistry.names {
+            XCTAssertEqual(makeMetric(name).result(), 0, name)
+            XCTAssertEqual(makeMetric(name).name, name)
         }
-        for name in metricNames {
-            XCTAssertEqual(try makeMetric(name: name, loss: LossConfig(name: "mse")).result(), 0, name)
-        }
+        XCTAssertEqual(MonitorMode.auto.resolved(for: "val_auc"), .max)
+        XCTAssertEqual(MonitorMode.auto.resolved(for: "mae"), .min)
     }
 
     /// Oracle: Keras's unoptimised confusion-matrix path (metrics_utils.py: a prediction

@@ -21,7 +21,7 @@ final class TrainerTests: XCTestCase {
                                    inputShape: [4], maxBatch: 32, rng: &rng)
         model.outputActivation = .softmax
         let loss = makeLoss(LossConfig(name: "sparse_categorical_crossentropy", fromLogits: true))
-        let metric = try makeMetric(name: "accuracy", loss: LossConfig(name: "sparse_categorical_crossentropy"))
+        let metric = makeMetric("accuracy")
         var config = OptimizerConfig.defaults(for: optimizer)
         config.learningRate = 0.01
         return Trainer(model: model, loss: loss, optimizer: makeOptimizer(config), metrics: [metric], batchSize: 32, seed: seed)

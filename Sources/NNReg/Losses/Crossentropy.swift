@@ -238,3 +238,27 @@ func clippedLogCrossentropy(
     }
     return loss
 }
+
+extension BinaryCrossentropy {
+    static let registration = LossType(
+        schema: Schema(
+            "binary_crossentropy", LossRegistry.crossentropyOptions,
+            doc: "for 0/1 targets and a sigmoid output (one unit, or several independent labels)"),
+        make: { BinaryCrossentropy(fromLogits: $0.fromLogits, labelSmoothing: $0.labelSmoothing) })
+}
+
+extension CategoricalCrossentropy {
+    static let registration = LossType(
+        schema: Schema(
+            "categorical_crossentropy", LossRegistry.crossentropyOptions,
+            doc: "for one-hot targets and a softmax output (labels are one-hot encoded for it)"),
+        make: { CategoricalCrossentropy(fromLogits: $0.fromLogits, labelSmoothing: $0.labelSmoothing) })
+}
+
+extension SparseCategoricalCrossentropy {
+    static let registration = LossType(
+        schema: Schema(
+            "sparse_categorical_crossentropy", LossRegistry.crossentropyOptions,
+            doc: "for class-id targets and a softmax output"),
+        make: { SparseCategoricalCrossentropy(fromLogits: $0.fromLogits, labelSmoothing: $0.labelSmoothing) })
+}

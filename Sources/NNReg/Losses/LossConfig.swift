@@ -15,11 +15,5 @@ public struct LossConfig: Equatable, Sendable {
         self.delta = delta
     }
 
-    /// Aliases accepted in specs, mapped to canonical names.
-    public static let aliases = ["mse": "mean_squared_error", "mae": "mean_absolute_error"]
-    public static let names = [
-        "mean_squared_error", "mean_absolute_error", "huber", "binary_crossentropy",
-        "categorical_crossentropy", "sparse_categorical_crossentropy",
-    ]
     public var isCrossentropy: Bool { name.hasSuffix("crossentropy") }
 }

@@ -87,3 +87,23 @@ func prepareGradient(_ gradient: Tensor, like output: Tensor) -> UnsafeMutablePo
     if gradient.shape != output.shape { gradient.reshape(output.shape) }
     return gradient.data
 }
+
+extension MeanSquaredError {
+    static let registration = LossType(
+        schema: Schema("mean_squared_error", [], doc: "mean of (output - target)²"), aliases: ["mse"],
+        make: { _ in MeanSquaredError() })
+}
+
+extension MeanAbsoluteError {
+    static let registration = LossType(
+        schema: Schema("mean_absolute_error", [], doc: "mean of |output - target|"), aliases: ["mae"],
+        make: { _ in MeanAbsoluteError() })
+}
+
+extension Huber {
+    static let registration = LossType(
+        schema: Schema(
+            "huber", [Option("delta", .number(.positive), default: 1, doc: "where the loss turns from squared to linear")],
+            doc: "squared error below delta, linear above"),
+        make: { Huber(delta: $0.delta) })
+}

@@ -40,8 +40,7 @@ public enum MonitorMode: String, CaseIterable, Equatable, Sendable {
     public func resolved(for monitor: String) -> MonitorMode {
         guard self == .auto else { return self }
         let metric = monitor.hasPrefix("val_") ? String(monitor.dropFirst(4)) : monitor
-        let upwards = ["accuracy", "binary_accuracy", "top_k_accuracy", "precision", "recall", "auc"]
-        return upwards.contains(metric) ? .max : .min
+        return MetricRegistry.type(metric)?.higherIsBetter == true ? .max : .min
     }
 
     /// Keras MonitorCallback._is_improvement: `value` beats `reference` by more than

@@ -4,11 +4,6 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
     public var path: String { "training" }
     public var options: [String: JSON]
 
-    /// Metric names a spec may list (SPEC.md). top_k_accuracy uses Keras's k = 5.
-    public static let metricNames = [
-        "accuracy", "binary_accuracy", "top_k_accuracy", "mse", "mae", "precision", "recall", "auc",
-    ]
-
     public var loss: LossConfig {
         let loss = OptionsView(value("loss"), at: specPath(path, "loss"))
         var config = LossConfig(name: loss.string("type"))
@@ -48,11 +43,11 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
     static let schema = Schema(
         "training",
         [
-            Option("loss", .variants(losses)),
+            Option("loss", .variants(LossRegistry.variants)),
             Option("from_logits", .nullable(.bool), default: nil),
             Option("label_smoothing", .nullable(.number(.unit)), default: nil),
             Option(
-                "metrics", .list(.choice(noun: "metric", metricNames), what: "a list of metric names", unique: true),
+                "metrics", .list(.choice(noun: "metric", MetricRegistry.names), what: "a list of metric names", unique: true),
                 default: []),
             Option("optimizer", .variants(OptimizerRegistry.variants), default: "rmsprop"),  // Keras compile's default
             Option("lr_schedule", .nullable(.variants(LRSchedule.variants)), default: nil),
@@ -85,26 +80,6 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
             }
             training["loss"] = .object(loss)
         })
-}
-
-extension TrainingSpec {
-    // MARK: - Loss
-
-    /// Keras 3 losses (LossConfig.names) with their arguments; "mse" and "mae" stand for
-    /// their long names.
-    fileprivate static let losses = Variants(
-        noun: "loss", LossConfig.names.map(lossSchema), aliases: LossConfig.aliases)
-
-    fileprivate static func lossSchema(_ name: String) -> Schema {
-        if name == "huber" { return Schema(name, [Option("delta", .number(.positive), default: 1)]) }
-        guard name.hasSuffix("crossentropy") else { return Schema(name, []) }
-        return Schema(
-            name,
-            [
-                Option("from_logits", .bool, default: false),
-                Option("label_smoothing", .number(.unit), default: 0),
-            ])
-    }
 }
 
 // MARK: - Class weight

@@ -160,3 +160,21 @@ public final class AUC: Metric {
         return area
     }
 }
+
+extension Precision {
+    static let registration = MetricType(
+        name: "precision", higherIsBetter: true, doc: "true positives / predicted positives (outputs > 0.5)",
+        make: { Precision(name: $0) })
+}
+
+extension Recall {
+    static let registration = MetricType(
+        name: "recall", higherIsBetter: true, doc: "true positives / actual positives (outputs > 0.5)",
+        make: { Recall(name: $0) })
+}
+
+extension AUC {
+    static let registration = MetricType(
+        name: "auc", higherIsBetter: true, doc: "area under the ROC curve (200 thresholds, as Keras)",
+        make: { AUC(name: $0) })
+}

@@ -131,6 +131,6 @@ public final class Experiment {
 
     /// The metrics the spec asks for, fresh.
     public func makeMetrics() throws -> [Metric] {
-        try spec.training.metrics.map { try makeMetric(name: $0, loss: spec.training.loss) }
+        spec.training.metrics.map(makeMetric)
     }
 }

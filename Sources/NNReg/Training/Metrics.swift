@@ -16,44 +16,6 @@ public protocol Metric: AnyObject {
     func result() -> Double
 }
 
-/// A metric name that `makeMetric` does not know.
-public struct UnknownMetricError: Error, CustomStringConvertible {
-    public let name: String
-    public var description: String {
-        "unknown metric \"\(name)\"; expected one of: \(metricNames.joined(separator: ", "))"
-    }
-}
-
-/// The metric names a spec may use: the spec's list, then the Keras identifiers accepted as aliases.
-public let metricNames = [
-    "accuracy", "binary_accuracy", "top_k_accuracy", "mse", "mae", "precision", "recall", "auc",
-    "acc", "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
-    "sparse_top_k_categorical_accuracy", "mean_squared_error", "mean_absolute_error",
-]
-
-/// The metric a spec names, with Keras defaults (threshold 0.5, k = 5, 200 AUC thresholds).
-///
-/// "accuracy" is resolved as Keras 3's `compile` resolves it, from the shapes and not
-/// from the loss: see `MeanMetric.Kind.accuracy`. `loss` is part of the contract but
-/// does not change any metric today.
-public func makeMetric(name: String, loss: LossConfig) throws -> Metric {
-    switch name {
-    case "accuracy", "acc": return MeanMetric(name: name, kind: .accuracy)
-    case "binary_accuracy": return MeanMetric(name: name, kind: .binaryAccuracy(threshold: 0.5))
-    case "categorical_accuracy": return MeanMetric(name: name, kind: .categoricalAccuracy)
-    case "sparse_categorical_accuracy": return MeanMetric(name: name, kind: .sparseCategoricalAccuracy)
-    case "top_k_accuracy": return MeanMetric(name: name, kind: .topKAccuracy(k: 5))
-    case "top_k_categorical_accuracy": return MeanMetric(name: name, kind: .topKCategoricalAccuracy(k: 5))
-    case "sparse_top_k_categorical_accuracy": return MeanMetric(name: name, kind: .sparseTopKCategoricalAccuracy(k: 5))
-    case "mse", "mean_squared_error": return MeanMetric(name: name, kind: .meanSquaredError)
-    case "mae", "mean_absolute_error": return MeanMetric(name: name, kind: .meanAbsoluteError)
-    case "precision": return Precision(name: name)
-    case "recall": return Recall(name: name)
-    case "auc": return AUC(name: name)
-    default: throw UnknownMetricError(name: name)
-    }
-}
-
 /// Keras's `MeanMetricWrapper`: the weighted mean over samples of a per-sample value,
 /// sum_i w_i v_i / sum_i w_i, where v_i is the mean over the sample's K outputs.
 public final class MeanMetric: Metric {
@@ -188,4 +150,25 @@ func inTopK(_ x: UnsafePointer<Float>, _ k: Int, target: Int, _ topK: Int) -> Bo
         if x[j] > score { higher += 1 }
     }
     return higher < topK
+}
+
+extension MeanMetric {
+    static let registrations = [
+        MetricType(
+            name: "accuracy", higherIsBetter: true,
+            doc: "share of right predictions: binary (one output), sparse (class-id targets) or categorical, as Keras resolves it",
+            make: { MeanMetric(name: $0, kind: .accuracy) }),
+        MetricType(
+            name: "binary_accuracy", higherIsBetter: true, doc: "share of outputs on the right side of 0.5",
+            make: { MeanMetric(name: $0, kind: .binaryAccuracy(threshold: 0.5)) }),
+        MetricType(
+            name: "top_k_accuracy", higherIsBetter: true, doc: "share of samples whose class is among the 5 highest outputs",
+            make: { MeanMetric(name: $0, kind: .topKAccuracy(k: 5)) }),
+        MetricType(
+            name: "mse", higherIsBetter: false, doc: "mean squared error",
+            make: { MeanMetric(name: $0, kind: .meanSquaredError) }),
+        MetricType(
+            name: "mae", higherIsBetter: false, doc: "mean absolute error",
+            make: { MeanMetric(name: $0, kind: .meanAbsoluteError) }),
+    ]
 }

@@ -131,7 +131,7 @@ public final class SavedModel {
 
     /// Loss and the spec's metrics on `data`.
     public func evaluate(_ data: Dataset) throws -> [(String, Double)] {
-        let metrics = try spec.training.metrics.map { try makeMetric(name: $0, loss: spec.training.loss) }
+        let metrics = spec.training.metrics.map(makeMetric)
         if trainers.count == 1 {
             let t = Trainer(model: trainers[0].model, loss: trainers[0].loss, optimizer: trainers[0].optimizer,
                             metrics: metrics, batchSize: trainers[0].batchSize, seed: 0)
