@@ -107,7 +107,7 @@ final class RunFilesTests: XCTestCase {
             """
             [
               {"epoch": 1, "val_accuracy": 0.5, "loss": 0.75, "seconds": 1.5, "accuracy": 0.25, "val_loss": 0.875, "learning_rate": 0.001},
-              {"epoch": 2, "loss": null, "accuracy": 0.5, "val_loss": null, "val_accuracy": 0.625, "learning_rate": 1e-05, "seconds": 2.0, "notes": {"a": "b", "event": "lr \\"reduced\\""}},
+              {"epoch": 2, "loss": null, "accuracy": 0.5, "val_loss": null, "val_accuracy": 0.625, "learning_rate": 1e-05, "seconds": 2, "notes": {"a": "b", "event": "lr \\"reduced\\""}},
               {"epoch": 3, "loss": 0.5, "accuracy": 0.75, "seconds": 0.25}
             ]
 
@@ -132,7 +132,7 @@ final class RunFilesTests: XCTestCase {
     func testReadHistoryErrorsNameTheFileAndRecord() throws {
         let path = dir + "/history.json"
         let cases = [
-            ("[{\"epoch\": 1,", "not valid JSON: unexpected end of text at byte 13"),
+            ("[{\"epoch\": 1,", "not valid JSON: line 1, column 14: expected a string key, got end of input"),
             ("{}", "expected an array of epoch records, found an object"),
             ("[{\"loss\": 1}]", "record 0 has no \"epoch\""),
             ("[{\"epoch\": 1}, {\"epoch\": 1.5}]", "record 1: \"epoch\" is a number, expected an integer"),

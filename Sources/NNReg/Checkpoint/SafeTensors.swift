@@ -24,7 +24,7 @@ public enum SafeTensors {
         if !metadata.isEmpty {
             let keys = metadata.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             header += "\"__metadata__\":{"
-            header += keys.map { FileJSON.quote($0) + ":" + FileJSON.quote(metadata[$0]!) }.joined(separator: ",")
+            header += keys.map { JSON.quote($0) + ":" + JSON.quote(metadata[$0]!) }.joined(separator: ",")
             header += "}"
         }
         var offset = 0
@@ -35,7 +35,7 @@ public enum SafeTensors {
             let t = tensors[name]!
             let end = offset + 4 * t.count
             if i > 0 || !metadata.isEmpty { header += "," }
-            header += FileJSON.quote(name) + ":{\"dtype\":\"F32\",\"shape\":["
+            header += JSON.quote(name) + ":{\"dtype\":\"F32\",\"shape\":["
             header += t.shape.map(String.init).joined(separator: ",")
             header += "],\"data_offsets\":[\(offset),\(end)]}"
             offset = end
@@ -127,19 +127,17 @@ public enum SafeTensors {
         }
         let headerEnd = 8 + Int(n)
         guard n >= 2, bytes[8] == UInt8(ascii: "{") else { throw fail("header is not a JSON object") }
-        let json: FileJSON.Value
+        let json: JSON
         do {
-            json = try FileJSON.parse(bytes[8..<headerEnd])
-        } catch let e as FileJSON.SyntaxError {
+            json = try JSON.parse(bytes: bytes[8..<headerEnd])
+        } catch let e as JSONSyntaxError {
             throw fail("header is not valid JSON: \(e.description)")
         }
         guard case .object(let members) = json else { throw fail("header is not a JSON object") }
 
         var metadata: [String: String] = [:]
         var entries: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
-        var seen = Set<String>()
-        for (key, value) in members {
-            guard seen.insert(key).inserted else { throw fail("header lists \"\(key)\" twice") }
+        for (key, value) in members {  // the parser rejects duplicate names
             if key == "__metadata__" {
                 guard case .object(let pairs) = value else {
                     throw fail("__metadata__ is \(value.kind), expected an object of strings")
@@ -191,7 +189,7 @@ public enum SafeTensors {
     }
 
     private static func parseEntry(
-        name: String, _ value: FileJSON.Value, fail: (String) -> SafeTensorsError
+        name: String, _ value: JSON, fail: (String) -> SafeTensorsError
     ) throws -> (name: String, dtype: DType, shape: [Int], begin: Int, end: Int) {
         guard case .object(let fields) = value else {
             throw fail("tensor \"\(name)\" is \(value.kind), expected an object")
@@ -245,10 +243,10 @@ public enum SafeTensors {
         return (name, dtype, shape, begin, end)
     }
 
-    private static func intArray(_ values: [FileJSON.Value]) -> [Int]? {
+    private static func intArray(_ values: [JSON]) -> [Int]? {
         var out: [Int] = []
         for v in values {
-            guard let i = v.nonNegativeInt else { return nil }
+            guard let i = v.intValue, i >= 0 else { return nil }
             out.append(i)
         }
         return out

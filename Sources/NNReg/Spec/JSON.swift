@@ -56,6 +56,18 @@ public enum JSON: Equatable, Sendable {
 
 extension JSON {
     public var isNull: Bool { self == .null }
+
+    /// A short name of the value's kind, for messages: "a number", "an object".
+    public var kind: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
     public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     public var doubleValue: Double? { if case .number(let d) = self { return d } else { return nil } }
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
@@ -172,12 +184,17 @@ extension JSON {
         return d.description
     }
 
+    /// `s` as a JSON string literal, escaped as serde_json does (the writer the safetensors
+    /// reference uses): `\"`, `\\`, `\b \f \n \r \t`, other control characters as `\u00xx`,
+    /// everything else (`/` and non-ASCII included) verbatim.
     static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"

@@ -13,6 +13,13 @@ extension JSON {
         var parser = JSONParser(bytes: Array(text.utf8))
         return try parser.parseDocument()
     }
+
+    /// Parses strict JSON from UTF-8 bytes (a file's, or a safetensors header's);
+    /// strings that are not valid UTF-8 are errors.
+    public static func parse<Bytes: Collection<UInt8>>(bytes: Bytes) throws -> JSON {
+        var parser = JSONParser(bytes: Array(bytes))
+        return try parser.parseDocument()
+    }
 }
 
 /// A recursive-descent parser over UTF-8 bytes.
@@ -124,7 +131,10 @@ struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 position += 1
-                return String(decoding: utf8, as: UTF8.self)
+                guard let string = String(validating: utf8, as: UTF8.self) else {
+                    throw error("expected a string of valid UTF-8")
+                }
+                return string
             case UInt8(ascii: "\\"):
                 position += 1
                 utf8.append(contentsOf: String(try parseEscape()).utf8)

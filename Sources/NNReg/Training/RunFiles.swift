@@ -95,19 +95,15 @@ public enum RunFiles {
     public static func historyJSON(_ records: [HistoryRecord]) -> String {
         if records.isEmpty { return "[]\n" }
         let lines = records.map { r -> String in
-            var fields = ["\"epoch\": \(r.epoch)"]
-            for (name, x) in r.values where !reserved.contains(name) {
-                fields.append(FileJSON.quote(name) + ": " + FileJSON.number(x))
-            }
+            var fields: [(String, JSON)] = [("epoch", JSON(r.epoch))]
+            for (name, x) in r.values where !reserved.contains(name) { fields.append((name, .number(x))) }
             if !r.diagnostics.isEmpty {
-                let d = r.diagnostics.map { FileJSON.quote($0.name) + ": " + FileJSON.number($0.value) }
-                fields.append("\"diagnostics\": {" + d.joined(separator: ", ") + "}")
+                fields.append(("diagnostics", .object(.init(r.diagnostics.map { ($0.name, .number($0.value)) }))))
             }
             if !r.notes.isEmpty {
-                let notes = r.notes.keys.sorted().map { FileJSON.quote($0) + ": " + FileJSON.quote(r.notes[$0]!) }
-                fields.append("\"notes\": {" + notes.joined(separator: ", ") + "}")
+                fields.append(("notes", .object(.init(r.notes.keys.sorted().map { ($0, .string(r.notes[$0]!)) }))))
             }
-            return "  {" + fields.joined(separator: ", ") + "}"
+            return "  " + JSON.object(.init(fields)).compact()
         }
         return "[\n" + lines.joined(separator: ",\n") + "\n]\n"
     }
@@ -124,10 +120,10 @@ public enum RunFiles {
     public static func readHistory(_ path: String) throws -> [HistoryRecord] {
         let bytes = try readFileBytes(path)
         func fail(_ problem: String) -> HistoryFileError { HistoryFileError(path: path, problem: problem) }
-        let json: FileJSON.Value
+        let json: JSON
         do {
-            json = try FileJSON.parse(bytes[...])
-        } catch let e as FileJSON.SyntaxError {
+            json = try JSON.parse(bytes: bytes)
+        } catch let e as JSONSyntaxError {
             throw fail("not valid JSON: \(e.description)")
         }
         guard case .array(let items) = json else {
@@ -141,7 +137,7 @@ public enum RunFiles {
             var epoch: Int?
             for (key, value) in fields {
                 switch (key, value) {
-                case ("epoch", .number(let x, _)) where x == x.rounded() && abs(x) < 1e15:
+                case ("epoch", .number(let x)) where x == x.rounded() && abs(x) < 1e15:
                     epoch = Int(x)
                 case ("epoch", _):
                     throw fail("record \(index): \"epoch\" is \(value.kind), expected an integer")
@@ -157,12 +153,12 @@ public enum RunFiles {
                 case ("diagnostics", .object(let pairs)):
                     for (k, v) in pairs {
                         switch v {
-                        case .number(let x, _): record.diagnostics.append((k, x))
+                        case .number(let x): record.diagnostics.append((k, x))
                         case .null: record.diagnostics.append((k, .nan))
                         default: throw fail("record \(index): diagnostic \"\(k)\" is \(v.kind), expected a number")
                         }
                     }
-                case (_, .number(let x, _)):
+                case (_, .number(let x)):
                     record.values.append((key, x))
                 case (_, .null):
                     record.values.append((key, .nan))
