@@ -62,7 +62,7 @@ struct Bench: ParsableCommand {
         func run() throws {
             try runReporting {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let r = try ImageFolder.load(folder, imageSize: nil, colorMode: "grayscale", classNames: nil, onBadFile: "error",
+                let r = try ImageFolder.load(folder, imageSize: nil, colorMode: .grayscale, classNames: nil, onBadFile: .error,
                                              threads: ProcessInfo.processInfo.activeProcessorCount)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 let n = r.labels.count

@@ -122,8 +122,8 @@ final class ImageFolderTests: XCTestCase {
         {
             let loaded = try ImageFolder.load(
                 folder, imageSize: expected.image_size,
-                colorMode: channels == 1 ? "grayscale" : "rgb", classNames: nil,
-                onBadFile: "error", threads: 2)
+                colorMode: channels == 1 ? .grayscale : .rgb, classNames: nil,
+                onBadFile: .error, threads: 2)
             XCTAssertEqual(loaded.classNames, expected.class_names)
             XCTAssertEqual(loaded.labels, expected.labels.map(Float.init))
             XCTAssertEqual(loaded.x.shape, [expected.images.count, 7, 9, channels])
@@ -148,7 +148,7 @@ final class ImageFolderTests: XCTestCase {
         try put("b/1.png", try ImageCodec.encodePNG(rgb))
 
         let asRGB = try ImageFolder.load(
-            root, imageSize: nil, colorMode: "rgb", classNames: nil, onBadFile: "error",
+            root, imageSize: nil, colorMode: .rgb, classNames: nil, onBadFile: .error,
             threads: 1)
         XCTAssertEqual(asRGB.x.shape, [2, 4, 5, 3])
         XCTAssertEqual(asRGB.labels, [0, 1])
@@ -156,20 +156,16 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertEqual(Array(asRGB.x.array[60..<63]), [100, 50, 200], "a constant image stays constant")
 
         let asGray = try ImageFolder.load(
-            root, imageSize: [3, 2], colorMode: "grayscale", classNames: nil,
-            onBadFile: "error", threads: 1)
+            root, imageSize: [3, 2], colorMode: .grayscale, classNames: nil,
+            onBadFile: .error, threads: 1)
         XCTAssertEqual(asGray.x.shape, [2, 3, 2, 1])
         XCTAssertEqual(asGray.x[0], 10)
         XCTAssertEqual(asGray.x[6], 0.2989 * 100 + 0.5870 * 50 + 0.1140 * 200, accuracy: 1e-4)
 
         XCTAssertThrowsError(
             try ImageFolder.load(
-                root, imageSize: [3], colorMode: "rgb", classNames: nil,
-                onBadFile: "error", threads: 1))
-        XCTAssertThrowsError(
-            try ImageFolder.load(
-                root, imageSize: nil, colorMode: "rgba", classNames: nil,
-                onBadFile: "error", threads: 1))
+                root, imageSize: [3], colorMode: .rgb, classNames: nil,
+                onBadFile: .error, threads: 1))
     }
 
     func testParallelLoadEqualsSerial() throws {
@@ -179,10 +175,10 @@ final class ImageFolderTests: XCTestCase {
         }
         try put("c1/j.jpg", try ImageCodec.encodeJPEG(ImageCodecTests.gradient(height: 9, width: 9, channels: 3)))
         let one = try ImageFolder.load(
-            root, imageSize: [5, 6], colorMode: "rgb", classNames: nil, onBadFile: "error",
+            root, imageSize: [5, 6], colorMode: .rgb, classNames: nil, onBadFile: .error,
             threads: 1)
         let three = try ImageFolder.load(
-            root, imageSize: [5, 6], colorMode: "rgb", classNames: nil, onBadFile: "error",
+            root, imageSize: [5, 6], colorMode: .rgb, classNames: nil, onBadFile: .error,
             threads: 3)
         XCTAssertEqual(one.x.shape, [24, 5, 6, 3])
         XCTAssertEqual(one.x.array, three.x.array)
@@ -203,8 +199,8 @@ final class ImageFolderTests: XCTestCase {
 
         XCTAssertThrowsError(
             try ImageFolder.load(
-                root, imageSize: nil, colorMode: "grayscale", classNames: nil,
-                onBadFile: "error", threads: 2)
+                root, imageSize: nil, colorMode: .grayscale, classNames: nil,
+                onBadFile: .error, threads: 2)
         ) {
             XCTAssert($0 is DataError)
             XCTAssertEqual(
@@ -214,8 +210,8 @@ final class ImageFolderTests: XCTestCase {
         }
 
         let loaded = try ImageFolder.load(
-            root, imageSize: nil, colorMode: "grayscale", classNames: nil,
-            onBadFile: "skip", threads: 2)
+            root, imageSize: nil, colorMode: .grayscale, classNames: nil,
+            onBadFile: .skip, threads: 2)
         XCTAssertEqual(loaded.x.shape, [3, 4, 5, 1])
         XCTAssertEqual(loaded.labels, [0, 0, 1])
         XCTAssertEqual([loaded.x[0], loaded.x[20], loaded.x[40]], [1, 3, 4])
@@ -237,8 +233,8 @@ final class ImageFolderTests: XCTestCase {
         try put("a/1.png", try png(7, height: 3, width: 2))
         try put("b/1.png", try png(9, height: 6, width: 4))
         let loaded = try ImageFolder.load(
-            root, imageSize: nil, colorMode: "grayscale", classNames: nil,
-            onBadFile: "skip", threads: 2)
+            root, imageSize: nil, colorMode: .grayscale, classNames: nil,
+            onBadFile: .skip, threads: 2)
         XCTAssertEqual(loaded.x.shape, [2, 3, 2, 1])
         XCTAssertEqual(loaded.x.array, [7, 7, 7, 7, 7, 7, 9, 9, 9, 9, 9, 9])
         XCTAssertEqual(loaded.skipped.count, 1)
@@ -247,8 +243,8 @@ final class ImageFolderTests: XCTestCase {
         try put("b/1.png", [])
         XCTAssertThrowsError(
             try ImageFolder.load(
-                root, imageSize: nil, colorMode: "grayscale", classNames: nil,
-                onBadFile: "skip", threads: 2)
+                root, imageSize: nil, colorMode: .grayscale, classNames: nil,
+                onBadFile: .skip, threads: 2)
         ) {
             XCTAssertEqual("\($0)", "\(self.root): none of its 3 image files could be read")
         }
@@ -263,8 +259,8 @@ final class ImageFolderTests: XCTestCase {
         let threads = Int(ProcessInfo.processInfo.environment["NNREG_IMAGE_BENCH_THREADS"] ?? "") ?? 2
         let start = Date()
         let loaded = try ImageFolder.load(
-            folder, imageSize: nil, colorMode: "grayscale", classNames: nil,
-            onBadFile: "error", threads: threads)
+            folder, imageSize: nil, colorMode: .grayscale, classNames: nil,
+            onBadFile: .error, threads: threads)
         let seconds = Date().timeIntervalSince(start)
         print(
             "ImageFolder.load \(folder): \(loaded.x.shape) in \(String(format: "%.2f", seconds)) s, "

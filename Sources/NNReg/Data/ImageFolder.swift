@@ -21,6 +21,15 @@ import Dispatch
 /// directly in `root`. Symbolic links to class folders are followed; inside a class
 /// folder, links to folders are not (as Keras' `follow_links=False`).
 public enum ImageFolder {
+    /// data.color_mode: the channels images are converted to.
+    public enum ColorMode: String, CaseIterable, Sendable {
+        case grayscale, rgb
+        public var channels: Int { self == .grayscale ? 1 : 3 }
+    }
+
+    /// data.on_bad_file: what a file that cannot be decoded does.
+    public enum BadFilePolicy: String, CaseIterable, Sendable { case error, skip }
+
     /// Whether `path` is a folder (so a data path names an image folder, not a CSV file).
     public static func isFolder(_ path: String) -> Bool { isDirectory(path) }
 
@@ -81,27 +90,22 @@ public enum ImageFolder {
     /// - Parameters:
     ///   - imageSize: [height, width] every image is resized to (bilinear, as
     ///     `tf.image.resize`); nil: the size of the first image.
-    ///   - colorMode: "grayscale" (1 channel) or "rgb" (3); files are converted
+    ///   - colorMode: grayscale (1 channel) or rgb (3); files are converted
     ///     (`Image.converted(toChannels:)`).
-    ///   - onBadFile: "error" stops at the first file (in order) that cannot be decoded;
-    ///     "skip" leaves such files out and lists them in `skipped` with the reason.
+    ///   - onBadFile: `.error` stops at the first file (in order) that cannot be decoded;
+    ///     `.skip` leaves such files out and lists them in `skipped` with the reason.
     ///   - threads: files are decoded on this many threads.
     /// - Returns: x: (N, H, W, C), raw values 0...255; one label id per image.
     public static func load(
-        _ root: String, imageSize: [Int]?, colorMode: String, classNames: [String]?, onBadFile: String, threads: Int
+        _ root: String, imageSize: [Int]?, colorMode: ColorMode, classNames: [String]?, onBadFile: BadFilePolicy,
+        threads: Int
     ) throws -> (x: Tensor, labels: [Float], classNames: [String], skipped: [(path: String, reason: String)]) {
-        guard colorMode == "grayscale" || colorMode == "rgb" else {
-            throw DataError("color_mode must be \"grayscale\" or \"rgb\", got \"\(colorMode)\"")
-        }
-        guard onBadFile == "error" || onBadFile == "skip" else {
-            throw DataError("on_bad_file must be \"error\" or \"skip\", got \"\(onBadFile)\"")
-        }
         if let imageSize, imageSize.count != 2 || imageSize.contains(where: { $0 <= 0 }) {
             throw DataError("image_size must be [height, width] of positive sizes, got \(imageSize)")
         }
-        let skip = onBadFile == "skip"
+        let skip = onBadFile == .skip
         let (files, names) = try scan(root, classNames: classNames)
-        let channels = colorMode == "grayscale" ? 1 : 3
+        let channels = colorMode.channels
         let n = files.count
 
         // The first readable image fixes the size when image_size is not given.

@@ -62,8 +62,8 @@ public enum DataLoader {
         if path != "-" && ImageFolder.isFolder(path) {
             let names = classNames ?? spec.classNames
             let scanned = try ImageFolder.scan(path, classNames: names).files
-            let r = try ImageFolder.load(path, imageSize: imageSize ?? spec.imageSize, colorMode: spec.colorMode.rawValue,
-                                         classNames: names, onBadFile: spec.onBadFile.rawValue,
+            let r = try ImageFolder.load(path, imageSize: imageSize ?? spec.imageSize, colorMode: spec.colorMode,
+                                         classNames: names, onBadFile: spec.onBadFile,
                                          threads: ProcessInfo.processInfo.activeProcessorCount)
             let skipped = Set(r.skipped.map(\.path))
             return RawData(x: r.x, labels: r.labels, classNames: r.classNames, source: path, lines: nil,
@@ -75,8 +75,7 @@ public enum DataLoader {
         case .index(let i)?: label = .index(i)
         case nil: label = .last
         }
-        let missing = CSV.MissingPolicy(rawValue: spec.missing.rawValue)!
-        let table = try CSV.readLabeled(path, label: label, missing: missing, classNames: classNames ?? spec.classNames)
+        let table = try CSV.readLabeled(path, label: label, missing: spec.missing, classNames: classNames ?? spec.classNames)
         guard table.rowCount > 0 else { throw DataError("\(table.source): no data rows") }
         let x = Tensor(shape: [table.rowCount, table.featureCount], values: table.features)
         return RawData(x: x, labels: table.labels, classNames: table.classNames ?? spec.classNames, source: table.source,
@@ -109,7 +108,7 @@ public enum DataLoader {
         for other in [validation, test].compactMap({ $0 }) where other.sampleShape != train.sampleShape {
             throw DataError("\(other.source): samples have shape \(other.sampleShape), the training data \(train.sampleShape)")
         }
-        var normalizer = Normalizer(rescale: Float(d.rescale), mode: Normalizer.Mode(rawValue: d.normalization.rawValue)!)
+        var normalizer = Normalizer(rescale: Float(d.rescale), mode: d.normalization)
         normalizer.fit(train.x)
         for part in [train, validation, test].compactMap({ $0 }) { normalizer.apply(part.x) }
         return PreparedData(train: train, validation: validation, test: test, normalizer: normalizer, classNames: names)

@@ -43,9 +43,9 @@ public struct SequenceOptions: Sendable {
         guard let sequence = data.sequence else { preconditionFailure("data.sequence is not set") }
         self.init(
             window: sequence.window, horizon: sequence.horizon, target: sequence.target, features: sequence.features,
-            missing: CSV.MissingPolicy(rawValue: data.missing.rawValue)!, validationSplit: data.validationSplit,
+            missing: data.missing, validationSplit: data.validationSplit,
             testSplit: data.testSplit, rescale: Float(data.rescale),
-            normalization: Normalizer.Mode(rawValue: data.normalization.rawValue)!)
+            normalization: data.normalization)
     }
 }
 

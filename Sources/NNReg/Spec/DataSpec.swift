@@ -4,11 +4,6 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
     public var path: String { "data" }
     public var options: [String: JSON]
 
-    public enum Normalization: String, CaseIterable, Sendable { case none, featurewise, samplewise }
-    public enum ColorMode: String, CaseIterable, Sendable { case grayscale, rgb }
-    public enum MissingValues: String, CaseIterable, Sendable { case error, drop, interpolate }
-    public enum BadFiles: String, CaseIterable, Sendable { case error, skip }
-
     /// A CSV file, or a folder of class subfolders of images.
     public var train: String { string("train") }
     public var validation: String? { optionalString("validation") }
@@ -17,17 +12,17 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
     public var label: ColumnRef? { isNull("label") ? nil : ColumnRef(canonical: value("label")) }
     /// Raw inputs are multiplied by this first (1 when not given).
     public var rescale: Double { double("rescale") }
-    public var normalization: Normalization { choice("normalization") }
+    public var normalization: Normalizer.Mode { choice("normalization") }
     public var validationSplit: Double { double("validation_split") }
     /// [height, width]; nil: the size of the first image.
     public var imageSize: [Int]? { isNull("image_size") ? nil : ints("image_size") }
-    public var colorMode: ColorMode { choice("color_mode") }
+    public var colorMode: ImageFolder.ColorMode { choice("color_mode") }
     public var sequence: SequenceSpec? {
         isNull("sequence") ? nil : SequenceSpec(view: OptionsView(value("sequence"), at: specPath(path, "sequence")))
     }
     public var testSplit: Double { double("test_split") }
-    public var missing: MissingValues { choice("missing") }
-    public var onBadFile: BadFiles { choice("on_bad_file") }
+    public var missing: CSV.MissingPolicy { choice("missing") }
+    public var onBadFile: ImageFolder.BadFilePolicy { choice("on_bad_file") }
     /// Fixed label order; nil: sorted class names (folders) or sorted label values (CSV).
     public var classNames: [String]? {
         isNull("class_names") ? nil : strings("class_names")
@@ -46,14 +41,14 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
             Option("test", .nullable(.path), default: nil),
             Option("label", .nullable(.column), default: nil),
             Option("rescale", .number(.positive), default: 1),
-            Option("normalization", .cases("normalization", Normalization.self), default: "none"),
+            Option("normalization", .cases("normalization", Normalizer.Mode.self), default: "none"),
             Option("validation_split", .number(.fraction), default: 0),
             Option("image_size", .nullable(.size), default: nil),
-            Option("color_mode", .cases("color mode", ColorMode.self), default: "rgb"),
+            Option("color_mode", .cases("color mode", ImageFolder.ColorMode.self), default: "rgb"),
             Option("sequence", .nullable(.object(SequenceSpec.schema)), default: nil),
             Option("test_split", .number(.fraction), default: 0),
-            Option("missing", .cases("missing-value policy", MissingValues.self), default: "error"),
-            Option("on_bad_file", .cases("bad-file policy", BadFiles.self), default: "error"),
+            Option("missing", .cases("missing-value policy", CSV.MissingPolicy.self), default: "error"),
+            Option("on_bad_file", .cases("bad-file policy", ImageFolder.BadFilePolicy.self), default: "error"),
             Option("class_names", .nullable(.list(.string, what: "a list of class names", unique: true)), default: nil),
         ],
         check: { data, path in
