@@ -84,6 +84,8 @@ final class SpecSchemaTests: XCTestCase {
             spec(training: #""loss": "mse", "metrics": ["mae", "mae"]"#),
             spec(training: #""loss": "mse", "lr_schedule": "exponential_decay""#),  // needs decay_steps
             spec(training: #""loss": {"type": "huber", "delta": 0}"#),
+            spec(extra: #""checkpoint": {"save_freq": 0}"#),
+            spec(extra: #""augmentation": {"zoom_range": 1.5}"#),
         ]
         for text in bad {
             XCTAssertThrowsError(try Spec.parse(text, baseDirectory: "/"), text)
