@@ -75,66 +75,66 @@ public struct AugmentationSpec: SpecSection, Equatable, Sendable {
     static let schema = Schema(
         "augmentation",
         [
-            Option("rotation_range", .number(.nonNegative), default: 0, doc: "Largest random rotation, in degrees."),
+            Option("rotation_range", .number(.nonNegative), default: 0, doc: "largest random rotation, in degrees"),
             Option(
                 "width_shift_range", .number(.nonNegative), default: 0,
-                doc: "Largest horizontal shift: a fraction of the width if < 1, else pixels."),
+                doc: "largest horizontal shift: a fraction of the width if < 1, else pixels"),
             Option(
                 "height_shift_range", .number(.nonNegative), default: 0,
-                doc: "Largest vertical shift: a fraction of the height if < 1, else pixels."),
+                doc: "largest vertical shift: a fraction of the height if < 1, else pixels"),
             Option(
                 "shear_range", .number(.nonNegative), default: 0,
-                doc: "Largest shear angle, counter-clockwise, in degrees."),
+                doc: "largest shear angle, counter-clockwise, in degrees"),
             Option(
                 "zoom_range", factorRange(scalar: .fraction, pair: .positive), default: 0,
-                doc: "Zoom factors: z means [1 - z, 1 + z], or [low, high]."),
+                doc: "zoom factors: z means [1 - z, 1 + z], or [low, high]"),
             Option(
                 "brightness_range", .nullable(.pair(.nonNegative)), default: nil,
-                doc: "Brightness factors [low, high]; null: unchanged."),
+                doc: "brightness factors [low, high]; null: unchanged"),
             Option(
                 "channel_shift_range", .number(.nonNegative), default: 0,
-                doc: "Largest random shift added to each channel."),
+                doc: "largest random shift added to each channel"),
             Option(
                 "fill_mode", .cases("fill mode", FillMode.self), default: "nearest",
-                doc: "How points outside the image are filled after a transform."),
-            Option("cval", .number(.any), default: 0, doc: "The fill value for fill_mode \"constant\"."),
-            Option("horizontal_flip", .bool, default: false, doc: "Flip half the images left to right."),
-            Option("vertical_flip", .bool, default: false, doc: "Flip half the images upside down."),
-            Option("featurewise_center", .bool, default: false, doc: "Subtract the training set's mean, per feature."),
-            Option("samplewise_center", .bool, default: false, doc: "Subtract each image's own mean."),
+                doc: "how points outside the image are filled after a transform"),
+            Option("cval", .number(.any), default: 0, doc: "the fill value for fill_mode \"constant\""),
+            Option("horizontal_flip", .bool, default: false, doc: "flip half the images left to right"),
+            Option("vertical_flip", .bool, default: false, doc: "flip half the images upside down"),
+            Option("featurewise_center", .bool, default: false, doc: "subtract the training set's mean, per feature"),
+            Option("samplewise_center", .bool, default: false, doc: "subtract each image's own mean"),
             Option(
                 "featurewise_std_normalization", .bool, default: false,
-                doc: "Divide by the training set's std, per feature."),
-            Option("samplewise_std_normalization", .bool, default: false, doc: "Divide each image by its own std."),
-            Option("zca_whitening", .bool, default: false, doc: "Apply ZCA whitening fitted on the training set."),
-            Option("zca_epsilon", .number(.positive), default: 1e-6, doc: "Epsilon of ZCA whitening."),
+                doc: "divide by the training set's std, per feature"),
+            Option("samplewise_std_normalization", .bool, default: false, doc: "divide each image by its own std"),
+            Option("zca_whitening", .bool, default: false, doc: "apply ZCA whitening fitted on the training set"),
+            Option("zca_epsilon", .number(.positive), default: 1e-6, doc: "epsilon of ZCA whitening"),
             Option(
                 "contrast_range", .nullable(factorRange(scalar: .unit, pair: .nonNegative)), default: nil,
-                doc: "Contrast factors: f means [1 - f, 1 + f], or [low, high]; null: unchanged."),
+                doc: "contrast factors: f means [1 - f, 1 + f], or [low, high]; null: unchanged"),
             Option(
                 "saturation_range", .nullable(factorRange(scalar: .unit, pair: .nonNegative)), default: nil,
-                doc: "Saturation factors, as contrast_range; null: unchanged."),
+                doc: "saturation factors, as contrast_range; null: unchanged"),
             Option(
                 "hue_shift_range", .number(Interval(lower: 0, upper: 0.5)), default: 0,
-                doc: "Largest hue shift, as a fraction of the colour wheel."),
+                doc: "largest hue shift, as a fraction of the colour wheel"),
             Option(
                 "gaussian_noise", .number(.nonNegative), default: 0,
-                doc: "Std of additive Gaussian noise, in rescaled input units."),
+                doc: "std of additive Gaussian noise, in rescaled input units"),
             Option(
                 "gaussian_blur", .number(.nonNegative), default: 0,
-                doc: "Largest Gaussian blur sigma in pixels; each image's is uniform in [0, this]."),
+                doc: "largest Gaussian blur sigma in pixels; each image's is uniform in [0, this]"),
             Option(
                 "random_crop", .count, default: 0,
-                doc: "Pixels of padding (fill_mode) before a random crop back to the image's size."),
+                doc: "pixels of padding (fill_mode) before a random crop back to the image's size"),
             Option(
                 "random_erasing", .nullable(.object(RandomErasing.schema)), default: nil,
-                doc: "Erase a random rectangle (cutout, torchvision RandomErasing); null: off."),
+                doc: "erase a random rectangle (cutout, torchvision RandomErasing); null: off"),
             Option(
                 "mixup", .number(.nonNegative), default: 0,
-                doc: "Alpha of mixup's Beta(alpha, alpha) mixing weights; 0: off."),
+                doc: "alpha of mixup's Beta(alpha, alpha) mixing weights; 0: off"),
             Option(
                 "cutmix", .number(.nonNegative), default: 0,
-                doc: "Alpha of cutmix's Beta(alpha, alpha) area fractions; 0: off."),
+                doc: "alpha of cutmix's Beta(alpha, alpha) area fractions; 0: off"),
         ])
 }
 
@@ -142,16 +142,16 @@ extension AugmentationSpec.RandomErasing {
     static let schema = Schema(
         "random_erasing",
         [
-            Option("probability", .number(.unit), default: 0.5, doc: "Chance that an image gets a rectangle erased."),
+            Option("probability", .number(.unit), default: 0.5, doc: "chance that an image gets a rectangle erased"),
             Option(
                 "scale", .pair(Interval(lower: 0, lowerClosed: false, upper: 1)), default: [0.02, 0.33],
-                doc: "The rectangle's area as a fraction of the image, [low, high]."),
+                doc: "the rectangle's area as a fraction of the image, [low, high]"),
             Option(
                 "ratio", .pair(.positive), default: [0.3, 3.3],
-                doc: "The rectangle's aspect ratio (width / height), [low, high]."),
-            Option("value", .number(.any), default: 0, doc: "The value written into the rectangle."),
+                doc: "the rectangle's aspect ratio (width / height), [low, high]"),
+            Option("value", .number(.any), default: 0, doc: "the value written into the rectangle"),
         ],
-        doc: "Cutout: a random rectangle of the image set to one value.")
+        doc: "cutout: a random rectangle of the image set to one value")
 
     init(_ view: OptionsView) {
         probability = view.double("probability")

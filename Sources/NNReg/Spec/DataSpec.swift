@@ -43,48 +43,48 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
         [
             Option(
                 "train", .path,
-                doc: "Training data: a CSV file (\"-\": standard input) or a folder of class subfolders."),
+                doc: "training data: a CSV file (\"-\": standard input) or a folder of class subfolders"),
             Option(
                 "validation", .nullable(.path), default: nil,
-                doc: "Validation data in the same form; null: none, or validation_split."),
+                doc: "validation data in the same form; null: none, or validation_split"),
             Option(
                 "test", .nullable(.path), default: nil,
-                doc: "Test data, evaluated after training; null: none, or test_split."),
+                doc: "test data, evaluated after training; null: none, or test_split"),
             Option(
                 "label", .nullable(.column), default: nil,
-                doc: "The CSV label column, by name or 0-based index; null: the last column."),
+                doc: "the CSV label column, by name or 0-based index; null: the last column"),
             Option(
                 "rescale", .number(.positive), default: 1,
-                doc: "Raw inputs are multiplied by this first (1/255 for pixels)."),
+                doc: "raw inputs are multiplied by this first (1/255 for pixels)"),
             Option(
                 "normalization", .cases("normalization", Normalization.self), default: "none",
-                doc: "Standardize by the training split's mean and std per feature, or each sample by its own."),
+                doc: "standardize by the training split's mean and std per feature, or each sample by its own"),
             Option(
                 "validation_split", .number(.fraction), default: 0,
-                doc: "Fraction of the training data held out for validation (seeded, stratified)."),
+                doc: "fraction of the training data held out for validation (seeded, stratified)"),
             Option(
                 "image_size", .nullable(.size), default: nil,
-                doc: "Images are resized to [height, width]; null: the size of the first image."),
+                doc: "images are resized to [height, width]; null: the size of the first image"),
             Option(
                 "color_mode", .cases("color mode", ColorMode.self), default: "rgb",
-                doc: "Images are read with 1 channel (grayscale) or 3 (rgb)."),
+                doc: "images are read with 1 channel (grayscale) or 3 (rgb)"),
             Option(
                 "sequence", .nullable(.object(SequenceSpec.schema)), default: nil,
-                doc: "Sliding windows over the CSV's rows, for recurrent layers; null: one sample per row."),
+                doc: "sliding windows over the CSV's rows, for recurrent layers; null: one sample per row"),
             Option(
                 "test_split", .number(.fraction), default: 0,
-                doc: "Fraction of the training data held out as test data, before validation_split."),
+                doc: "fraction of the training data held out as test data, before validation_split"),
             Option(
                 "missing", .cases("missing-value policy", MissingValues.self), default: "error",
-                doc: "Empty or NaN CSV cells: an error, the row dropped, or interpolated linearly down the column."),
+                doc: "empty or NaN CSV cells: an error, the row dropped, or interpolated linearly down the column"),
             Option(
                 "on_bad_file", .cases("bad-file policy", BadFiles.self), default: "error",
-                doc: "An image that cannot be read: an error, or skipped with a warning."),
+                doc: "an image that cannot be read: an error, or skipped with a warning"),
             Option(
                 "class_names", .nullable(.list(.string, what: "a list of class names", unique: true)), default: nil,
-                doc: "Label order; null: sorted class folder names or sorted label values."),
+                doc: "label order; null: sorted class folder names or sorted label values"),
         ],
-        doc: "Where the data comes from: a CSV file or class folders of images, and its splits.",
+        doc: "where the data comes from: a CSV file or class folders of images, and its splits",
         check: { data, path in
             if data["validation_split"] != 0 && data["validation"] != .null {
                 throw SpecError(
@@ -122,15 +122,15 @@ extension SequenceSpec {
     static let schema = Schema(
         "sequence",
         [
-            Option("window", .positiveInt, doc: "Rows in each input window."),
+            Option("window", .positiveInt, doc: "rows in each input window"),
             Option(
                 "horizon", .positiveInt, default: 1,
-                doc: "The target is taken this many rows after the window's last row."),
-            Option("target", .nullable(.column), default: nil, doc: "The column to predict; null: the last column."),
+                doc: "the target is taken this many rows after the window's last row"),
+            Option("target", .nullable(.column), default: nil, doc: "the column to predict; null: the last column"),
             Option(
                 "features",
                 .nullable(.list(.column, what: "a list of columns (names or 0-based indexes)", unique: true)),
-                default: nil, doc: "The input columns; null: every column (the target included)."),
+                default: nil, doc: "the input columns; null: every column (the target included)"),
         ],
-        doc: "Windows of `window` rows predict `target` `horizon` rows after them.")
+        doc: "windows of `window` rows predict `target` `horizon` rows after them")
 }

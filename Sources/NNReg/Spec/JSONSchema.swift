@@ -89,7 +89,7 @@ struct JSONSchemaGenerator {
             defineLayers()
             return ["type": "array", "minItems": 1, "items": JSONSchemaGenerator.ref("layer")]
         case .initializer:
-            define("initializer") { $0.named(WeightOptionForms.initializers, doc: "A weight initializer.") }
+            define("initializer") { $0.named(WeightOptionForms.initializers, doc: "a weight's initial values") }
             return JSONSchemaGenerator.ref("initializer")
         case .regularizer:
             define("regularizer") { $0.regularizer() }
@@ -159,13 +159,16 @@ struct JSONSchemaGenerator {
 
     private mutating func regularizer() -> JSON {
         let names: JSON = ["type": "string", "enum": .array(WeightOptionForms.regularizerNames.map(JSON.string))]
-        return ["description": "A weight penalty.", "anyOf": [names, object(WeightOptionForms.regularizer)]]
+        return [
+            "description": "a penalty on the weight added to the loss",
+            "anyOf": [names, object(WeightOptionForms.regularizer)],
+        ]
     }
 
     private mutating func constraint() -> JSON {
         named(
             WeightOptionForms.constraints, shorthands: WeightOptionForms.constraintShorthands,
-            doc: "A constraint applied to the weight after each step.")
+            doc: "applied to the weight after each optimizer step")
     }
 
     // MARK: - Helpers

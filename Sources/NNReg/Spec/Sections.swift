@@ -14,10 +14,10 @@ public struct ModelSpec: SpecSection, Equatable, Sendable {
         [
             Option(
                 "input_shape", .nullable(.list(.positiveInt, what: "a list of positive integers", unique: false)),
-                default: nil, doc: "Input shape without the batch axis; null: inferred from the data."),
-            Option("layers", .layers, doc: "The layers, first to last (a Keras Sequential model)."),
+                default: nil, doc: "input shape without the batch axis; null: inferred from the data"),
+            Option("layers", .layers, doc: "the layers, first to last (a Keras Sequential model)"),
         ],
-        doc: "The network.",
+        doc: "the network",
         check: { model, path in
             if model["input_shape"] == [] {
                 throw SpecError(path: specPath(path, "input_shape"), message: "expected at least one dimension, got []")
@@ -46,23 +46,23 @@ public struct EarlyStoppingSpec: SpecSection, Equatable, Sendable {
         [
             Option("monitor", .string, default: "val_loss", doc: monitorDoc),
             Option(
-                "min_delta", .number(.nonNegative), default: 0, doc: "Smallest change that counts as an improvement."),
-            Option("patience", .count, default: 0, doc: "Epochs without improvement before training stops."),
+                "min_delta", .number(.nonNegative), default: 0, doc: "smallest change that counts as an improvement"),
+            Option("patience", .count, default: 0, doc: "epochs without improvement before training stops"),
             Option("mode", .mode, default: "auto", doc: modeDoc),
             Option(
                 "baseline", .nullable(.number(.any)), default: nil,
-                doc: "Stop unless the monitor beats this value within patience epochs; null: no baseline."),
+                doc: "stop unless the monitor beats this value within patience epochs; null: no baseline"),
             Option(
                 "restore_best_weights", .bool, default: false,
-                doc: "Restore the best epoch's weights when training ends."),
+                doc: "restore the best epoch's weights when training ends"),
             Option(
-                "start_from_epoch", .count, default: 0, doc: "Epochs to train before watching for improvement."),
+                "start_from_epoch", .count, default: 0, doc: "epochs to train before watching for improvement"),
         ],
-        doc: "Stops training when the monitored quantity has stopped improving (Keras EarlyStopping).")
+        doc: "stops training when the monitored quantity has stopped improving (Keras EarlyStopping)")
 
     /// Doc lines shared by the sections that watch a monitor.
-    static let monitorDoc = "What to watch: \"loss\", a metric of training.metrics, or either with \"val_\"."
-    static let modeDoc = "Whether the monitor improves down (\"min\") or up (\"max\"); \"auto\": from its name."
+    static let monitorDoc = "what to watch: \"loss\", a metric of training.metrics, or either with \"val_\""
+    static let modeDoc = "whether the monitor improves down (\"min\") or up (\"max\"); \"auto\": from its name"
 }
 
 /// "checkpoint": weights saved during training (Keras ModelCheckpoint's arguments, with
@@ -88,7 +88,7 @@ public struct CheckpointSpec: SpecSection, Equatable, Sendable {
             Option("mode", .mode, default: "auto", doc: EarlyStoppingSpec.modeDoc),
             Option(
                 "save_best_only", .bool, default: false,
-                doc: "Save only improvements of the monitor; model.safetensors then holds the best weights."),
+                doc: "save only improvements of the monitor; model.safetensors then holds the best weights"),
             Option(
                 "save_freq",
                 .custom(
@@ -99,12 +99,12 @@ public struct CheckpointSpec: SpecSection, Equatable, Sendable {
                         throw SpecError.expected("\"epoch\" or a positive number of epochs", got: value, at: path)
                     }
                     return value
-                }, default: "epoch", doc: "Save every epoch, or every this many epochs, into checkpoints/."),
+                }, default: "epoch", doc: "save every epoch, or every this many epochs, into checkpoints/"),
             Option(
                 "keep", .nullable(.positiveInt), default: nil,
-                doc: "How many checkpoint files to keep (the newest); null: all."),
+                doc: "how many checkpoint files to keep (the newest); null: all"),
         ],
-        doc: "Saves weights during training (Keras ModelCheckpoint; save_freq counts epochs).")
+        doc: "saves weights during training (Keras ModelCheckpoint; save_freq counts epochs)")
 }
 
 /// "output": where the run folder goes.
@@ -123,6 +123,6 @@ public struct OutputSpec: SpecSection, Equatable, Sendable {
     /// dir null is filled in by `Spec.parse`, which knows the name.
     static let schema = Schema(
         "output",
-        [Option("dir", .nullable(.path), default: nil, doc: "The run folder; null: runs/<name> beside the spec file.")],
-        doc: "Where the run folder goes.")
+        [Option("dir", .nullable(.path), default: nil, doc: "the run folder; null: runs/<name> beside the spec file")],
+        doc: "where the run folder goes")
 }

@@ -124,27 +124,27 @@ public struct Spec: SpecOptions, Equatable, Sendable {
         [
             Option(
                 "name", .nullable(Spec.nameRule), default: nil,
-                doc: "The run's name (a folder name); null: the spec file's name without extension."),
+                doc: "the run's name (a folder name); null: the spec file's name without extension"),
             Option(
                 "seed", .count, default: 42,
-                doc: "The seed every random stream derives from (weights, shuffles, splits, masks)."),
-            Option("data", .object(DataSpec.schema), doc: "The data files and how they are read."),
-            Option("model", .object(ModelSpec.schema), doc: "The network: its input shape and layers."),
+                doc: "the seed every random stream derives from (weights, shuffles, splits, masks)"),
+            Option("data", .object(DataSpec.schema), doc: "the data files and how they are read"),
+            Option("model", .object(ModelSpec.schema), doc: "the network: its input shape and layers"),
             Option(
                 "training", .object(TrainingSpec.schema),
-                doc: "Loss, metrics, optimizer and the arguments of Keras's fit."),
+                doc: "loss, metrics, optimizer and the arguments of Keras's fit"),
             Option(
                 "early_stopping", .nullable(.object(EarlyStoppingSpec.schema)), default: nil,
-                doc: "Stop when a monitored quantity stops improving (Keras EarlyStopping); null: off."),
+                doc: "stop when a monitored quantity stops improving (Keras EarlyStopping); null: off"),
             Option(
                 "checkpoint", .nullable(.object(CheckpointSpec.schema)), default: nil,
-                doc: "Save weights during training (Keras ModelCheckpoint); null: the final weights only."),
+                doc: "save weights during training (Keras ModelCheckpoint); null: the final weights only"),
             Option(
                 "augmentation", .nullable(.object(AugmentationSpec.schema)), default: nil,
-                doc: "Random transforms of training images (Keras ImageDataGenerator); null: none."),
-            Option("output", .object(OutputSpec.schema), default: [:], doc: "Where the run folder goes."),
+                doc: "random transforms of training images (Keras ImageDataGenerator); null: none"),
+            Option("output", .object(OutputSpec.schema), default: [:], doc: "where the run folder goes"),
         ],
-        doc: "One run: the data, the model, how to train it, and where the results go.")
+        doc: "one run: the data, the model, how to train it, and where the results go")
 
     /// A monitor is "loss", a metric of training.metrics, or either with "val_"; a "val_"
     /// monitor that will be read needs validation data.

@@ -51,7 +51,7 @@ private struct ReferenceWriter {
     /// A heading, the schema's doc line, its table, then the sections its keys lead to.
     mutating func section(_ title: String, _ schema: Schema, path: String) {
         heading(2, title)
-        paragraph(schema.doc)
+        paragraph(sentence(schema.doc))
         table(schema, path: path)
         for option in schema.options { nested(option.rule, path: specPath(path, option.key)) }
     }
@@ -85,7 +85,7 @@ private struct ReferenceWriter {
             heading(3, "`\(name)`")
             let aliases = variants.aliases.filter { $0.value == name }.map { "`\"\($0.key)\"`" }.sorted()
             paragraph(aliases.isEmpty ? "" : "Also written " + aliases.joined(separator: ", ") + ".")
-            paragraph(schema.doc)
+            paragraph(sentence(schema.doc))
             table(schema, path: path)
         }
         for name in variants.names {
@@ -108,12 +108,12 @@ private struct ReferenceWriter {
                 heading(2, part.rawValue)
                 let names = WeightOptionForms.regularizerNames.map { "`\"\($0)\"`" }.joined(separator: ", ")
                 paragraph("\(names) (0.01 each), or an object:")
-                paragraph(WeightOptionForms.regularizer.doc)
+                paragraph(sentence(WeightOptionForms.regularizer.doc))
                 table(WeightOptionForms.regularizer, path: "regularizer")
             case .constraints:
                 named(part.rawValue, WeightOptionForms.constraints, intro: "Applied to a weight after each step")
                 for shorthand in WeightOptionForms.constraintShorthands {
-                    paragraph("Also accepted: " + shorthand.doc)
+                    paragraph(sentence("also accepted: " + shorthand.doc))
                     table(shorthand, path: "constraint")
                 }
             }
@@ -128,7 +128,7 @@ private struct ReferenceWriter {
         paragraph("\(intro): a name, or `{\"name\": {arguments}}` (a kind with arguments). Names: \(names).")
         for kind in kinds where !kind.options.isEmpty || !kind.doc.isEmpty {
             heading(3, "`\(kind.name)`")
-            paragraph(kind.doc)
+            paragraph(sentence(kind.doc))
             if !kind.options.isEmpty { table(kind, path: title.lowercased()) }
         }
     }
@@ -181,6 +181,12 @@ private struct ReferenceWriter {
 
     private mutating func paragraph(_ text: String) {
         if !text.isEmpty { out += text + "\n\n" }
+    }
+
+    /// A doc line as a paragraph: capitalized, with a full stop.
+    private func sentence(_ doc: String) -> String {
+        guard let first = doc.first else { return "" }
+        return first.uppercased() + doc.dropFirst() + (".!?".contains(doc.last!) ? "" : ".")
     }
 
     /// A link to a section by its heading, as GitHub anchors it.

@@ -20,10 +20,10 @@ enum WeightOptionForms {
     static let regularizer = Schema(
         "regularizer",
         [
-            Option("l1", .number(.nonNegative), default: 0, doc: "Factor of the sum of absolute weights."),
-            Option("l2", .number(.nonNegative), default: 0, doc: "Factor of the sum of squared weights."),
+            Option("l1", .number(.nonNegative), default: 0, doc: "factor of the sum of absolute weights"),
+            Option("l2", .number(.nonNegative), default: 0, doc: "factor of the sum of squared weights"),
         ],
-        doc: "A penalty added to the loss: l1 * sum(|w|) + l2 * sum(w^2).")
+        doc: "a penalty added to the loss: l1 * sum(|w|) + l2 * sum(w^2)")
 
     /// Keras's `axis`: one axis or a non-empty list of them.
     static let axis = Rule.custom(
@@ -33,34 +33,34 @@ enum WeightOptionForms {
         ]
     ) { value, _, _ in value }
 
-    private static let axisOption = Option("axis", axis, default: 0, doc: "Axis or axes the norm is taken over.")
+    private static let axisOption = Option("axis", axis, default: 0, doc: "axis or axes the norm is taken over")
 
     /// Every constraint, with Keras 3's arguments and defaults.
     static let constraints = [
         Schema(
             "max_norm",
-            [Option("max_value", .number(.positive), default: 2, doc: "Largest norm allowed."), axisOption],
-            doc: "Rescales weights whose norm exceeds max_value."),
-        Schema("non_neg", [], doc: "Sets negative weights to 0."),
-        Schema("unit_norm", [axisOption], doc: "Rescales weights to norm 1."),
+            [Option("max_value", .number(.positive), default: 2, doc: "largest norm allowed"), axisOption],
+            doc: "rescales weights whose norm exceeds max_value"),
+        Schema("non_neg", [], doc: "sets negative weights to 0"),
+        Schema("unit_norm", [axisOption], doc: "rescales weights to norm 1"),
         Schema(
             "min_max_norm",
             [
-                Option("min_value", .number(.nonNegative), default: 0, doc: "Smallest norm allowed."),
-                Option("max_value", .number(.nonNegative), default: 1, doc: "Largest norm allowed."),
+                Option("min_value", .number(.nonNegative), default: 0, doc: "smallest norm allowed"),
+                Option("max_value", .number(.nonNegative), default: 1, doc: "largest norm allowed"),
                 Option(
                     "rate", .number(.unit), default: 1,
-                    doc: "How far to move towards the range per step (1: all the way)."),
+                    doc: "how far to move towards the range per step (1: all the way)"),
                 axisOption,
             ],
-            doc: "Rescales weights whose norm is outside [min_value, max_value]."),
+            doc: "rescales weights whose norm is outside [min_value, max_value]"),
     ]
 
     /// Objects accepted as they are written besides {"name": {arguments}}: {"max_norm": v, "axis": a}.
     static let constraintShorthands = [
         Schema(
             "max_norm",
-            [Option("max_norm", .number(.positive), doc: "Largest norm allowed."), axisOption],
-            doc: "`{\"max_norm\": v, \"axis\": a}`, short for `{\"max_norm\": {\"max_value\": v, \"axis\": a}}`.")
+            [Option("max_norm", .number(.positive), doc: "largest norm allowed"), axisOption],
+            doc: "`{\"max_norm\": v, \"axis\": a}`, short for `{\"max_norm\": {\"max_value\": v, \"axis\": a}}`")
     ]
 }
