@@ -50,6 +50,12 @@ bench: release data
 bench-peers: deps
 	bash bench/setup_peers.sh
 
+## docs: regenerate docs/spec-reference.md from the spec schemas (nnreg schema --markdown).
+.PHONY: docs
+docs: deps
+	$(SWIFT) build --product nnreg
+	"$$($(SWIFT) build --show-bin-path)/nnreg" schema --markdown > docs/spec-reference.md
+
 lint:
 	$(SWIFT) format lint --recursive --configuration .swift-format Sources Tests
 

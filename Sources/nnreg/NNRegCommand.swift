@@ -12,7 +12,7 @@ struct NNRegCommand: ParsableCommand {
             Specs, commands and run folders: see SPEC.md.
             """,
         version: nnregVersion,
-        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Validate.self, Augment.self, Bench.self])
+        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Validate.self, Augment.self, SchemaCommand.self, Bench.self])
 
     /// ArgumentParser's `main()`, except that usage errors exit with 2 (the contract's
     /// "bad usage") instead of EX_USAGE (64).

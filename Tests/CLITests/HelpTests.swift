@@ -33,6 +33,8 @@ final class HelpTests: CLITestCase {
               validate                Check a spec and its data without training.
               augment                 Write augmented copies of every image, keeping class
                                       subfolders.
+              schema                  Print the JSON Schema (draft 2020-12) of spec files,
+                                      for editors.
 
               See 'nnreg help <subcommand>' for detailed help.
 

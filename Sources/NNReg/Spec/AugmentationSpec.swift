@@ -75,32 +75,66 @@ public struct AugmentationSpec: SpecSection, Equatable, Sendable {
     static let schema = Schema(
         "augmentation",
         [
-            Option("rotation_range", .number(.nonNegative), default: 0),
-            Option("width_shift_range", .number(.nonNegative), default: 0),
-            Option("height_shift_range", .number(.nonNegative), default: 0),
-            Option("shear_range", .number(.nonNegative), default: 0),
-            Option("zoom_range", factorRange(scalar: .fraction, pair: .positive), default: 0),
-            Option("brightness_range", .nullable(.pair(.nonNegative)), default: nil),
-            Option("channel_shift_range", .number(.nonNegative), default: 0),
-            Option("fill_mode", .cases("fill mode", FillMode.self), default: "nearest"),
-            Option("cval", .number(.any), default: 0),
-            Option("horizontal_flip", .bool, default: false),
-            Option("vertical_flip", .bool, default: false),
-            Option("featurewise_center", .bool, default: false),
-            Option("samplewise_center", .bool, default: false),
-            Option("featurewise_std_normalization", .bool, default: false),
-            Option("samplewise_std_normalization", .bool, default: false),
-            Option("zca_whitening", .bool, default: false),
-            Option("zca_epsilon", .number(.positive), default: 1e-6),
-            Option("contrast_range", .nullable(factorRange(scalar: .unit, pair: .nonNegative)), default: nil),
-            Option("saturation_range", .nullable(factorRange(scalar: .unit, pair: .nonNegative)), default: nil),
-            Option("hue_shift_range", .number(Interval(lower: 0, upper: 0.5)), default: 0),
-            Option("gaussian_noise", .number(.nonNegative), default: 0),
-            Option("gaussian_blur", .number(.nonNegative), default: 0),
-            Option("random_crop", .count, default: 0),
-            Option("random_erasing", .nullable(.object(RandomErasing.schema)), default: nil),
-            Option("mixup", .number(.nonNegative), default: 0),
-            Option("cutmix", .number(.nonNegative), default: 0),
+            Option("rotation_range", .number(.nonNegative), default: 0, doc: "largest random rotation, in degrees"),
+            Option(
+                "width_shift_range", .number(.nonNegative), default: 0,
+                doc: "largest horizontal shift: a fraction of the width if < 1, else pixels"),
+            Option(
+                "height_shift_range", .number(.nonNegative), default: 0,
+                doc: "largest vertical shift: a fraction of the height if < 1, else pixels"),
+            Option(
+                "shear_range", .number(.nonNegative), default: 0,
+                doc: "largest shear angle, counter-clockwise, in degrees"),
+            Option(
+                "zoom_range", factorRange(scalar: .fraction, pair: .positive), default: 0,
+                doc: "zoom factors: z means [1 - z, 1 + z], or [low, high]"),
+            Option(
+                "brightness_range", .nullable(.pair(.nonNegative)), default: nil,
+                doc: "brightness factors [low, high]; null: unchanged"),
+            Option(
+                "channel_shift_range", .number(.nonNegative), default: 0,
+                doc: "largest random shift added to each channel"),
+            Option(
+                "fill_mode", .cases("fill mode", FillMode.self), default: "nearest",
+                doc: "how points outside the image are filled after a transform"),
+            Option("cval", .number(.any), default: 0, doc: "the fill value for fill_mode \"constant\""),
+            Option("horizontal_flip", .bool, default: false, doc: "flip half the images left to right"),
+            Option("vertical_flip", .bool, default: false, doc: "flip half the images upside down"),
+            Option("featurewise_center", .bool, default: false, doc: "subtract the training set's mean, per feature"),
+            Option("samplewise_center", .bool, default: false, doc: "subtract each image's own mean"),
+            Option(
+                "featurewise_std_normalization", .bool, default: false,
+                doc: "divide by the training set's std, per feature"),
+            Option("samplewise_std_normalization", .bool, default: false, doc: "divide each image by its own std"),
+            Option("zca_whitening", .bool, default: false, doc: "apply ZCA whitening fitted on the training set"),
+            Option("zca_epsilon", .number(.positive), default: 1e-6, doc: "epsilon of ZCA whitening"),
+            Option(
+                "contrast_range", .nullable(factorRange(scalar: .unit, pair: .nonNegative)), default: nil,
+                doc: "contrast factors: f means [1 - f, 1 + f], or [low, high]; null: unchanged"),
+            Option(
+                "saturation_range", .nullable(factorRange(scalar: .unit, pair: .nonNegative)), default: nil,
+                doc: "saturation factors, as contrast_range; null: unchanged"),
+            Option(
+                "hue_shift_range", .number(Interval(lower: 0, upper: 0.5)), default: 0,
+                doc: "largest hue shift, as a fraction of the colour wheel"),
+            Option(
+                "gaussian_noise", .number(.nonNegative), default: 0,
+                doc: "std of additive Gaussian noise, in rescaled input units"),
+            Option(
+                "gaussian_blur", .number(.nonNegative), default: 0,
+                doc: "largest Gaussian blur sigma in pixels; each image's is uniform in [0, this]"),
+            Option(
+                "random_crop", .count, default: 0,
+                doc: "pixels of padding (fill_mode) before a random crop back to the image's size"),
+            Option(
+                "random_erasing", .nullable(.object(RandomErasing.schema)), default: nil,
+                doc: "erase a random rectangle (cutout, torchvision RandomErasing); null: off"),
+            Option(
+                "mixup", .number(.nonNegative), default: 0,
+                doc: "alpha of mixup's Beta(alpha, alpha) mixing weights; 0: off"),
+            Option(
+                "cutmix", .number(.nonNegative), default: 0,
+                doc: "alpha of cutmix's Beta(alpha, alpha) area fractions; 0: off"),
         ])
 }
 
@@ -108,11 +142,16 @@ extension AugmentationSpec.RandomErasing {
     static let schema = Schema(
         "random_erasing",
         [
-            Option("probability", .number(.unit), default: 0.5),
-            Option("scale", .pair(Interval(lower: 0, lowerClosed: false, upper: 1)), default: [0.02, 0.33]),
-            Option("ratio", .pair(.positive), default: [0.3, 3.3]),
-            Option("value", .number(.any), default: 0),
-        ])
+            Option("probability", .number(.unit), default: 0.5, doc: "chance that an image gets a rectangle erased"),
+            Option(
+                "scale", .pair(Interval(lower: 0, lowerClosed: false, upper: 1)), default: [0.02, 0.33],
+                doc: "the rectangle's area as a fraction of the image, [low, high]"),
+            Option(
+                "ratio", .pair(.positive), default: [0.3, 3.3],
+                doc: "the rectangle's aspect ratio (width / height), [low, high]"),
+            Option("value", .number(.any), default: 0, doc: "the value written into the rectangle"),
+        ],
+        doc: "cutout: a random rectangle of the image set to one value")
 
     init(_ view: OptionsView) {
         probability = view.double("probability")
@@ -127,7 +166,13 @@ extension AugmentationSpec {
     /// [low, high] with both in `pair` and low <= high. Canonical: [low, high].
     fileprivate static func factorRange(scalar: Interval, pair: Interval) -> Rule {
         let what = "a number or [low, high]"
-        return .custom(what: what) { value, path, context in
+        let fragment: JSON = [
+            "anyOf": [
+                JSONSchemaGenerator.number(scalar),
+                ["type": "array", "items": JSONSchemaGenerator.number(pair), "minItems": 2, "maxItems": 2],
+            ]
+        ]
+        return .custom(what: what, jsonSchema: fragment) { value, path, context in
             if case .number(let f) = value {
                 guard scalar.contains(f) else {
                     throw SpecError(path: path, message: "must be \(scalar), got \(JSON.format(f))")

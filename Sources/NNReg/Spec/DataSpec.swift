@@ -36,21 +36,50 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
     static let schema = Schema(
         "data",
         [
-            Option("train", .path),
-            Option("validation", .nullable(.path), default: nil),
-            Option("test", .nullable(.path), default: nil),
-            Option("label", .nullable(.column), default: nil),
-            Option("rescale", .number(.positive), default: 1),
-            Option("normalization", .cases("normalization", Normalizer.Mode.self), default: "none"),
-            Option("validation_split", .number(.fraction), default: 0),
-            Option("image_size", .nullable(.size), default: nil),
-            Option("color_mode", .cases("color mode", ImageFolder.ColorMode.self), default: "rgb"),
-            Option("sequence", .nullable(.object(SequenceSpec.schema)), default: nil),
-            Option("test_split", .number(.fraction), default: 0),
-            Option("missing", .cases("missing-value policy", CSV.MissingPolicy.self), default: "error"),
-            Option("on_bad_file", .cases("bad-file policy", ImageFolder.BadFilePolicy.self), default: "error"),
-            Option("class_names", .nullable(.list(.string, what: "a list of class names", unique: true)), default: nil),
+            Option(
+                "train", .path,
+                doc: "training data: a CSV file (\"-\": standard input) or a folder of class subfolders"),
+            Option(
+                "validation", .nullable(.path), default: nil,
+                doc: "validation data in the same form; null: none, or validation_split"),
+            Option(
+                "test", .nullable(.path), default: nil,
+                doc: "test data, evaluated after training; null: none, or test_split"),
+            Option(
+                "label", .nullable(.column), default: nil,
+                doc: "the CSV label column, by name or 0-based index; null: the last column"),
+            Option(
+                "rescale", .number(.positive), default: 1,
+                doc: "raw inputs are multiplied by this first (1/255 for pixels)"),
+            Option(
+                "normalization", .cases("normalization", Normalizer.Mode.self), default: "none",
+                doc: "standardize by the training split's mean and std per feature, or each sample by its own"),
+            Option(
+                "validation_split", .number(.fraction), default: 0,
+                doc: "fraction of the training data held out for validation (seeded, stratified)"),
+            Option(
+                "image_size", .nullable(.size), default: nil,
+                doc: "images are resized to [height, width]; null: the size of the first image"),
+            Option(
+                "color_mode", .cases("color mode", ImageFolder.ColorMode.self), default: "rgb",
+                doc: "images are read with 1 channel (grayscale) or 3 (rgb)"),
+            Option(
+                "sequence", .nullable(.object(SequenceSpec.schema)), default: nil,
+                doc: "sliding windows over the CSV's rows, for recurrent layers; null: one sample per row"),
+            Option(
+                "test_split", .number(.fraction), default: 0,
+                doc: "fraction of the training data held out as test data, before validation_split"),
+            Option(
+                "missing", .cases("missing-value policy", CSV.MissingPolicy.self), default: "error",
+                doc: "empty or NaN CSV cells: an error, the row dropped, or interpolated linearly down the column"),
+            Option(
+                "on_bad_file", .cases("bad-file policy", ImageFolder.BadFilePolicy.self), default: "error",
+                doc: "an image that cannot be read: an error, or skipped with a warning"),
+            Option(
+                "class_names", .nullable(.list(.string, what: "a list of class names", unique: true)), default: nil,
+                doc: "label order; null: sorted class folder names or sorted label values"),
         ],
+        doc: "where the data comes from: a CSV file or class folders of images, and its splits",
         check: { data, path in
             if data["validation_split"] != 0 && data["validation"] != .null {
                 throw SpecError(
@@ -88,12 +117,15 @@ extension SequenceSpec {
     static let schema = Schema(
         "sequence",
         [
-            Option("window", .positiveInt),
-            Option("horizon", .positiveInt, default: 1),
-            Option("target", .nullable(.column), default: nil),
+            Option("window", .positiveInt, doc: "rows in each input window"),
+            Option(
+                "horizon", .positiveInt, default: 1,
+                doc: "the target is taken this many rows after the window's last row"),
+            Option("target", .nullable(.column), default: nil, doc: "the column to predict; null: the last column"),
             Option(
                 "features",
                 .nullable(.list(.column, what: "a list of columns (names or 0-based indexes)", unique: true)),
-                default: nil),
-        ])
+                default: nil, doc: "the input columns; null: every column (the target included)"),
+        ],
+        doc: "windows of `window` rows predict `target` `horizon` rows after them")
 }

@@ -145,8 +145,9 @@ indirect enum Rule: Sendable {
     case initializer
     case regularizer
     case constraint
-    /// Anything else: what it expects, and a function returning the canonical value.
-    case custom(what: String, @Sendable (JSON, _ path: String, SpecContext) throws -> JSON)
+    /// Anything else: what it expects, its JSON Schema for `nnreg schema` (nil: any value
+    /// described by `what`), and a function returning the canonical value.
+    case custom(what: String, jsonSchema: JSON? = nil, @Sendable (JSON, _ path: String, SpecContext) throws -> JSON)
 
     static let positiveInt = Rule.integer(min: 1)
     static let count = Rule.integer(min: 0)
@@ -178,7 +179,7 @@ indirect enum Rule: Sendable {
         case .regularizer: return "\"l1\", \"l2\", \"l1_l2\" or {\"l1\": a, \"l2\": b}"
         case .constraint:
             return "\"non_neg\", \"unit_norm\", {\"max_norm\": v}, {\"unit_norm\": {...}} or {\"min_max_norm\": {...}}"
-        case .custom(let what, _): return what
+        case .custom(let what, _, _): return what
         }
     }
 
@@ -264,7 +265,7 @@ indirect enum Rule: Sendable {
             return try Regularizer.canonical(value, at: path, context)
         case .constraint:
             return try Constraint.canonical(value, at: path, context)
-        case .custom(_, let canonical):
+        case .custom(_, _, let canonical):
             return try canonical(value, path, context)
         }
     }

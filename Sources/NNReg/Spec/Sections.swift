@@ -14,9 +14,10 @@ public struct ModelSpec: SpecSection, Equatable, Sendable {
         [
             Option(
                 "input_shape", .nullable(.list(.positiveInt, what: "a list of positive integers", unique: false)),
-                default: nil),
-            Option("layers", .layers),
+                default: nil, doc: "input shape without the batch axis; null: inferred from the data"),
+            Option("layers", .layers, doc: "the layers, first to last (a Keras Sequential model)"),
         ],
+        doc: "the network",
         check: { model, path in
             if model["input_shape"] == [] {
                 throw SpecError(path: specPath(path, "input_shape"), message: "expected at least one dimension, got []")
@@ -43,14 +44,25 @@ public struct EarlyStoppingSpec: SpecSection, Equatable, Sendable {
     static let schema = Schema(
         "early_stopping",
         [
-            Option("monitor", .string, default: "val_loss"),
-            Option("min_delta", .number(.nonNegative), default: 0),
-            Option("patience", .count, default: 0),
-            Option("mode", .mode, default: "auto"),
-            Option("baseline", .nullable(.number(.any)), default: nil),
-            Option("restore_best_weights", .bool, default: false),
-            Option("start_from_epoch", .count, default: 0),
-        ])
+            Option("monitor", .string, default: "val_loss", doc: monitorDoc),
+            Option(
+                "min_delta", .number(.nonNegative), default: 0, doc: "smallest change that counts as an improvement"),
+            Option("patience", .count, default: 0, doc: "epochs without improvement before training stops"),
+            Option("mode", .mode, default: "auto", doc: modeDoc),
+            Option(
+                "baseline", .nullable(.number(.any)), default: nil,
+                doc: "stop unless the monitor beats this value within patience epochs; null: no baseline"),
+            Option(
+                "restore_best_weights", .bool, default: false,
+                doc: "restore the best epoch's weights when training ends"),
+            Option(
+                "start_from_epoch", .count, default: 0, doc: "epochs to train before watching for improvement"),
+        ],
+        doc: "stops training when the monitored quantity has stopped improving (Keras EarlyStopping)")
+
+    /// Doc lines shared by the sections that watch a monitor.
+    static let monitorDoc = "what to watch: \"loss\", a metric of training.metrics, or either with \"val_\""
+    static let modeDoc = "whether the monitor improves down (\"min\") or up (\"max\"); \"auto\": from its name"
 }
 
 /// "checkpoint": weights saved during training (Keras ModelCheckpoint's arguments, with
@@ -72,19 +84,27 @@ public struct CheckpointSpec: SpecSection, Equatable, Sendable {
     static let schema = Schema(
         "checkpoint",
         [
-            Option("monitor", .string, default: "val_loss"),
-            Option("mode", .mode, default: "auto"),
-            Option("save_best_only", .bool, default: false),
+            Option("monitor", .string, default: "val_loss", doc: EarlyStoppingSpec.monitorDoc),
+            Option("mode", .mode, default: "auto", doc: EarlyStoppingSpec.modeDoc),
+            Option(
+                "save_best_only", .bool, default: false,
+                doc: "save only improvements of the monitor; model.safetensors then holds the best weights"),
             Option(
                 "save_freq",
-                .custom(what: "\"epoch\" or a positive number of epochs") { value, path, _ in
+                .custom(
+                    what: "\"epoch\" or a positive number of epochs",
+                    jsonSchema: ["anyOf": [["const": "epoch"], ["type": "integer", "minimum": 1]]]
+                ) { value, path, _ in
                     guard value == "epoch" || (value.intValue ?? 0) >= 1 else {
                         throw SpecError.expected("\"epoch\" or a positive number of epochs", got: value, at: path)
                     }
                     return value
-                }, default: "epoch"),
-            Option("keep", .nullable(.positiveInt), default: nil),
-        ])
+                }, default: "epoch", doc: "save every epoch, or every this many epochs, into checkpoints/"),
+            Option(
+                "keep", .nullable(.positiveInt), default: nil,
+                doc: "how many checkpoint files to keep (the newest); null: all"),
+        ],
+        doc: "saves weights during training (Keras ModelCheckpoint; save_freq counts epochs)")
 }
 
 /// "output": where the run folder goes.
@@ -101,5 +121,8 @@ public struct OutputSpec: SpecSection, Equatable, Sendable {
     init(options: [String: JSON]) { self.options = options }
 
     /// dir null is filled in by `Spec.parse`, which knows the name.
-    static let schema = Schema("output", [Option("dir", .nullable(.path), default: nil)])
+    static let schema = Schema(
+        "output",
+        [Option("dir", .nullable(.path), default: nil, doc: "the run folder; null: runs/<name> beside the spec file")],
+        doc: "where the run folder goes")
 }

@@ -122,16 +122,29 @@ public struct Spec: SpecOptions, Equatable, Sendable {
     static let schema = Schema(
         "the spec",
         [
-            Option("name", .nullable(Spec.nameRule), default: nil),
-            Option("seed", .count, default: 42),
-            Option("data", .object(DataSpec.schema)),
-            Option("model", .object(ModelSpec.schema)),
-            Option("training", .object(TrainingSpec.schema)),
-            Option("early_stopping", .nullable(.object(EarlyStoppingSpec.schema)), default: nil),
-            Option("checkpoint", .nullable(.object(CheckpointSpec.schema)), default: nil),
-            Option("augmentation", .nullable(.object(AugmentationSpec.schema)), default: nil),
-            Option("output", .object(OutputSpec.schema), default: [:]),
-        ])
+            Option(
+                "name", .nullable(Spec.nameRule), default: nil,
+                doc: "the run's name (a folder name); null: the spec file's name without extension"),
+            Option(
+                "seed", .count, default: 42,
+                doc: "the seed every random stream derives from (weights, shuffles, splits, masks)"),
+            Option("data", .object(DataSpec.schema), doc: "the data files and how they are read"),
+            Option("model", .object(ModelSpec.schema), doc: "the network: its input shape and layers"),
+            Option(
+                "training", .object(TrainingSpec.schema),
+                doc: "loss, metrics, optimizer and the arguments of Keras's fit"),
+            Option(
+                "early_stopping", .nullable(.object(EarlyStoppingSpec.schema)), default: nil,
+                doc: "stop when a monitored quantity stops improving (Keras EarlyStopping); null: off"),
+            Option(
+                "checkpoint", .nullable(.object(CheckpointSpec.schema)), default: nil,
+                doc: "save weights during training (Keras ModelCheckpoint); null: the final weights only"),
+            Option(
+                "augmentation", .nullable(.object(AugmentationSpec.schema)), default: nil,
+                doc: "random transforms of training images (Keras ImageDataGenerator); null: none"),
+            Option("output", .object(OutputSpec.schema), default: [:], doc: "where the run folder goes"),
+        ],
+        doc: "one run: the data, the model, how to train it, and where the results go")
 
     /// A monitor is "loss", a metric of training.metrics, or either with "val_"; a "val_"
     /// monitor that will be read needs validation data.
@@ -162,7 +175,8 @@ public struct Spec: SpecOptions, Equatable, Sendable {
 
 extension Spec {
     /// The run's name, used as a folder name: no "/", not "." or "..".
-    fileprivate static let nameRule = Rule.custom(what: "a name") { value, path, _ in
+    fileprivate static let nameRule = Rule.custom(what: "a name", jsonSchema: ["type": "string", "minLength": 1]) {
+        value, path, _ in
         guard let name = value.stringValue, !name.isEmpty else {
             throw SpecError.expected("a non-empty string", got: value, at: path)
         }
