@@ -93,26 +93,6 @@ final class SpecSchemaTests: XCTestCase {
         }
     }
 
-    /// WeightOptionForms restates the regularizer and constraint schemas WeightOptions.swift
-    /// keeps private: every name, default and range must match what the rules accept.
-    func testWeightOptionFormsMatchTheRules() throws {
-        let context = SpecContext(baseDirectory: "/", defaultName: "model")
-        XCTAssertEqual(validNames(.regularizer), WeightOptionForms.regularizerNames)
-        XCTAssertEqual(
-            try Rule.regularizer.check([:], at: "r", context), .object(defaults(WeightOptionForms.regularizer)))
-        checkRanges(.regularizer, WeightOptionForms.regularizer) { $0 }
-
-        XCTAssertEqual(validNames(.constraint), WeightOptionForms.constraints.map(\.name))
-        for kind in WeightOptionForms.constraints {
-            let filled = defaults(kind)
-            let canonical: JSON = filled.count == 0 ? .string(kind.name) : [kind.name: .object(filled)]
-            XCTAssertEqual(try Rule.constraint.check([kind.name: [:]], at: "c", context), canonical, kind.name)
-            checkRanges(.constraint, kind) { [kind.name: $0] }
-        }
-        XCTAssertEqual(Initializer.names, WeightOptionForms.initializers.map(\.name))
-        XCTAssertEqual(WeightOptionForms.initializers.first { $0.name == "random_normal" }?.keys, ["mean", "stddev"])
-    }
-
     // MARK: - Helpers
 
     /// A small valid spec with one layer (before a dense output), training keys and extra top-level keys.

@@ -75,10 +75,15 @@ public enum Initializer: Equatable, Sendable {
 // MARK: - Spec forms
 
 extension Initializer {
-    private static let plain: [(String, Initializer)] = [
-        ("glorot_uniform", .glorotUniform), ("glorot_normal", .glorotNormal), ("he_normal", .heNormal),
-        ("he_uniform", .heUniform), ("lecun_normal", .lecunNormal), ("lecun_uniform", .lecunUniform),
-        ("orthogonal", .orthogonal(gain: 1)), ("zeros", .zeros), ("ones", .ones),
+    private static let plain: [(String, Initializer, doc: String)] = [
+        ("glorot_uniform", .glorotUniform, "uniform in ±sqrt(6 / (fan_in + fan_out))"),
+        ("glorot_normal", .glorotNormal, "truncated normal with variance 2 / (fan_in + fan_out)"),
+        ("he_normal", .heNormal, "truncated normal with variance 2 / fan_in"),
+        ("he_uniform", .heUniform, "uniform in ±sqrt(6 / fan_in)"),
+        ("lecun_normal", .lecunNormal, "truncated normal with variance 1 / fan_in"),
+        ("lecun_uniform", .lecunUniform, "uniform in ±sqrt(3 / fan_in)"),
+        ("orthogonal", .orthogonal(gain: 1), "an orthogonal matrix (QR of a normal one)"),
+        ("zeros", .zeros, "all 0"), ("ones", .ones, "all 1"),
     ]
 
     /// Every initializer name a spec may use.
@@ -86,21 +91,23 @@ extension Initializer {
 
     /// "name", or {"name": {arguments}}; canonical: the bare name when there are no arguments.
     static let kinds = NamedVariants(
-        noun: "initializer", plain.map { Schema($0.0, []) } + [randomNormalSchema, randomUniformSchema])
+        noun: "initializer", plain.map { Schema($0.0, [], doc: $0.doc) } + [randomNormalSchema, randomUniformSchema])
 
     private static let randomNormalSchema = Schema(
         "random_normal",
         [
-            Option("mean", .number(.any), default: 0),
-            Option("stddev", .number(.nonNegative), default: 0.05),
-        ])
+            Option("mean", .number(.any), default: 0, doc: "mean of the normal distribution"),
+            Option("stddev", .number(.nonNegative), default: 0.05, doc: "its standard deviation"),
+        ],
+        doc: "draws from a normal distribution")
 
     private static let randomUniformSchema = Schema(
         "random_uniform",
         [
-            Option("minval", .number(.any), default: -0.05),
-            Option("maxval", .number(.any), default: 0.05),
+            Option("minval", .number(.any), default: -0.05, doc: "lower bound"),
+            Option("maxval", .number(.any), default: 0.05, doc: "upper bound"),
         ],
+        doc: "draws uniformly from [minval, maxval]",
         check: Schema.ordered("minval", "maxval"))
 
     /// From the canonical form (a validated spec holds nothing else).

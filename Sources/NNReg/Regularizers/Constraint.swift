@@ -86,7 +86,10 @@ extension Constraint {
     }
 
     /// Keras's `axis`: one axis or a list of them (the norm is taken over these).
-    private static let axisRule = Rule.custom(what: "an axis or a list of axes") { value, path, _ in
+    private static let axisRule = Rule.custom(
+        what: "an axis or a list of axes",
+        jsonSchema: ["anyOf": [["type": "integer"], ["type": "array", "items": ["type": "integer"], "minItems": 1]]]
+    ) { value, path, _ in
         if value.intValue != nil { return value }
         guard let items = value.arrayValue, !items.isEmpty, items.allSatisfy({ $0.intValue != nil }) else {
             throw SpecError.expected("an axis or a non-empty list of axes", got: value, at: path)
@@ -94,28 +97,35 @@ extension Constraint {
         return value
     }
 
+    private static let axis = Option("axis", axisRule, default: 0, doc: "axis or axes the norm is taken over")
+
     /// Keras 3 defaults (keras/src/constraints/constraints.py).
-    private static let kinds = NamedVariants(
+    static let kinds = NamedVariants(
         noun: "constraint",
         [
             Schema(
-                "max_norm",
-                [
-                    Option("max_value", .number(.positive), default: 2),
-                    Option("axis", axisRule, default: 0),
-                ]),
-            Schema("non_neg", []),
-            Schema("unit_norm", [Option("axis", axisRule, default: 0)]),
+                "max_norm", [Option("max_value", .number(.positive), default: 2, doc: "largest norm allowed"), axis],
+                doc: "rescales weights whose norm exceeds max_value"),
+            Schema("non_neg", [], doc: "sets negative weights to 0"),
+            Schema("unit_norm", [axis], doc: "rescales weights to norm 1"),
             Schema(
                 "min_max_norm",
                 [
-                    Option("min_value", .number(.nonNegative), default: 0),
-                    Option("max_value", .number(.nonNegative), default: 1),
-                    Option("rate", .number(.unit), default: 1),
-                    Option("axis", axisRule, default: 0),
+                    Option("min_value", .number(.nonNegative), default: 0, doc: "smallest norm allowed"),
+                    Option("max_value", .number(.nonNegative), default: 1, doc: "largest norm allowed"),
+                    Option(
+                        "rate", .number(.unit), default: 1,
+                        doc: "how far to move towards the range per step (1: all the way)"),
+                    axis,
                 ],
+                doc: "rescales weights whose norm is outside [min_value, max_value]",
                 check: Schema.ordered("min_value", "max_value")),
         ])
+
+    /// The flat form {"max_norm": v, "axis": a}, short for {"max_norm": {"max_value": v, "axis": a}}.
+    static let maxNormShorthand = Schema(
+        "max_norm", [Option("max_norm", .number(.positive), doc: "largest norm allowed"), axis],
+        doc: "`{\"max_norm\": v, \"axis\": a}`, short for `{\"max_norm\": {\"max_value\": v, \"axis\": a}}`")
 
     /// "non_neg", "unit_norm", {"max_norm": v, "axis": a} (SPEC.md's form), or {"name": {args}}
     /// -> "non_neg" or {"name": {every arg}}.

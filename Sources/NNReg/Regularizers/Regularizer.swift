@@ -71,25 +71,26 @@ extension Regularizer {
         self.init(l1: l1, l2: l2)
     }
 
-    /// Keras's shorthand names; SPEC.md: each means 0.01 (so "l1_l2" is 0.01 and 0.01).
-    private static let names: [String: JSON] = [
-        "l1": ["l1": 0.01, "l2": 0], "l2": ["l1": 0, "l2": 0.01], "l1_l2": ["l1": 0.01, "l2": 0.01],
+    /// Keras's shorthand names, each meaning 0.01 (so "l1_l2" is 0.01 and 0.01).
+    static let shorthands: [(name: String, canonical: JSON)] = [
+        ("l1", ["l1": 0.01, "l2": 0]), ("l2", ["l1": 0, "l2": 0.01]), ("l1_l2", ["l1": 0.01, "l2": 0.01]),
     ]
 
-    private static let schema = Schema(
+    static let schema = Schema(
         "regularizer",
         [
-            Option("l1", .number(.nonNegative), default: 0),
-            Option("l2", .number(.nonNegative), default: 0),
-        ])
+            Option("l1", .number(.nonNegative), default: 0, doc: "factor of the sum of absolute weights"),
+            Option("l2", .number(.nonNegative), default: 0, doc: "factor of the sum of squared weights"),
+        ],
+        doc: "a penalty added to the loss: l1 * sum(|w|) + l2 * sum(w^2)")
 
     /// "l1", "l2", "l1_l2", or {"l1": a, "l2": b} (either may be left out: 0) -> {"l1": a, "l2": b}.
     static func canonical(_ value: JSON, at path: String, _ context: SpecContext) throws -> JSON {
         if case .string(let name) = value {
-            guard let canonical = names[name] else {
-                throw SpecError.unknown("regularizer", name, validNames: ["l1", "l2", "l1_l2"], at: path)
+            guard let shorthand = shorthands.first(where: { $0.name == name }) else {
+                throw SpecError.unknown("regularizer", name, validNames: shorthands.map(\.name), at: path)
             }
-            return canonical
+            return shorthand.canonical
         }
         guard case .object = value else { throw SpecError.expected(Rule.regularizer.what, got: value, at: path) }
         return .object(try schema.validate(value, at: path, context))

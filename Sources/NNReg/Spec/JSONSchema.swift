@@ -89,7 +89,7 @@ struct JSONSchemaGenerator {
             defineLayers()
             return ["type": "array", "minItems": 1, "items": JSONSchemaGenerator.ref("layer")]
         case .initializer:
-            define("initializer") { $0.named(WeightOptionForms.initializers, doc: "a weight's initial values") }
+            define("initializer") { $0.named(Initializer.kinds.kinds, doc: "a weight's initial values") }
             return JSONSchemaGenerator.ref("initializer")
         case .regularizer:
             define("regularizer") { $0.regularizer() }
@@ -158,16 +158,16 @@ struct JSONSchemaGenerator {
     }
 
     private mutating func regularizer() -> JSON {
-        let names: JSON = ["type": "string", "enum": .array(WeightOptionForms.regularizerNames.map(JSON.string))]
+        let names: JSON = ["type": "string", "enum": .array(Regularizer.shorthands.map(\.name).map(JSON.string))]
         return [
             "description": "a penalty on the weight added to the loss",
-            "anyOf": [names, object(WeightOptionForms.regularizer)],
+            "anyOf": [names, object(Regularizer.schema)],
         ]
     }
 
     private mutating func constraint() -> JSON {
         named(
-            WeightOptionForms.constraints, shorthands: WeightOptionForms.constraintShorthands,
+            Constraint.kinds.kinds, shorthands: [Constraint.maxNormShorthand],
             doc: "applied to the weight after each optimizer step")
     }
 

@@ -1,15 +1,18 @@
 /// Values written "name" or {"name": {arguments}} (initializers, constraints).
 struct NamedVariants: Sendable {
     let noun: String
-    let names: [String]
+    /// One schema per kind, in the order the docs list them.
+    let kinds: [Schema]
     private let schemas: [String: Schema]
 
     /// One schema per kind, named by the kind.
-    init(noun: String, _ schemas: [Schema]) {
+    init(noun: String, _ kinds: [Schema]) {
         self.noun = noun
-        self.names = schemas.map(\.name)
-        self.schemas = Dictionary(uniqueKeysWithValues: schemas.map { ($0.name, $0) })
+        self.kinds = kinds
+        self.schemas = Dictionary(uniqueKeysWithValues: kinds.map { ($0.name, $0) })
     }
+
+    var names: [String] { kinds.map(\.name) }
 
     /// Canonical: the bare name when the kind takes no arguments, else {"name": {every argument}}.
     func validate(_ value: JSON, at path: String, _ context: SpecContext) throws -> JSON {

@@ -103,16 +103,16 @@ private struct ReferenceWriter {
                     "Each item of `model.layers` (and of a residual layer's `layers`) is `{\"type\": ..., keys}`.")
                 kinds(LayerSpec.variants, path: "layer")
             case .initializers:
-                named(part.rawValue, WeightOptionForms.initializers, intro: "A weight's initial values")
+                named(part.rawValue, Initializer.kinds.kinds, intro: "A weight's initial values")
             case .regularizers:
                 heading(2, part.rawValue)
-                let names = WeightOptionForms.regularizerNames.map { "`\"\($0)\"`" }.joined(separator: ", ")
+                let names = Regularizer.shorthands.map(\.name).map { "`\"\($0)\"`" }.joined(separator: ", ")
                 paragraph("\(names) (0.01 each), or an object:")
-                paragraph(sentence(WeightOptionForms.regularizer.doc))
-                table(WeightOptionForms.regularizer, path: "regularizer")
+                paragraph(sentence(Regularizer.schema.doc))
+                table(Regularizer.schema, path: "regularizer")
             case .constraints:
-                named(part.rawValue, WeightOptionForms.constraints, intro: "Applied to a weight after each step")
-                for shorthand in WeightOptionForms.constraintShorthands {
+                named(part.rawValue, Constraint.kinds.kinds, intro: "Applied to a weight after each step")
+                for shorthand in [Constraint.maxNormShorthand] {
                     paragraph(sentence("also accepted: " + shorthand.doc))
                     table(shorthand, path: "constraint")
                 }
