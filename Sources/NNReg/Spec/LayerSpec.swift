@@ -50,7 +50,7 @@ public struct LayerSpec: SpecOptions, Equatable, Sendable {
 }
 
 /// The layer table's entries: one schema per layer type, and the option groups they share.
-private enum LayerTable {
+enum LayerTable {
     static let all = [
         dense, dropout, spatialDropout2D, gaussianNoise, gaussianDropout, alphaDropout, batchNormalization,
         layerNormalization, activation, conv2D, pooling("max_pooling2d"), pooling("average_pooling2d"),
