@@ -54,8 +54,9 @@ enum LayerTable {
     static let all = [
         dense, dropout, spatialDropout2D, gaussianNoise, gaussianDropout, alphaDropout, batchNormalization,
         layerNormalization, activation, conv2D, pooling("max_pooling2d"), pooling("average_pooling2d"),
-        Schema("global_average_pooling2d", []), Schema("global_max_pooling2d", []), Schema("flatten", []),
-        recurrent("lstm"), recurrent("gru"), recurrent("simple_rnn"), residual, maxout,
+        Schema("global_average_pooling2d", []), Schema("global_max_pooling2d", []), Conv1D.schema,
+        MaxPooling1D.schema, AveragePooling1D.schema, GlobalAveragePooling1D.schema, GlobalMaxPooling1D.schema,
+        Schema("flatten", []), recurrent("lstm"), recurrent("gru"), recurrent("simple_rnn"), residual, maxout,
     ]
 
     static let dense = Schema(

@@ -61,6 +61,11 @@ public enum ModelBuilder {
                 : AveragePooling2D(poolSize: (p[0], p[1]), strides: (st[0], st[1]), padding: padding)
         case "global_average_pooling2d": return GlobalAveragePooling2D()
         case "global_max_pooling2d": return GlobalMaxPooling2D()
+        case "conv1d": return try Conv1D.make(s)
+        case "max_pooling1d": return try MaxPooling1D.make(s)
+        case "average_pooling1d": return try AveragePooling1D.make(s)
+        case "global_average_pooling1d": return try GlobalAveragePooling1D.make(s)
+        case "global_max_pooling1d": return try GlobalMaxPooling1D.make(s)
         case "activation": return ActivationLayer(try activation(s))
         case "flatten": return Flatten()
         case "maxout":
@@ -172,3 +177,4 @@ public protocol ActivationOwner: AnyObject {
 extension Dense: ActivationOwner {}
 extension ActivationLayer: ActivationOwner {}
 extension Conv2D: ActivationOwner {}
+extension Conv1D: ActivationOwner {}
