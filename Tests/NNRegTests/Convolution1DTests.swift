@@ -130,6 +130,12 @@ final class Convolution1DTests: XCTestCase {
                 let outShape = try conv.build(inputShape: c.input, maxBatch: 5, rng: &rng)
                 conv.conv.samplesPerChunk = min(conv.conv.samplesPerChunk, chunk)
                 let what = "\(c.name), \(shards) shards, chunk \(chunk)"
+                // Keras's kernel shape; the loops below index it as (K, C, F).
+                let kernelShape = [c.kernel, c.input[1], c.filters]
+                guard conv.kernel.value.shape == kernelShape else {
+                    XCTFail("kernel shape \(conv.kernel.value.shape), expected \(kernelShape), \(what)")
+                    continue
+                }
                 let x = random([3] + c.input, &rng)
                 let (z, out) = naivePreActivation(x, kernel: conv.kernel.value, bias: conv.bias?.value, c)
                 XCTAssertEqual(outShape, [out, c.filters], what)
