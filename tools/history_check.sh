@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-.build/release/nnreg}
+# The experiments' subsets (train-5k.csv, train-1k/), made as their own scripts make them.
+python3 -c 'import sys; sys.path.insert(0, "tools"); import ablation; ablation.make_subset()'
+python3 tools/augmentation_experiment.py --subset-only >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for spec in specs/*.json specs/*/*.json; do

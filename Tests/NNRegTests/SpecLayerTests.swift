@@ -14,7 +14,8 @@ final class LayerSpecTests: XCTestCase {
             [
                 "dense", "dropout", "spatial_dropout2d", "gaussian_noise", "gaussian_dropout", "alpha_dropout",
                 "batch_normalization", "layer_normalization", "activation", "conv2d", "max_pooling2d",
-                "average_pooling2d", "global_average_pooling2d", "global_max_pooling2d", "flatten", "lstm", "gru",
+                "average_pooling2d", "global_average_pooling2d", "global_max_pooling2d", "conv1d", "max_pooling1d",
+                "average_pooling1d", "global_average_pooling1d", "global_max_pooling1d", "flatten", "lstm", "gru",
                 "simple_rnn", "residual", "maxout",
             ])
     }

@@ -7,6 +7,8 @@ public enum Padding: String, Sendable, CaseIterable {
     case valid
     /// Zero padding so that out = ceil(in / stride).
     case same
+    /// Zero padding before only, so output t reads no input after t (Keras Conv1D "causal").
+    case causal
 }
 
 /// Where a sliding window (a conv kernel or a pool) falls on an (H, W) input, with
@@ -17,6 +19,8 @@ public enum Padding: String, Sendable, CaseIterable {
 /// - "same": OH = ceil(H / S), pad_total = max((OH - 1) * S + E - H, 0), of which
 ///   pad_total / 2 (rounded down) goes before (top, left) and the rest after.
 ///   (Checked against TF 2.21: a 4x4 "same" kernel on 5 rows pads 1 above, 2 below.)
+/// - "causal" (Keras Conv1D): E - 1 before, nothing after, then "valid":
+///   OH = (H - 1) / S + 1. (On a unit axis with a unit window it pads nothing.)
 /// Output (oh, ow) reads input rows oh * SH - padTop + i * DH, i in 0..<KH; likewise columns.
 struct Window2D: Equatable {
     let inH, inW: Int
@@ -26,10 +30,12 @@ struct Window2D: Equatable {
     let outH, outW: Int
     let padTop, padLeft: Int
 
-    /// `layer` names the window in errors ("conv2d kernel", "max_pooling2d pool").
+    /// `layer` names the window in errors ("conv2d kernel", "max_pooling2d pool"), `axes`
+    /// its axes ("length" for the 1-D layers' width).
     init(
         input: (h: Int, w: Int), window: (h: Int, w: Int), strides: (h: Int, w: Int),
-        dilation: (h: Int, w: Int) = (1, 1), padding: Padding, layer: String
+        dilation: (h: Int, w: Int) = (1, 1), padding: Padding, layer: String,
+        axes: (h: String, w: String) = ("height", "width")
     ) throws {
         func axis(_ n: Int, _ k: Int, _ s: Int, _ d: Int, _ name: String) throws -> (out: Int, padBefore: Int) {
             let extent = (k - 1) * d + 1
@@ -45,16 +51,25 @@ struct Window2D: Equatable {
             case .same:
                 let out = (n + s - 1) / s
                 return (out, max((out - 1) * s + extent - n, 0) / 2)
+            case .causal:
+                return ((n - 1) / s + 1, extent - 1)
             }
         }
         guard input.h > 0, input.w > 0 else {
             throw ShapeError("\(layer) needs a non-empty input, got height \(input.h), width \(input.w)")
         }
-        let rows = try axis(input.h, window.h, strides.h, dilation.h, "height")
-        let cols = try axis(input.w, window.w, strides.w, dilation.w, "width")
+        let rows = try axis(input.h, window.h, strides.h, dilation.h, axes.h)
+        let cols = try axis(input.w, window.w, strides.w, dilation.w, axes.w)
         (inH, inW, kh, kw, sh, sw, dh, dw) = (input.h, input.w, window.h, window.w, strides.h, strides.w, dilation.h, dilation.w)
         (outH, outW, padTop, padLeft) = (rows.out, cols.out, rows.padBefore, cols.padBefore)
     }
+}
+
+/// (N, 1, W, ...) -> (N, W, ...): the same bytes without the unit height. The 1-D layers
+/// run a 2-D layer on (N, 1, steps, C) and present its buffers this way (at build only).
+func dropUnitHeight(_ t: Tensor) {
+    precondition(t.shape.count >= 3 && t.shape[1] == 1, "no unit height to drop in \(t.shape)")
+    t.reshape([t.shape[0]] + t.shape.dropFirst(2))
 }
 
 /// Checks a (height, width) option: both entries positive.
@@ -109,6 +124,7 @@ public final class Conv2D: Layer {
     var samplesPerChunk = 1
 
     private(set) var window: Window2D!
+    private var sampleShape: [Int] = []  // x's shape without the batch: (H, W, C), or (W, C) for Conv1D
     private var channels = 0
     private var patch = 0  // K = KH * KW * C
     /// Output rows per bias/activation block: 32 KB of z (tests may lower it).
@@ -158,6 +174,7 @@ public final class Conv2D: Layer {
             input: (inputShape[0], inputShape[1]), window: kernelSize, strides: strides, dilation: dilationRate,
             padding: padding, layer: "conv2d kernel")
         window = g
+        sampleShape = inputShape
         channels = inputShape[2]
         patch = g.kh * g.kw * channels
         blockRows = max(1, 8192 / filters)
@@ -186,10 +203,8 @@ public final class Conv2D: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        let g = window!
         precondition(
-            Array(x.shape.dropFirst()) == [g.inH, g.inW, channels],
-            "conv2d expects (N, \(g.inH), \(g.inW), \(channels)), got \(x.shape)")
+            x.shape.dropFirst().elementsEqual(sampleShape), "\(kind) expects \(sampleShape) per sample, got \(x.shape)")
         self.x = x
         let n = x.shape[0]
         y.setBatch(n)
@@ -217,6 +232,16 @@ public final class Conv2D: Layer {
             addBiasAndActivate(rows: (first * positions)..<(first * positions + rows))
             first += count
         }
+    }
+
+    /// Takes x: (N, W, C) for (N, 1, W, C) and presents y: (N, OW, F), dx: (N, W, C) and the
+    /// kernel as (KW, C, F), the same bytes: Conv1D's shapes. Call after `build` on (1, W, C).
+    func viewAs1D() {
+        precondition(window.inH == 1 && window.kh == 1, "conv2d on \(sampleShape) has no unit height to drop")
+        sampleShape = [window.inW, channels]
+        dropUnitHeight(y)
+        dropUnitHeight(dx)
+        for t in [kernel.value, kernel.grad] + shardKernelGrads { t.reshape(Array(t.shape.dropFirst())) }
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
@@ -385,7 +410,7 @@ public final class Conv2D: Layer {
     }
 }
 
-extension Conv2D {
+extension Conv2D: ActivationOwner {
     static let registration = LayerType(
         Schema(
             "conv2d",

@@ -146,7 +146,7 @@ public final class Dense: Layer {
     }
 }
 
-extension Dense {
+extension Dense: ActivationOwner {
     static let registration = LayerType(
         Schema(
             "dense",

@@ -28,6 +28,9 @@ enum LayerRegistry {
         Conv2D.registration,
         MaxPooling2D.registration, AveragePooling2D.registration,
         GlobalAveragePooling2D.registration, GlobalMaxPooling2D.registration,
+        Conv1D.registration,
+        MaxPooling1D.registration, AveragePooling1D.registration,
+        GlobalAveragePooling1D.registration, GlobalMaxPooling1D.registration,
         Flatten.registration,
         LSTM.registration, GRU.registration, SimpleRNN.registration,
         Residual.registration,
@@ -48,7 +51,8 @@ enum LayerRegistry {
 
 /// Option groups several layer types share.
 enum LayerOptions {
-    static let padding = Rule.cases("padding", Padding.self)
+    /// "valid" or "same" (conv1d adds "causal").
+    static let padding = Rule.choice(noun: "padding", ["valid", "same"])
 
     /// Keras: seed for the layer's own random stream; null: derived from the spec's seed.
     static let seed = Option(

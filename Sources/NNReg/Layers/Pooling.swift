@@ -38,6 +38,7 @@ public final class MaxPooling2D: Layer {
     public var parameters: [Parameter] { [] }
 
     private(set) var window: Window2D!
+    private var sampleShape: [Int] = []  // x's shape without the batch: (H, W, C), or (W, C) in 1-D
     private var channels = 0
     private var y: Tensor!
     private var dx: Tensor!
@@ -57,6 +58,7 @@ public final class MaxPooling2D: Layer {
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
         let g = try poolWindow(inputShape, poolSize: poolSize, strides: strides, padding: padding, kind: kind)
         window = g
+        sampleShape = inputShape
         channels = inputShape[2]
         let outShape = [g.outH, g.outW, channels]
         y = Tensor(shape: [maxBatch] + outShape)
@@ -69,8 +71,7 @@ public final class MaxPooling2D: Layer {
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
         let g = window!, c = channels
-        precondition(
-            Array(x.shape.dropFirst()) == [g.inH, g.inW, c], "max_pooling2d expects (N, \(g.inH), \(g.inW), \(c)), got \(x.shape)")
+        precondition(x.shape.dropFirst().elementsEqual(sampleShape), "\(kind) expects \(sampleShape) per sample, got \(x.shape)")
         let n = x.shape[0], inSize = g.inH * g.inW * c, outSize = g.outH * g.outW * c
         y.setBatch(n)
         let arg = argmax.baseAddress!
@@ -120,6 +121,15 @@ public final class MaxPooling2D: Layer {
         return y
     }
 
+    /// Takes x: (N, W, C) for (N, 1, W, C) and presents y: (N, OW, C), dx: (N, W, C), the same
+    /// bytes: MaxPooling1D's shapes. Call after `build` on (1, W, C).
+    func viewAs1D() {
+        precondition(window.inH == 1 && window.kh == 1, "\(kind) on \(sampleShape) has no unit height to drop")
+        sampleShape = [window.inW, channels]
+        dropUnitHeight(y)
+        dropUnitHeight(dx)
+    }
+
     public func backward(_ dy: Tensor) -> Tensor? {
         guard needsInputGradient else { return nil }
         let g = window!
@@ -148,6 +158,7 @@ public final class AveragePooling2D: Layer {
     public var parameters: [Parameter] { [] }
 
     private(set) var window: Window2D!
+    private var sampleShape: [Int] = []  // x's shape without the batch: (H, W, C), or (W, C) in 1-D
     private var channels = 0
     private var y: Tensor!
     private var dx: Tensor!
@@ -164,6 +175,7 @@ public final class AveragePooling2D: Layer {
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
         let g = try poolWindow(inputShape, poolSize: poolSize, strides: strides, padding: padding, kind: kind)
         window = g
+        sampleShape = inputShape
         channels = inputShape[2]
         let outShape = [g.outH, g.outW, channels]
         y = Tensor(shape: [maxBatch] + outShape)
@@ -173,9 +185,7 @@ public final class AveragePooling2D: Layer {
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
         let g = window!, c = channels
-        precondition(
-            Array(x.shape.dropFirst()) == [g.inH, g.inW, c],
-            "average_pooling2d expects (N, \(g.inH), \(g.inW), \(c)), got \(x.shape)")
+        precondition(x.shape.dropFirst().elementsEqual(sampleShape), "\(kind) expects \(sampleShape) per sample, got \(x.shape)")
         let n = x.shape[0], inSize = g.inH * g.inW * c, outSize = g.outH * g.outW * c
         y.setBatch(n)
         Parallel.forEachSample(n) { s in
@@ -201,6 +211,15 @@ public final class AveragePooling2D: Layer {
             }
         }
         return y
+    }
+
+    /// Takes x: (N, W, C) for (N, 1, W, C) and presents y: (N, OW, C), dx: (N, W, C), the same
+    /// bytes: AveragePooling1D's shapes. Call after `build` on (1, W, C).
+    func viewAs1D() {
+        precondition(window.inH == 1 && window.kh == 1, "\(kind) on \(sampleShape) has no unit height to drop")
+        sampleShape = [window.inW, channels]
+        dropUnitHeight(y)
+        dropUnitHeight(dx)
     }
 
     public func backward(_ dy: Tensor) -> Tensor? {
@@ -275,6 +294,10 @@ public final class GlobalAveragePooling2D: Layer {
         return y
     }
 
+    /// Takes x: (N, W, C) for (N, 1, W, C) and presents dx: (N, W, C), the same bytes:
+    /// GlobalAveragePooling1D's shapes. Call after `build` on (1, W, C).
+    func viewAs1D() { dropUnitHeight(dx) }
+
     public func backward(_ dy: Tensor) -> Tensor? {
         guard needsInputGradient else { return nil }
         let n = dy.shape[0], c = channels, scale = 1 / Float(positions)
@@ -336,6 +359,10 @@ public final class GlobalMaxPooling2D: Layer {
         }
         return y
     }
+
+    /// Takes x: (N, W, C) for (N, 1, W, C) and presents dx: (N, W, C), the same bytes:
+    /// GlobalMaxPooling1D's shapes. Call after `build` on (1, W, C).
+    func viewAs1D() { dropUnitHeight(dx) }
 
     public func backward(_ dy: Tensor) -> Tensor? {
         guard needsInputGradient else { return nil }

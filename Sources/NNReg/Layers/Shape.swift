@@ -73,7 +73,7 @@ public final class Flatten: Layer {
     }
 }
 
-extension ActivationLayer {
+extension ActivationLayer: ActivationOwner {
     static let registration = LayerType(
         Schema("activation", [LayerOptions.activation(doc: "the function")], doc: "applies an activation function"),
         make: { s in ActivationLayer(s.activation()) })

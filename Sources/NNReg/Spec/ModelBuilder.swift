@@ -54,7 +54,3 @@ public enum ModelBuilder {
 public protocol ActivationOwner: AnyObject {
     var activation: Activation { get set }
 }
-
-extension Dense: ActivationOwner {}
-extension ActivationLayer: ActivationOwner {}
-extension Conv2D: ActivationOwner {}
