@@ -124,7 +124,7 @@ extension Rule {
     }
 }
 
-extension Conv1D {
+extension Conv1D: ActivationOwner {
     /// Keras Conv1D's arguments and defaults (no groups).
     static let registration = LayerType(
         Schema(
