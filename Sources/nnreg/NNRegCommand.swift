@@ -60,7 +60,7 @@ func runReporting(_ body: () throws -> Void) throws {
     } catch let error as ExitCode {
         throw error
     } catch {
-        let status: Int32 = isInputError(error) ? 2 : 1
+        let status = exitStatus(for: error)
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(status)
     }

@@ -33,10 +33,10 @@ final class ScheduleTests: XCTestCase {
         for c in f.per_step {
             let a = c.args
             let s: LearningRateSchedule = c.name.hasPrefix("exponential")
-                ? .exponentialDecay(initial: a.initial, decaySteps: a.decay_steps, decayRate: a.decay_rate!, staircase: a.staircase!)
-                : .cosineDecay(initial: a.initial, decaySteps: a.decay_steps, alpha: a.alpha!)
+                ? .exponentialDecay(decaySteps: a.decay_steps, decayRate: a.decay_rate!, staircase: a.staircase!)
+                : .cosineDecay(decaySteps: a.decay_steps, alpha: a.alpha!, warmupTarget: nil, warmupSteps: 0)
             for (step, want) in zip(c.steps, c.rates) {
-                XCTAssertEqual(try XCTUnwrap(s.rate(atStep: step)), want, accuracy: 1e-6 * want + 1e-9, "\(c.name) step \(step)")
+                XCTAssertEqual(try XCTUnwrap(s.rate(atStep: step, initial: a.initial)), want, accuracy: 1e-6 * want + 1e-9, "\(c.name) step \(step)")
             }
         }
     }
@@ -58,11 +58,11 @@ final class ScheduleTests: XCTestCase {
     }
 
     func testStepDecay() {
-        let s = LearningRateSchedule.stepDecay(initial: 0.1, drop: 0.5, epochsDrop: 10)
-        XCTAssertEqual(s.rate(atEpoch: 0), 0.1)
-        XCTAssertEqual(s.rate(atEpoch: 9), 0.1)
-        XCTAssertEqual(s.rate(atEpoch: 10), 0.05)
-        XCTAssertEqual(s.rate(atEpoch: 25), 0.025)
-        XCTAssertNil(s.rate(atStep: 3))
+        let s = LearningRateSchedule.stepDecay(drop: 0.5, epochsDrop: 10)
+        XCTAssertEqual(s.rate(atEpoch: 0, initial: 0.1), 0.1)
+        XCTAssertEqual(s.rate(atEpoch: 9, initial: 0.1), 0.1)
+        XCTAssertEqual(s.rate(atEpoch: 10, initial: 0.1), 0.05)
+        XCTAssertEqual(s.rate(atEpoch: 25, initial: 0.1), 0.025)
+        XCTAssertNil(s.rate(atStep: 3, initial: 0.1))
     }
 }

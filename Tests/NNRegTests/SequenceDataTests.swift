@@ -15,7 +15,7 @@ final class SequenceDataTests: XCTestCase {
     }
 
     private func series(
-        _ text: String, target: ColumnRef? = nil, features: [ColumnRef]? = nil, missing: CSV.MissingPolicy = .error
+        _ text: String, target: CSV.Column? = nil, features: [CSV.Column]? = nil, missing: CSV.MissingPolicy = .error
     ) throws -> SequenceSeries {
         try SequenceSeries.read(source(text), target: target, features: features, missing: missing)
     }

@@ -16,15 +16,16 @@ final class TrainerTests: XCTestCase {
 
     func makeTrainer(seed: UInt64, optimizer: String = "adam") throws -> Trainer {
         var rng = RNG(seed: seed)
-        let last = Dense(units: 3, activation: .linear)
-        let model = try Sequential(layers: [Dense(units: 16, activation: .relu), NoiseLayer(.dropout(rate: 0.2, noiseShape: nil)), last],
-                                   inputShape: [4], maxBatch: 32, rng: &rng)
-        model.outputActivation = .softmax
-        let loss = makeLoss(LossConfig(name: "sparse_categorical_crossentropy", fromLogits: true))
-        let metric = makeMetric("accuracy")
+        let last = Dense(units: 3, activation: .softmax)
+        let network = try Sequential(
+            layers: [Dense(units: 16, activation: .relu), NoiseLayer(.dropout(rate: 0.2, noiseShape: nil)), last],
+            inputShape: [4], maxBatch: 32, rng: &rng)
+        let model = Model(network: network, loss: LossConfig(name: "sparse_categorical_crossentropy"), batchSize: 32)
+        XCTAssertEqual(network.outputActivation, .softmax, "the softmax moves into the loss")
         var config = OptimizerConfig.defaults(for: optimizer)
         config.learningRate = 0.01
-        return Trainer(model: model, loss: loss, optimizer: makeOptimizer(config), metrics: [metric], batchSize: 32, seed: seed)
+        return Trainer(
+            model: model, optimizer: makeOptimizer(config), metrics: [makeMetric("accuracy")], batchSize: 32, seed: seed)
     }
 
     func testMLPLearnsBlobs() throws {
@@ -35,10 +36,10 @@ final class TrainerTests: XCTestCase {
             let log = try trainer.trainEpoch(train, epoch: epoch)
             if epoch == 0 { first = log[0].1 }
         }
-        let result = trainer.evaluate(test)
+        let result = trainer.model.evaluate(test, metrics: trainer.metrics)
         XCTAssertLessThan(result[0].1, first / 2, "loss should fall")
         XCTAssertGreaterThan(result[1].1, 0.95, "accuracy")
-        let p = trainer.predict(test)
+        let p = trainer.model.predict(test)
         XCTAssertEqual(p.shape, [300, 3])
         for r in 0..<300 { XCTAssertEqual(p[r * 3] + p[r * 3 + 1] + p[r * 3 + 2], 1, accuracy: 1e-5) }
     }

@@ -25,11 +25,11 @@ public enum ModelFile {
     }
     public static let format = "nnreg/1"
 
-    /// The tensors of `model`'s parameters, of `normalizer`'s statistics, and of the
-    /// augmenter's standardization statistics ("augmentation.mean", ".std", ".zca").
-    public static func tensors(model: Sequential, normalizer: Normalizer?, augmenter: Augmenter? = nil,
-                               prefix: String = "") -> [(name: String, tensor: Tensor)] {
-        var out = model.namedParameters.map { (prefix + $0.name, $0.parameter.value) }
+    /// The statistics a weights file carries beside the weights: featurewise normalization
+    /// ("normalization.mean", ".std") and the augmenter's standardization ("augmentation.mean",
+    /// ".std", ".zca").
+    public static func statistics(normalizer: Normalizer?, augmenter: Augmenter?) -> [(name: String, tensor: Tensor)] {
+        var out: [(name: String, tensor: Tensor)] = []
         func add(_ name: String, _ values: [Float]) {
             if !values.isEmpty { out.append((name, Tensor(shape: [values.count], values: values))) }
         }
@@ -46,10 +46,10 @@ public enum ModelFile {
     }
 
     /// The optimizer's slot tensors, named after their parameters.
-    public static func optimizerTensors(model: Sequential, optimizer: Optimizer, prefix: String = "") -> [(name: String, tensor: Tensor)] {
+    public static func optimizerTensors(model: Sequential, optimizer: Optimizer) -> [(name: String, tensor: Tensor)] {
         let trainable = model.namedParameters.filter(\.parameter.trainable)
         return trainable.enumerated().flatMap { index, named in
-            optimizer.slots(of: index).map { ("\(prefix)optimizer.\(named.name).\($0.name)", $0.tensor) }
+            optimizer.slots(of: index).map { ("optimizer.\(named.name).\($0.name)", $0.tensor) }
         }
     }
 
@@ -68,11 +68,11 @@ public enum ModelFile {
     }
 
     /// Restores optimizer slots and scalars written by `optimizerTensors`.
-    public static func loadOptimizer(_ file: SafeTensorsFile, into optimizer: Optimizer, model: Sequential, path: String, prefix: String = "") throws {
+    public static func loadOptimizer(_ file: SafeTensorsFile, into optimizer: Optimizer, model: Sequential, path: String) throws {
         let trainable = model.namedParameters.filter(\.parameter.trainable)
         for (index, named) in trainable.enumerated() {
             for slot in optimizer.slots(of: index) {
-                let name = "\(prefix)optimizer.\(named.name).\(slot.name)"
+                let name = "optimizer.\(named.name).\(slot.name)"
                 guard let t = file[name], t.shape == slot.tensor.shape else {
                     throw SafeTensorsError(path: path, problem: "optimizer state \"\(name)\" is missing or has the wrong shape")
                 }

@@ -69,13 +69,7 @@ public enum DataLoader {
             return RawData(x: r.x, labels: r.labels, classNames: r.classNames, source: path, lines: nil,
                            files: scanned.map(\.path).filter { !skipped.contains($0) }, skipped: r.skipped)
         }
-        let label: CSV.Column
-        switch spec.label {
-        case .name(let n)?: label = .name(n)
-        case .index(let i)?: label = .index(i)
-        case nil: label = .last
-        }
-        let table = try CSV.readLabeled(path, label: label, missing: spec.missing, classNames: classNames ?? spec.classNames)
+        let table = try CSV.readLabeled(path, label: spec.label ?? .last, missing: spec.missing, classNames: classNames ?? spec.classNames)
         guard table.rowCount > 0 else { throw DataError("\(table.source): no data rows") }
         let x = Tensor(shape: [table.rowCount, table.featureCount], values: table.features)
         return RawData(x: x, labels: table.labels, classNames: table.classNames ?? spec.classNames, source: table.source,

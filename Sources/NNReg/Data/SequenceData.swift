@@ -13,9 +13,9 @@ public struct SequenceOptions: Sendable {
     public var window: Int
     public var horizon: Int
     /// nil: the last column that is not the timestamp column.
-    public var target: ColumnRef?
+    public var target: CSV.Column?
     /// nil: every column but the timestamp column (the target included).
-    public var features: [ColumnRef]?
+    public var features: [CSV.Column]?
     public var missing: CSV.MissingPolicy
     public var validationSplit: Double
     public var testSplit: Double
@@ -23,7 +23,7 @@ public struct SequenceOptions: Sendable {
     public var normalization: Normalizer.Mode
 
     public init(
-        window: Int, horizon: Int = 1, target: ColumnRef? = nil, features: [ColumnRef]? = nil,
+        window: Int, horizon: Int = 1, target: CSV.Column? = nil, features: [CSV.Column]? = nil,
         missing: CSV.MissingPolicy = .error, validationSplit: Double = 0, testSplit: Double = 0,
         rescale: Float = 1, normalization: Normalizer.Mode = .none
     ) {

@@ -64,17 +64,12 @@ public struct SequenceSeries: Sendable {
     /// with a missing cell in any column, "interpolate" fills numeric cells linearly
     /// along the rows (a missing timestamp cannot be interpolated: an error).
     public static func read(
-        _ source: CSV.Source, target: ColumnRef?, features: [ColumnRef]?, missing: CSV.MissingPolicy
+        _ source: CSV.Source, target: CSV.Column?, features: [CSV.Column]?, missing: CSV.MissingPolicy
     ) throws -> SequenceSeries {
         let name = source.name
         let bytes = try SequenceBytes.contents(of: source)
         let names = try SequenceBytes.header(bytes, source: name)
-        func resolve(_ ref: ColumnRef) throws -> Int {
-            switch ref {
-            case .name(let n): return try CSV.resolve(.name(n), in: names, source: name)
-            case .index(let i): return try CSV.resolve(.index(i), in: names, source: name)
-            }
-        }
+        func resolve(_ column: CSV.Column) throws -> Int { try CSV.resolve(column, in: names, source: name) }
         let targetGiven = try target.map(resolve)
         let featuresGiven = try features.map { try $0.map(resolve) }
         if let featuresGiven, featuresGiven.isEmpty {

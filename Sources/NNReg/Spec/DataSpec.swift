@@ -9,7 +9,7 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
     public var validation: String? { optionalString("validation") }
     public var test: String? { optionalString("test") }
     /// The label column; nil: the last column.
-    public var label: ColumnRef? { isNull("label") ? nil : ColumnRef(canonical: value("label")) }
+    public var label: CSV.Column? { isNull("label") ? nil : CSV.Column(canonical: value("label")) }
     /// Raw inputs are multiplied by this first (1 when not given).
     public var rescale: Double { double("rescale") }
     public var normalization: Normalizer.Mode { choice("normalization") }
@@ -101,17 +101,17 @@ public struct SequenceSpec: Equatable, Sendable {
     public var window: Int
     public var horizon: Int
     /// nil: the last column.
-    public var target: ColumnRef?
+    public var target: CSV.Column?
     /// nil: every column (the target included).
-    public var features: [ColumnRef]?
+    public var features: [CSV.Column]?
 }
 
 extension SequenceSpec {
     init(view: OptionsView) {
         window = view.int("window")
         horizon = view.int("horizon")
-        target = view.isNull("target") ? nil : ColumnRef(canonical: view.value("target"))
-        features = view.isNull("features") ? nil : view.value("features").arrayValue!.map(ColumnRef.init(canonical:))
+        target = view.isNull("target") ? nil : CSV.Column(canonical: view.value("target"))
+        features = view.isNull("features") ? nil : view.value("features").arrayValue!.map(CSV.Column.init(canonical:))
     }
 
     static let schema = Schema(

@@ -21,11 +21,8 @@ struct OptionsView: SpecOptions {
     }
 }
 
-/// A CSV column, by header name or 0-based index.
-public enum ColumnRef: Equatable, Sendable {
-    case name(String)
-    case index(Int)
-
+extension CSV.Column {
+    /// A validated spec column: a header name, or a 0-based index.
     init(canonical json: JSON) {
         if let name = json.stringValue { self = .name(name) } else { self = .index(json.intValue!) }
     }

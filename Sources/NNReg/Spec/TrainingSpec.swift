@@ -19,8 +19,9 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
         OptimizerConfig(OptionsView(value("optimizer"), at: specPath(path, "optimizer")))
     }
 
-    public var lrSchedule: LRSchedule? {
-        isNull("lr_schedule") ? nil : LRSchedule(OptionsView(value("lr_schedule"), at: specPath(path, "lr_schedule")))
+    public var lrSchedule: LearningRateSchedule? {
+        isNull("lr_schedule")
+            ? nil : LearningRateSchedule(OptionsView(value("lr_schedule"), at: specPath(path, "lr_schedule")))
     }
 
     public var epochs: Int {
@@ -50,7 +51,7 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
                 "metrics", .list(.choice(noun: "metric", MetricRegistry.names), what: "a list of metric names", unique: true),
                 default: []),
             Option("optimizer", .variants(OptimizerRegistry.variants), default: "rmsprop"),  // Keras compile's default
-            Option("lr_schedule", .nullable(.variants(LRSchedule.variants)), default: nil),
+            Option("lr_schedule", .nullable(.variants(LearningRateSchedule.variants)), default: nil),
             Option("epochs", .positiveInt, default: 1),
             Option("batch_size", .positiveInt, default: 32),
             Option("shuffle", .bool, default: true),

@@ -3,8 +3,8 @@ import Foundation
 /// A spec with its data read and prepared: what train, evaluate, summary and validate share.
 ///
 /// Building it reads every data file, fits the normalizer on the training split, builds
-/// the model once to learn its output width and encodes the targets for the loss; any
-/// problem is a `SpecError` or `DataError` before a single step runs.
+/// the model (the first ensemble member's, kept for training) and encodes the targets for
+/// the loss; any problem is a `SpecError` or `DataError` before a single step runs.
 public final class Experiment {
     public let spec: Spec
     /// Tabular or image data (nil for a time series).
@@ -14,7 +14,9 @@ public final class Experiment {
     /// Input scaling fitted on the training split, saved with the model.
     public let normalizer: Normalizer
     public let inputShape: [Int]
-    public let outputShape: [Int]
+    /// The model of ensemble member 0, built from the spec's seed.
+    public let model: Model
+    public var outputShape: [Int] { model.outputShape }
     public let train: Dataset
     public let validation: Dataset?
     public let test: Dataset?
@@ -51,9 +53,10 @@ public final class Experiment {
             shape = declared
         }
         inputShape = shape
-        var rng = RNG(seed: spec.seed)
-        outputShape = try ModelBuilder.build(spec.model.layers, inputShape: shape, maxBatch: 1, rng: &rng).outputShape
-        let loss = spec.training.loss, units = outputShape.last ?? 1
+        let model = try Model(
+            spec: spec, inputShape: shape, seed: spec.seed, normalizer: normalizer, classNames: data.classNames)
+        self.model = model
+        let loss = spec.training.loss, units = model.outputWidth
         func encode(_ raw: RawData) throws -> Dataset {
             Dataset(x: raw.x, y: try DataLoader.targets(raw, loss: loss, outputs: units))
         }
@@ -107,11 +110,11 @@ public final class Experiment {
         if spec.training.classWeight != nil {
             throw SpecError(path: "training.class_weight", message: "class weights need class labels; data.sequence forecasts values")
         }
-        var rng = RNG(seed: spec.seed)
-        outputShape = try ModelBuilder.build(spec.model.layers, inputShape: inputShape, maxBatch: 1, rng: &rng).outputShape
-        guard outputShape == [s.train.horizon] else {
+        let model = try Model(spec: spec, inputShape: inputShape, seed: spec.seed, normalizer: normalizer, classNames: nil)
+        self.model = model
+        guard model.outputShape == [s.train.horizon] else {
             throw SpecError(path: "model.layers[\(spec.model.layers.count - 1)]",
-                            message: "data.sequence.horizon is \(s.train.horizon), so the model must output (None, \(s.train.horizon)); it outputs (None, \(outputShape.map(String.init).joined(separator: ", ")))")
+                            message: "data.sequence.horizon is \(s.train.horizon), so the model must output (None, \(s.train.horizon)); it outputs (None, \(model.outputShape.map(String.init).joined(separator: ", ")))")
         }
         train = s.train.dataset()
         validation = s.validation?.dataset()
@@ -119,18 +122,29 @@ public final class Experiment {
         classWeights = nil
     }
 
-    /// A freshly initialised model for ensemble member `member` (seed + member), and the
-    /// loss it trains with (taking logits when its softmax/sigmoid was fused).
-    public func makeModel(member: Int = 0, maxBatch: Int? = nil) throws -> (Sequential, Loss) {
-        var rng = RNG(seed: spec.seed &+ UInt64(member))
-        let model = try ModelBuilder.build(spec.model.layers, inputShape: inputShape,
-                                           maxBatch: maxBatch ?? spec.training.batchSize, rng: &rng)
-        let loss = ModelBuilder.fuseOutputActivation(model, loss: spec.training.loss)
-        return (model, makeLoss(loss))
+    /// The model of ensemble member `member`: `model` for the first, else one freshly
+    /// initialised from seed + member.
+    public func makeModel(member: Int) throws -> Model {
+        if member == 0 { return model }
+        return try Model(
+            spec: spec, inputShape: inputShape, seed: spec.seed &+ UInt64(member), normalizer: normalizer,
+            classNames: classNames)
     }
 
     /// The metrics the spec asks for, fresh.
-    public func makeMetrics() throws -> [Metric] {
-        spec.training.metrics.map(makeMetric)
+    public func makeMetrics() -> [Metric] { spec.training.metrics.map(makeMetric) }
+
+    /// Metadata every weights file of this run carries, so a file is usable on its own.
+    public func weightsMetadata() -> [String: String] {
+        var m: [String: String] = [
+            ModelFile.Key.format: ModelFile.format,
+            ModelFile.Key.spec: spec.resolvedJSON().compact(),
+            ModelFile.Key.inputShape: JSON.array(inputShape.map { JSON($0) }).compact(),
+            ModelFile.Key.rescale: "\(normalizer.rescale)",
+            ModelFile.Key.normalization: normalizer.mode.rawValue,
+        ]
+        if let names = classNames { m[ModelFile.Key.classes] = JSON.array(names.map(JSON.string)).compact() }
+        if let s = sequence { m[ModelFile.Key.sequence] = s.scaler.metadataJSON }
+        return m
     }
 }

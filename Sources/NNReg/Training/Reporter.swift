@@ -70,3 +70,20 @@ public final class Reporter {
         }
     }
 }
+
+/// Progress as training goes: the live bar during an epoch, then the epoch's line with
+/// what the other callbacks noted.
+final class ProgressCallback: TrainingCallback {
+    func epochBegin(_ epoch: Int, _ run: TrainingContext) {
+        let started = Date().timeIntervalSince1970
+        let (reporter, epochs) = (run.reporter, run.epochs)
+        run.trainer.onBatch = { b, n, loss in
+            reporter.batch(epoch: epoch, epochs: epochs, batch: b, batches: n, loss: loss, started: started)
+        }
+    }
+
+    func epochEnd(_ epoch: Int, _ run: TrainingContext) throws -> Bool {
+        run.reporter.epoch(epoch, epochs: run.epochs, values: run.record.values, note: run.notes.joined(separator: "; "))
+        return false
+    }
+}

@@ -188,3 +188,13 @@ public struct HistoryFileError: Error, CustomStringConvertible, LocalizedError {
     public var description: String { "\(path): \(problem)" }
     public var errorDescription: String? { description }
 }
+
+/// Rewrites history.csv, history.json and loss.svg after every epoch.
+final class HistoryFilesCallback: TrainingCallback {
+    func epochEnd(_ epoch: Int, _ run: TrainingContext) throws -> Bool {
+        try RunFiles.writeHistory(run.history, toFolder: run.folder)
+        try RunFiles.writeLossSVG(
+            run.history, title: run.spec.name, bestEpoch: run.bestEpoch.map { $0 + 1 }, to: run.folder + "/loss.svg")
+        return false
+    }
+}

@@ -15,7 +15,8 @@ public final class SavedModel {
     public let sequenceScaler: SequenceScaler?
     /// The training standardization of spec.augmentation (featurewise, samplewise, ZCA).
     let augmenter: Augmenter?
-    let trainers: [Trainer]
+    /// The network, or an ensemble's members.
+    public let ensemble: Ensemble
 
     /// `location`: a run folder (its model.safetensors) or a weights file.
     public init(location: String) throws {
@@ -70,18 +71,16 @@ public final class SavedModel {
             augmenter = nil
         }
         let members = Int(meta[ModelFile.Key.members] ?? "1") ?? 1
-        trainers = try (0..<members).map { k in
-            var rng = RNG(seed: 0)
-            let batch = spec.training.batchSize  // the batching of training's evaluation: same sums
-            let model = try ModelBuilder.build(spec.model.layers, inputShape: shape, maxBatch: batch, rng: &rng)
-            let loss = ModelBuilder.fuseOutputActivation(model, loss: spec.training.loss)
-            try ModelFile.loadWeights(file, into: model, path: path, prefix: members > 1 ? "members.\(k)." : "")
-            return Trainer(model: model, loss: makeLoss(loss), optimizer: makeOptimizer(.defaults(for: "sgd")),
-                           metrics: [], batchSize: batch, seed: 0)
-        }
+        let classNames = self.classNames
+        ensemble = Ensemble(
+            try (0..<members).map { k in
+                let model = try Model(spec: spec, inputShape: shape, seed: 0, normalizer: normalizer, classNames: classNames)
+                try ModelFile.loadWeights(file, into: model.network, path: path, prefix: members > 1 ? "members.\(k)." : "")
+                return model
+            })
     }
 
-    public var outputWidth: Int { trainers[0].model.outputShape.last ?? 1 }
+    public var outputWidth: Int { ensemble.members[0].outputWidth }
     public var isClassifier: Bool { spec.training.loss.isCrossentropy }
 
     /// Reads labelled data the way the model was trained on (label column, class names,
@@ -125,19 +124,11 @@ public final class SavedModel {
     }
 
     /// Outputs for every row (probabilities for classifiers; the members' mean for an ensemble).
-    public func predict(_ data: Dataset) -> Tensor {
-        Ensemble(trainers, loss: spec.training.loss).predict(data)
-    }
+    public func predict(_ data: Dataset) -> Tensor { ensemble.predict(data) }
 
     /// Loss and the spec's metrics on `data`.
-    public func evaluate(_ data: Dataset) throws -> [(String, Double)] {
-        let metrics = spec.training.metrics.map(makeMetric)
-        if trainers.count == 1 {
-            let t = Trainer(model: trainers[0].model, loss: trainers[0].loss, optimizer: trainers[0].optimizer,
-                            metrics: metrics, batchSize: trainers[0].batchSize, seed: 0)
-            return t.evaluate(data)
-        }
-        return try Ensemble(trainers, loss: spec.training.loss).evaluate(data, metrics: metrics)
+    public func evaluate(_ data: Dataset) -> [(String, Double)] {
+        ensemble.evaluate(data, metrics: spec.training.metrics.map(makeMetric))
     }
 
     /// Counts of (true class, predicted class = argmax) for a classifier.
@@ -189,12 +180,3 @@ public final class SavedModel {
         return out
     }
 }
-
-/// Errors the user fixes by changing the input (exit status 2), as opposed to failures while running.
-public func isInputError(_ error: Error) -> Bool {
-    error is SpecError || error is DataError || error is CSVError || error is JSONSyntaxError
-        || error is SafeTensorsError || error is HistoryFileError || error is ImageError
-        || (error as? AugmentCommandError)?.isUsage == true
-}
-
-public let nnregVersion = "0.1.0"

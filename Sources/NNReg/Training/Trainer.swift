@@ -1,12 +1,11 @@
-/// One model, loss, optimizer and metrics: trains an epoch, evaluates a dataset.
+/// A model, its optimizer and metrics: runs training epochs (evaluation is the Model's).
 ///
 /// Each epoch draws all its randomness (shuffle order, dropout masks) from
 /// `RNG(seed:stream: epoch)`, so an epoch's result depends only on the weights and
 /// optimizer state it starts from: a run resumed at an epoch boundary repeats the
 /// uninterrupted run bit for bit (for the same thread count).
 public final class Trainer {
-    public let model: Sequential
-    public let loss: Loss
+    public let model: Model
     public let optimizer: Optimizer
     public let metrics: [Metric]
     public let batchSize: Int
@@ -27,18 +26,18 @@ public final class Trainer {
     private var permutation: [Int32] = []
     private var batch: BatchBuffer?
 
-    public init(model: Sequential, loss: Loss, optimizer: Optimizer, metrics: [Metric], batchSize: Int,
-                shuffle: Bool = true, seed: UInt64) {
-        precondition(batchSize > 0 && batchSize <= model.maxBatch, "batch size \(batchSize) vs model capacity \(model.maxBatch)")
+    public init(model: Model, optimizer: Optimizer, metrics: [Metric], batchSize: Int, shuffle: Bool = true,
+                seed: UInt64) {
+        precondition(batchSize > 0 && batchSize <= model.network.maxBatch,
+                     "batch size \(batchSize) vs model capacity \(model.network.maxBatch)")
         self.model = model
-        self.loss = loss
         self.optimizer = optimizer
         self.metrics = metrics
         self.batchSize = batchSize
         self.shuffle = shuffle
         self.seed = seed
-        gradient = Tensor(shape: [model.maxBatch] + model.outputShape)
-        optimizer.prepare(model.trainableParameters)
+        gradient = Tensor(shape: [model.network.maxBatch] + model.outputShape)
+        optimizer.prepare(model.network.trainableParameters)
     }
 
     /// Runs 0-based `epoch` over `data`; returns the epoch's mean loss and metrics, in
@@ -46,8 +45,9 @@ public final class Trainer {
     /// Throws `TrainingError.nonFinite` when a batch's loss is NaN or infinite, and
     /// `.interrupted` when `shouldStop` turns true; the weights are then not usable.
     public func trainEpoch(_ data: Dataset, epoch: Int) throws -> [(String, Double)] {
+        let network = model.network, loss = model.loss
         var rng = RNG(seed: seed, stream: UInt64(epoch))
-        for layer in model.layers { layer.beginEpoch(epoch) }
+        for layer in network.layers { layer.beginEpoch(epoch) }
         let n = data.count
         // The order depends on the epoch alone (identity, then shuffled), never on earlier epochs.
         if permutation.count != n { permutation = [Int32](repeating: 0, count: n) }
@@ -63,17 +63,17 @@ public final class Trainer {
             let count = x.shape[0]
             if let classWeights { batch.setWeights(targets: y, classWeights: classWeights) }
             let weights = classWeights == nil ? nil : UnsafePointer(batch.weights.data)
-            let out = model.forward(x, training: true, rng: &rng)
+            let out = network.forward(x, training: true, rng: &rng)
             gradient.setBatch(count)
             let value = loss.compute(output: out, target: y, weights: weights, gradient: gradient)
-            let total = Double(value) + Double(model.weightPenalty() + model.activityPenalty)
+            let total = Double(value) + Double(network.weightPenalty() + network.activityPenalty)
             guard total.isFinite else { throw TrainingError.nonFinite(epoch: epoch, batch: b, value: total) }
-            let predictions = model.activate(out)
+            let predictions = network.activate(out)
             for m in metrics { m.update(output: predictions, target: y, weights: weights) }
-            model.backward(gradient)
+            network.backward(gradient)
             if let schedule = learningRateAtStep { optimizer.learningRate = schedule(optimizer.iterations) }
             optimizer.step()
-            model.applyConstraints()
+            network.applyConstraints()
             lossSum += total * Double(count)
             seen += count
             onBatch?(b, batches, lossSum / Double(seen))
@@ -92,42 +92,6 @@ public final class Trainer {
             }
         }
         return [("loss", lossSum / Double(n))] + metrics.map { ($0.name, $0.result()) }
-    }
-
-    /// Loss (with the weight penalties, as Keras reports it) and metrics on `data`,
-    /// in inference mode, with the same names as `trainEpoch`.
-    public func evaluate(_ data: Dataset) -> [(String, Double)] {
-        let eval = BatchBuffer(like: data, maxBatch: batchSize)
-        for m in metrics { m.reset() }
-        var lossSum = 0.0
-        var rng = RNG(seed: 0)
-        var start = 0
-        while start < data.count {
-            let end = min(start + batchSize, data.count)
-            eval.slice(data, from: start, to: end)
-            let out = model.forward(eval.x, training: false, rng: &rng)
-            lossSum += Double(loss.compute(output: out, target: eval.y, weights: nil, gradient: nil)) * Double(end - start)
-            let predictions = model.activate(out)
-            for m in metrics { m.update(output: predictions, target: eval.y, weights: nil) }
-            start = end
-        }
-        let penalty = Double(model.weightPenalty())
-        return [("loss", lossSum / Double(max(data.count, 1)) + penalty)] + metrics.map { ($0.name, $0.result()) }
-    }
-
-    /// Model outputs for every row of `data` (probabilities for classifiers): (N, outputShape...).
-    public func predict(_ data: Dataset) -> Tensor {
-        let result = Tensor(shape: [data.count] + model.outputShape)
-        let eval = BatchBuffer(like: data, maxBatch: batchSize)
-        var start = 0
-        while start < data.count {
-            let end = min(start + batchSize, data.count)
-            eval.slice(data, from: start, to: end)
-            let p = model.predict(eval.x)
-            (result.data + start * p.sampleSize).update(from: p.data, count: p.count)
-            start = end
-        }
-        return result
     }
 }
 

@@ -26,6 +26,8 @@ public final class TrainingRun {
     public let folder: String
     let options: TrainOptions
     let reporter: Reporter
+    /// What every weights file of the run carries (`Experiment.weightsMetadata`), made once.
+    let metadata: [String: String]
     var spec: Spec { experiment.spec }
 
     public init(spec: Spec, options: TrainOptions, reporter: Reporter) throws {
@@ -41,6 +43,7 @@ public final class TrainingRun {
         folder = spec.output.dir
         try TrainingRun.checkFolder(folder, options: options)
         experiment = try Experiment(spec: spec)
+        metadata = experiment.weightsMetadata()
     }
 
     /// Refuses to clobber an earlier run unless asked to (--resume continues it, --overwrite replaces it).
@@ -71,18 +74,49 @@ public final class TrainingRun {
         defer { signal(SIGINT, SIG_DFL) }
 
         let count = spec.training.ensembleMembers
-        var members: [MemberRun] = []
+        var members: [TrainingLoop] = []
         for k in 0..<count {
             let sub = count == 1 ? folder : folder + "/members/\(k)"
             if count > 1 { reporter.message("member \(k + 1)/\(count) (seed \(spec.seed &+ UInt64(k)))") }
-            let member = try MemberRun(experiment: experiment, index: k, folder: sub, reporter: reporter)
-            try member.train(resume: options.resume)
-            members.append(member)
+            try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+            let loop = try makeLoop(member: k, folder: sub)
+            let start = options.resume ? try loop.restore() : 0
+            try loop.fit(experiment.train, validation: experiment.validation, from: start)
+            members.append(loop)
         }
-        let document = try evaluate(members)
+        let document = evaluate(members)
         if count > 1 { try writeEnsembleWeights(members) }
         try writeAtomically(document.pretty() + "\n", to: folder + "/metrics.json")
         return document
+    }
+
+    /// Member `k`'s model, optimizer and callbacks, in the order they act after each epoch:
+    /// decisions (early stopping, the learning rate), then the files (history, checkpoints,
+    /// model.safetensors), then the progress line.
+    func makeLoop(member k: Int, folder: String) throws -> TrainingLoop {
+        let training = spec.training
+        let trainer = Trainer(
+            model: try experiment.makeModel(member: k), optimizer: makeOptimizer(training.optimizer),
+            metrics: experiment.makeMetrics(), batchSize: training.batchSize, shuffle: training.shuffle,
+            seed: spec.seed &+ UInt64(k))
+        trainer.classWeights = experiment.classWeights
+        trainer.augmentation = experiment.augmentedBatches(member: k)
+        trainer.shouldStop = { interruptRequested }
+        let run = TrainingContext(
+            spec: spec, folder: folder, trainer: trainer, reporter: reporter, metadata: metadata,
+            statistics: ModelFile.statistics(normalizer: experiment.normalizer, augmenter: experiment.augmenter))
+        var callbacks: [TrainingCallback] = []
+        if let es = spec.earlyStopping { callbacks.append(EarlyStoppingCallback(es, network: trainer.model.network)) }
+        if let schedule = training.lrSchedule {
+            callbacks.append(LearningRateCallback(schedule, initial: training.optimizer.learningRate))
+        }
+        callbacks.append(HistoryFilesCallback())
+        if let c = spec.checkpoint {
+            callbacks.append(
+                CheckpointCallback(c, earlyStoppingDecides: spec.earlyStopping?.restoreBestWeights == true))
+        }
+        callbacks += [ModelFileCallback(), ProgressCallback()]
+        return TrainingLoop(run, callbacks: callbacks)
     }
 
     /// Image folders: split.csv lists every file with its split (train and validation never
@@ -120,31 +154,30 @@ public final class TrainingRun {
 
     /// metrics.json: test and validation results, epochs, stop reason; for an ensemble
     /// the averaged prediction's results plus each member's.
-    func evaluate(_ members: [MemberRun]) throws -> JSON {
-        func section(_ data: Dataset?) throws -> JSON {
-            guard let data else { return .null }
-            if members.count == 1 { return JSON.metrics(members[0].trainer.evaluate(data)) }
-            return try JSON.metrics(Ensemble(members.map(\.trainer), loss: spec.training.loss).evaluate(data, metrics: try experiment.makeMetrics()))
+    func evaluate(_ members: [TrainingLoop]) -> JSON {
+        let ensemble = Ensemble(members.map(\.run.trainer.model))
+        func section(_ data: Dataset?) -> JSON {
+            data.map { JSON.metrics(ensemble.evaluate($0, metrics: experiment.makeMetrics())) } ?? .null
         }
+        let first = members[0].run
         var doc: [(String, JSON)] = [
-            ("test", try section(experiment.test)),
-            ("validation", try section(experiment.validation)),
-        ]
-        let first = members[0]
-        doc += [
+            ("test", section(experiment.test)),
+            ("validation", section(experiment.validation)),
             ("epochs_run", JSON(first.history.count)),
             ("best_epoch", first.bestEpoch.map { JSON($0 + 1) } ?? .null),
             ("stop_reason", .string(first.stopReason)),
         ]
         if members.count > 1 {
-            let each = members.map { m -> JSON in
-                .object(.init([
-                    ("seed", JSON(Int(spec.seed &+ UInt64(m.index)))),
-                    ("test", experiment.test.map { JSON.metrics(m.trainer.evaluate($0)) } ?? .null),
-                    ("epochs_run", JSON(m.history.count)),
-                    ("best_epoch", m.bestEpoch.map { JSON($0 + 1) } ?? .null),
-                    ("stop_reason", .string(m.stopReason)),
-                ]))
+            let each = members.enumerated().map { k, loop -> JSON in
+                let run = loop.run
+                return .object(
+                    .init([
+                        ("seed", JSON(Int(spec.seed &+ UInt64(k)))),
+                        ("test", experiment.test.map { JSON.metrics(run.trainer.model.evaluate($0, metrics: experiment.makeMetrics())) } ?? .null),
+                        ("epochs_run", JSON(run.history.count)),
+                        ("best_epoch", run.bestEpoch.map { JSON($0 + 1) } ?? .null),
+                        ("stop_reason", .string(run.stopReason)),
+                    ]))
             }
             doc.append(("members", .array(each)))
         }
@@ -152,13 +185,13 @@ public final class TrainingRun {
     }
 
     /// model.safetensors of an ensemble: every member's weights, prefixed "members.k.".
-    func writeEnsembleWeights(_ members: [MemberRun]) throws {
+    func writeEnsembleWeights(_ members: [TrainingLoop]) throws {
         var tensors: [(name: String, tensor: Tensor)] = []
-        for m in members {
-            tensors += ModelFile.tensors(model: m.model, normalizer: nil, prefix: "members.\(m.index).")
+        for (k, loop) in members.enumerated() {
+            tensors += loop.run.network.namedParameters.map { ("members.\(k)." + $0.name, $0.parameter.value) }
         }
-        tensors += members[0].normalizationTensors()
-        var meta = members[0].metadata()
+        tensors += members[0].run.statistics
+        var meta = metadata
         meta[ModelFile.Key.members] = String(members.count)
         try SafeTensors.write(tensors: tensors, metadata: meta, to: folder + "/model.safetensors")
     }

@@ -2,23 +2,6 @@ import ArgumentParser
 import Foundation
 import NNReg
 
-struct Summary: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "The layer table of a spec's model: output shapes and parameter counts (like Keras model.summary()).")
-
-    @Argument(help: "The JSON spec file.")
-    var spec: String
-
-    func run() throws {
-        try runReporting {
-            let spec = try Spec.load(path: self.spec)
-            let experiment = try Experiment(spec: spec)
-            let (model, _) = try experiment.makeModel(maxBatch: 1)
-            printOut(model.summary(name: spec.name))
-        }
-    }
-}
-
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a spec and its data without training.",
@@ -33,8 +16,7 @@ struct Validate: ParsableCommand {
         try runReporting {
             let spec = try Spec.load(path: self.spec)
             let experiment = try Experiment(spec: spec)
-            let (model, _) = try experiment.makeModel(maxBatch: 1)
-            let params = model.namedParameters.reduce(0) { $0 + $1.parameter.value.count }
+            let params = experiment.model.network.namedParameters.reduce(0) { $0 + $1.parameter.value.count }
             let parts: [(String, Dataset?)] = [("train", experiment.train), ("validation", experiment.validation), ("test", experiment.test)]
             if out.json {
                 var doc: [(String, JSON)] = [("valid", true), ("name", .string(spec.name)), ("parameters", JSON(params))]

@@ -1,0 +1,64 @@
+import Foundation
+
+/// The shape of one input sample, from as little of the data as it takes (for `nnreg
+/// summary`): the spec's model.input_shape; else data.image_size or the first image of an
+/// image folder; else the CSV's header (and first row, for a series, to find its timestamp
+/// column). Reading and checking all of the data is `Experiment`'s job.
+public enum DataShape {
+    public static func inputShape(of spec: Spec) throws -> [Int] {
+        if let declared = spec.model.inputShape { return declared }
+        let data = spec.data
+        if data.train != "-" && ImageFolder.isFolder(data.train) {
+            let channels = data.colorMode.channels
+            if let size = data.imageSize { return size + [channels] }
+            guard let first = try ImageFolder.scan(data.train, classNames: data.classNames).files.first else {
+                throw DataError("\(data.train): no images")
+            }
+            let image = try ImageCodec.read(first.path)
+            return [image.height, image.width, channels]
+        }
+        if data.train == "-" { return try Experiment(spec: spec).inputShape }  // standard input: read once, in full
+        let head = try CSV.read(
+            .bytes(try firstLines(data.train, count: 2), name: data.train),
+            options: CSV.Options(missing: .drop, textColumns: [.last]))
+        let names = head.columnNames
+        guard let sequence = data.sequence else {
+            if let label = data.label {
+                _ = try CSV.resolve(label, in: names, source: data.train)
+            }
+            return [names.count - 1]
+        }
+        let features: Int
+        if let given = sequence.features {
+            features = given.count
+        } else {
+            // Every column but the timestamp column: the first whose first cell is not a number.
+            let first = try CSV.read(
+                .bytes(try firstLines(data.train, count: 2), name: data.train),
+                options: CSV.Options(missing: .drop, textColumns: names.indices.map(CSV.Column.index)))
+            let timestamp = first.classNames.keys.sorted().first { first.classNames[$0]!.allSatisfy { Double($0) == nil } }
+            features = names.count - (timestamp == nil ? 0 : 1)
+        }
+        return [sequence.window, features]
+    }
+
+    /// The first `count` lines of a file (at most 64 MiB of them), ending with "\n".
+    static func firstLines(_ path: String, count: Int) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError("\(path): cannot read") }
+        defer { try? handle.close() }
+        var bytes: [UInt8] = []
+        var lines = 0
+        while lines < count && bytes.count < 64 << 20 {
+            guard let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty else { break }
+            for byte in chunk {
+                bytes.append(byte)
+                if byte == UInt8(ascii: "\n") {
+                    lines += 1
+                    if lines == count { break }
+                }
+            }
+        }
+        if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+        return bytes
+    }
+}

@@ -1,0 +1,1 @@
+public let nnregVersion = "0.1.0"
