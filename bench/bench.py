@@ -19,7 +19,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NNREG = os.path.join(ROOT, ".build/release/nnreg")
-MLP_FLOP = 1.4e6  # training FLOP per sample, BENCHMARKS.md (3x forward)
+MLP_FLOP = 1.4e6  # training FLOP per sample, 3x the forward FLOPs
 TRAIN_SAMPLES = 54000
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Peer benchmarks for nnreg: the BENCHMARKS.md workloads in Keras and PyTorch.
+"""Peer benchmarks for nnreg: the benchmark workloads in Keras and PyTorch.
 
 Usage (run from the repository root, with the peers' virtualenv, see bench/setup_peers.sh):
   peers.py mlp|cnn --framework keras|torch [--data DIR] [--source csv|idx] [--idx-dir DIR]
@@ -7,7 +7,7 @@ Usage (run from the repository root, with the peers' virtualenv, see bench/setup
   peers.py csv-load [--csv PATH] [--source csv|idx] [--repeats 3] [--json]
   peers.py sgemm [--threads T] [--json]
 
-Workloads (/work/shared/BENCHMARKS.md), both trained with Adam (lr 0.001), batch 128,
+Workloads, both trained with Adam (lr 0.001), batch 128,
 sparse categorical crossentropy, on 54,000 samples per epoch (a seeded 10% of the
 60,000 training images is held out), inputs scaled by 1/255:
   mlp: dense 256 relu (l2 1e-4), dropout 0.3, dense 128 relu (l2 1e-4), dropout 0.3,
@@ -44,7 +44,7 @@ BATCH = 128
 LR = 1e-3
 L2 = 1e-4
 IDX_DIR = "/usr/share/datasets/fashion-mnist"
-# Training FLOPs per sample, ~3x the forward multiply-adds x2 (BENCHMARKS.md).
+# Training FLOPs per sample, ~3x the forward multiply-adds x2.
 TRAIN_FLOPS_PER_SAMPLE = {
     "mlp": 3 * 2 * (784 * 256 + 256 * 128 + 128 * 10),  # ~1.41 MFLOP
     "cnn": 3 * 2 * (26 * 26 * 32 * 9 + 11 * 11 * 64 * 32 * 9 + 1600 * 10),  # ~14.6 MFLOP
@@ -286,7 +286,7 @@ def run_torch(args, data):
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
         model.train()
-        # Shuffle once per epoch, then slice contiguous batches (BENCHMARKS.md:
+        # Shuffle once per epoch, then slice contiguous batches (as the targets say:
         # fancy-indexing every batch made the loop ~10x slower).
         perm = torch.randperm(n, generator=gen)
         xs, ys = x_train[perm], y_train[perm]

@@ -16,7 +16,7 @@
 #                    newest torch-*+cpu wheel for this Python in TORCH_WHEEL_DIR,
 #                    default /opt/wheels): ~190 MB wheel, ~0.7 GB installed, no CUDA.
 #                  auto: local if such a wheel exists, else pypi.
-#   TORCH_VERSION  default 2.15.0 (the version BENCHMARKS.md quotes)
+#   TORCH_VERSION  default 2.15.0 (the version the targets were set against)
 #   TF_VERSION     default 2.21.0;  KERAS_SPEC  default keras==3.15.*
 #
 # Idempotent: whatever is already installed and working is left alone. Exit status 0 when

@@ -18,10 +18,13 @@ for spec in specs/*.json specs/*/*.json; do
   esac
   name=$(echo "$spec" | tr '/' '_')
   if "$bin" train "$spec" "${epochs[@]}" --output "$out/$name" --quiet >/dev/null 2>"$out/$name.err"; then
-    # Drop the "seconds" column: wall time is the one value that may differ.
-    digest=$(awk -F, 'NR==1{for(i=1;i<=NF;i++) if($i=="seconds") s=i} {line=""; for(i=1;i<=NF;i++) if(i!=s) line=line $i ","; print line}' \
-      "$out/$name/history.csv" | sha256sum | cut -c1-16)
-    echo "$spec $digest $(wc -l < "$out/$name/history.csv")"
+    # Every history.csv of the run (an ensemble has one per member), without the "seconds"
+    # column: wall time is the one value that may differ.
+    files=$(find "$out/$name" -name history.csv | sort)
+    digest=$(for f in $files; do
+      awk -F, 'NR==1{for(i=1;i<=NF;i++) if($i=="seconds") s=i} {line=""; for(i=1;i<=NF;i++) if(i!=s) line=line $i ","; print line}' "$f"
+    done | sha256sum | cut -c1-16)
+    echo "$spec $digest $(cat $files | wc -l)"
   else
     echo "$spec FAILED: $(tail -1 "$out/$name.err")"
   fi

@@ -9,7 +9,8 @@ struct NNRegCommand: ParsableCommand {
         abstract: "Train regularized neural networks from JSON spec files.",
         discussion: """
             Exit status: 0 success, 1 failure while running, 2 bad usage, spec or data.
-            Specs, commands and run folders: see SPEC.md.
+            Spec files: `nnreg schema` prints their JSON Schema; docs/spec-reference.md
+            lists every key.
             """,
         version: nnregVersion,
         subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Validate.self, Augment.self, SchemaCommand.self, Bench.self])

@@ -17,7 +17,7 @@ struct Validate: ParsableCommand {
             let spec = try Spec.load(path: self.spec)
             let experiment = try Experiment(spec: spec)
             let params = experiment.model.network.namedParameters.reduce(0) { $0 + $1.parameter.value.count }
-            let parts: [(String, Dataset?)] = [("train", experiment.train), ("validation", experiment.validation), ("test", experiment.test)]
+            let parts: [(String, DataSource?)] = [("train", experiment.train), ("validation", experiment.validation), ("test", experiment.test)]
             if out.json {
                 var doc: [(String, JSON)] = [("valid", true), ("name", .string(spec.name)), ("parameters", JSON(params))]
                 for (name, d) in parts { doc.append((name, d.map { JSON($0.count) } ?? .null)) }

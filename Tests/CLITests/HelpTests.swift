@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// Help, version and usage errors (exit status 2, SPEC.md section 2).
+/// Help, version and usage errors (exit status 2).
 final class HelpTests: CLITestCase {
     func testRootHelpListsTheSubcommands() throws {
         let o = try nnreg("--help")
@@ -13,7 +13,8 @@ final class HelpTests: CLITestCase {
             OVERVIEW: Train regularized neural networks from JSON spec files.
 
             Exit status: 0 success, 1 failure while running, 2 bad usage, spec or data.
-            Specs, commands and run folders: see SPEC.md.
+            Spec files: `nnreg schema` prints their JSON Schema; docs/spec-reference.md
+            lists every key.
 
             USAGE: nnreg <subcommand>
 

@@ -106,7 +106,7 @@ final class SequenceDataTests: XCTestCase {
         XCTAssertEqual(w.x.array, [1, 10, 2, 20, /**/ 2, 20, 3, 30, /**/ 3, 30, 4, 40])
         XCTAssertEqual(w.y.array, [30, 40, /**/ 40, 50, /**/ 50, 60])
         XCTAssertEqual(w.timestamps, ["2020-01-03", "2020-01-04", "2020-01-05"])
-        XCTAssertEqual(w.dataset().rowNames, w.timestamps)
+        XCTAssertEqual(w.rowNames, w.timestamps)
         XCTAssertEqual(w.timestampColumn, "date")
         XCTAssertEqual(SequenceWindows.sampleCount(rows: 6, window: 2, horizon: 2), 3)
         XCTAssertEqual(SequenceWindows.sampleCount(rows: 3, window: 2, horizon: 2), 0)
@@ -280,6 +280,21 @@ final class SequenceDataTests: XCTestCase {
         let none = SequenceScaler.fit(raw, rescale: 0.5, mode: .none)
         XCTAssertEqual(SequenceScaler(metadataJSON: none.metadataJSON, normalizer: none.normalizer(window: 3)), none)
         XCTAssertNil(SequenceScaler(metadataJSON: "{}", normalizer: normalizer))
+    }
+
+    /// Oracle: `SequenceScaler.apply` on materialized windows (the reference); the split
+    /// scales its rows once and standardizes windows as it fills them: exactly equal.
+    func testScaledSplitFillsTheSameWindowsAsScalingEachWindow() throws {
+        let raw = try series(linear)
+        for mode in Normalizer.Mode.allCases {
+            let scaler = SequenceScaler.fit(raw.rows(0..<8), rescale: 0.5, mode: mode)
+            let reference = SequenceWindows.make(raw, window: 3, horizon: 2).x
+            scaler.apply(reference)
+            let split = SequenceWindows.make(raw, window: 3, horizon: 2)
+            scaler.scale(split)
+            XCTAssertEqual(split.x.array, reference.array, "\(mode)")
+            XCTAssertEqual(split.rows.shape, [raw.count - 2, 2], "the rows the windows read, once")
+        }
     }
 
     // MARK: missing values

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import NNReg
 
-/// The SPEC.md section 1 example, verbatim.
+/// The README's example spec (docs/spec-reference.md), verbatim.
 let specExample = """
     {
       "name": "fashion-mlp",

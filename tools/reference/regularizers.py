@@ -18,7 +18,7 @@ w4 = rng.normal(size=(2, 2, 3, 2)).astype("float32") * 2
 
 regs = {
     "l1": keras.regularizers.L1(0.01), "l2": keras.regularizers.L2(0.02),
-    "l1_l2": keras.regularizers.L1L2(l1=0.01, l2=0.03), # SPEC.md: the string "l1_l2" means l1 = l2 = 0.01 (tf.keras l1_l2()); Keras 3 strings accept only "l1"/"l2".
+    "l1_l2": keras.regularizers.L1L2(l1=0.01, l2=0.03), # nnreg: the string "l1_l2" means l1 = l2 = 0.01 (tf.keras l1_l2()); Keras 3 strings accept only "l1"/"l2".
     "string_l1": keras.regularizers.get("l1"), "string_l1_l2": keras.regularizers.L1L2(l1=0.01, l2=0.01),
 }
 reg_out = []

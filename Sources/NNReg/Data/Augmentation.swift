@@ -1,6 +1,6 @@
 import Foundation
 
-/// Random transforms of training images: Keras ImageDataGenerator's, then SPEC.md's additions.
+/// Random transforms of training images: Keras ImageDataGenerator's, then nnreg's additions.
 ///
 /// An image is Float32 (H, W, C), channels last, row-major, behind a raw pointer, so image
 /// files and (N, H, W, C) tensor batches share one implementation. Per image, in order:
@@ -187,8 +187,7 @@ public struct Augmenter: Sendable {
     }
 
     /// torchvision RandomErasing.get_params: with probability p, up to 10 tries of an area
-    /// fraction uniform in `scale` and a log-uniform aspect ratio (width / height here, as
-    /// SPEC.md says), rounded half to even; nil when no try fits inside the image.
+    /// fraction uniform in `scale` and a log-uniform aspect ratio (width / height here), rounded half to even; nil when no try fits inside the image.
     static func drawErase(_ e: AugmentationSpec.RandomErasing, height: Int, width: Int, _ rng: inout RNG)
         -> AugmentParameters.EraseBox?
     {

@@ -1,5 +1,35 @@
+/// Where training and evaluation take their samples from: how many, the shape of one,
+/// their targets, and a batch of them filled on request. The training loop, evaluate and
+/// predict see nothing else, so a source can hold its samples in any form.
+///
+/// Sources: `Dataset` (CSV rows and image-folder pixels, held in memory) and
+/// `SequenceSplit` (windows over a series, cut out of its rows as batches are filled).
+public protocol DataSource: AnyObject {
+    var count: Int { get }
+    /// One sample's shape, without the batch axis.
+    var sampleShape: [Int] { get }
+    /// y: (N, T): class ids (T = 1) for sparse labels, one-hot or values otherwise.
+    var y: Tensor { get }
+    /// Names of the rows for predictions (a series' timestamps); nil: numbered.
+    var rowNames: [String]? { get }
+    /// Copies samples `indices` into x: (n, sampleShape...) and their targets into
+    /// y: (n, T), n = indices.count, setting both tensors' batch size. Allocates nothing.
+    func fill(x: Tensor, y: Tensor, indices: UnsafeBufferPointer<Int32>)
+}
+
+extension DataSource {
+    public var targetWidth: Int { y.shape.count > 1 ? y.shape[1] : 1 }
+
+    /// Copies the targets of `indices` into y (the part of `fill` every source shares).
+    func fillTargets(_ out: Tensor, indices: UnsafeBufferPointer<Int32>) {
+        out.setBatch(indices.count)
+        let py = y.sampleSize, sy = y.data, dy = out.data
+        for (row, i) in indices.enumerated() { (dy + row * py).update(from: sy + Int(i) * py, count: py) }
+    }
+}
+
 /// Samples and targets held in memory, row-major, ready for batching.
-public final class Dataset {
+public final class Dataset: DataSource {
     /// x: (N, sampleShape...)
     public let x: Tensor
     /// y: (N, T): class ids (T = 1) for sparse labels, one-hot or values otherwise.
@@ -9,7 +39,13 @@ public final class Dataset {
 
     public var count: Int { x.shape[0] }
     public var sampleShape: [Int] { Array(x.shape.dropFirst()) }
-    public var targetWidth: Int { y.shape.count > 1 ? y.shape[1] : 1 }
+
+    public func fill(x out: Tensor, y outY: Tensor, indices: UnsafeBufferPointer<Int32>) {
+        out.setBatch(indices.count)
+        let px = x.sampleSize, sx = x.data, dx = out.data
+        for (row, i) in indices.enumerated() { (dx + row * px).update(from: sx + Int(i) * px, count: px) }
+        fillTargets(outY, indices: indices)
+    }
 
     public init(x: Tensor, y: Tensor) {
         precondition(x.shape[0] == y.shape[0], "\(x.shape[0]) samples but \(y.shape[0]) targets")
@@ -32,30 +68,20 @@ public final class Dataset {
     }
 }
 
-/// Reusable batch buffers filled from a dataset by row index: no allocation per batch.
+/// Reusable batch buffers filled from a source by row index: no allocation per batch.
 public final class BatchBuffer {
     public let x: Tensor
     public let y: Tensor
     public let weights: Tensor
-
-    public init(like data: Dataset, maxBatch: Int) {
+    public init(like data: DataSource, maxBatch: Int) {
         x = Tensor(shape: [maxBatch] + data.sampleShape)
         y = Tensor(shape: [maxBatch] + Array(data.y.shape.dropFirst()))
         weights = Tensor(shape: [maxBatch])
     }
 
     /// Copies rows indices[start..<end] of `data` into the buffers.
-    public func gather(_ data: Dataset, indices: UnsafeBufferPointer<Int32>, from start: Int, to end: Int) {
-        let n = end - start
-        x.setBatch(n)
-        y.setBatch(n)
-        let px = data.x.sampleSize, py = data.y.sampleSize
-        let sx = data.x.data, sy = data.y.data, dx = x.data, dy = y.data
-        for row in 0..<n {
-            let i = Int(indices[start + row])
-            (dx + row * px).update(from: sx + i * px, count: px)
-            (dy + row * py).update(from: sy + i * py, count: py)
-        }
+    public func gather(_ data: DataSource, indices: UnsafeBufferPointer<Int32>, from start: Int, to end: Int) {
+        data.fill(x: x, y: y, indices: UnsafeBufferPointer(rebasing: indices[start..<end]))
     }
 
     /// Per-sample loss weights (Keras class_weight) for the rows of `targets`: by class id
@@ -73,15 +99,5 @@ public final class BatchBuffer {
             }
             weights[row] = cls >= 0 && cls < classWeights.count ? classWeights[cls] : 1
         }
-    }
-
-    /// Copies the contiguous rows start..<end (evaluation order).
-    public func slice(_ data: Dataset, from start: Int, to end: Int) {
-        let n = end - start
-        x.setBatch(n)
-        y.setBatch(n)
-        let px = data.x.sampleSize, py = data.y.sampleSize
-        x.data.update(from: data.x.data + start * px, count: n * px)
-        y.data.update(from: data.y.data + start * py, count: n * py)
     }
 }

@@ -100,8 +100,7 @@ public enum SequenceLoader {
                         + "and a horizon of \(options.horizon) need at least \(needed) rows")
             }
             let split = SequenceWindows.make(part, window: options.window, horizon: options.horizon)
-            scaler.apply(split.x)
-            scaler.scaleTarget(split.y)
+            scaler.scale(split)
             return split
         }
         func file(_ source: CSV.Source) throws -> SequenceSeries {
@@ -146,8 +145,7 @@ public enum SequenceLoader {
                     + (forecast ? " needs" : " and a horizon of \(options.horizon) need") + " at least \(needed) rows")
         }
         let split = SequenceWindows.make(series, window: options.window, horizon: options.horizon, forecast: forecast)
-        scaler.apply(split.x)
-        scaler.scaleTarget(split.y)
+        scaler.scale(split)
         return split
     }
 

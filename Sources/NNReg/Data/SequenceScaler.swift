@@ -82,6 +82,19 @@ public struct SequenceScaler: Equatable, Sendable {
         normalizer(window: x.shape[1]).apply(x)
     }
 
+    /// Scales a split's rows and targets in place: the rows elementwise (rescale, then the
+    /// featurewise statistics), exactly as `apply` scales each window; "samplewise" is per
+    /// window, so the split applies it as it fills batches.
+    public func scale(_ split: SequenceSplit) {
+        if mode == .samplewise {
+            Normalizer(rescale: rescale, mode: .none).apply(split.rows)
+            split.standardizesWindows = true
+        } else {
+            normalizer(window: 1).apply(split.rows)
+        }
+        scaleTarget(split.y)
+    }
+
     /// Scales targets y: (N, horizon) in place (NaN stays NaN).
     public func scaleTarget(_ y: Tensor) {
         let p = y.data

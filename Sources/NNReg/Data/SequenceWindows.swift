@@ -1,27 +1,58 @@
 /// Windowed samples of one chronological part of a series: what a recurrent model trains on.
-public struct SequenceSplit {
-    /// x: (N, window, F): each sample is `window` consecutive rows of the features.
-    public var x: Tensor
+///
+/// The part's rows are held once, (R, F); sample i is rows i..<i+window, cut out as batches
+/// are filled, so memory grows with the rows and not with rows x window.
+public final class SequenceSplit: DataSource {
+    /// rows: (R, F), scaled (rescale, featurewise statistics) when the split was scaled.
+    public let rows: Tensor
+    public let window: Int
     /// y: (N, horizon): the target at the `horizon` rows after each window. NaN where
     /// those rows lie past the end of the data (forecast windows only).
-    public var y: Tensor
+    public let y: Tensor
     /// One per sample: the timestamp of its first predicted row (row i + window).
-    public var timestamps: [String]
+    public let timestamps: [String]
     /// Where the rows came from, for messages.
-    public var source: String
+    public let source: String
     /// The header of the file's timestamp column, nil when rows are numbered.
-    public var timestampColumn: String?
+    public let timestampColumn: String?
+    /// "samplewise" normalization standardizes each window as a whole, so it is applied
+    /// as windows are filled (`SequenceScaler.apply` sets it).
+    var standardizesWindows = false
 
-    public var count: Int { x.shape[0] }
-    public var window: Int { x.shape[1] }
-    public var featureCount: Int { x.shape[2] }
+    init(rows: Tensor, window: Int, y: Tensor, timestamps: [String], source: String, timestampColumn: String?) {
+        precondition(
+            y.shape[0] == 0 || rows.shape[0] >= y.shape[0] + window - 1, "\(rows.shape[0]) rows for \(y.shape[0]) windows")
+        self.rows = rows
+        self.window = window
+        self.y = y
+        self.timestamps = timestamps
+        self.source = source
+        self.timestampColumn = timestampColumn
+    }
+
+    public var count: Int { y.shape[0] }
+    public var featureCount: Int { rows.shape[1] }
     public var horizon: Int { y.shape[1] }
+    public var sampleShape: [Int] { [window, featureCount] }
+    public var rowNames: [String]? { timestamps }
 
-    /// The samples as a `Dataset` whose row names are the timestamps.
-    public func dataset() -> Dataset {
-        let d = Dataset(x: x, y: y)
-        d.rowNames = timestamps
-        return d
+    // x: (n, window, F) <- rows i..<i+window for each index i
+    public func fill(x: Tensor, y out: Tensor, indices: UnsafeBufferPointer<Int32>) {
+        x.setBatch(indices.count)
+        let size = window * featureCount
+        for (k, i) in indices.enumerated() {
+            (x.data + k * size).update(from: rows.data + Int(i) * featureCount, count: size)
+        }
+        if standardizesWindows { Normalizer(mode: .samplewise).apply(x) }
+        fillTargets(out, indices: indices)
+    }
+
+    /// Every window, (N, window, F): what the batches are cut from, for inspection and tests.
+    public var x: Tensor {
+        let x = Tensor(shape: [count] + sampleShape)
+        let order = (0..<count).map(Int32.init)
+        order.withUnsafeBufferPointer { fill(x: x, y: Tensor(shape: y.shape), indices: $0) }
+        return x
     }
 }
 
@@ -46,15 +77,11 @@ public enum SequenceWindows {
         precondition(window > 0 && horizon > 0, "window \(window) and horizon \(horizon) must be positive")
         let rows = series.count, f = series.featureCount
         let n = forecast ? max(rows - window + 1, 0) : sampleCount(rows: rows, window: window, horizon: horizon)
-        let x = Tensor(shape: [n, window, f])
+        let used = n == 0 ? 0 : n + window - 1  // the rows the windows read
+        let x = Tensor(shape: [used, f], values: Array(series.features.prefix(used * f)))
         let y = Tensor(shape: [n, horizon])
         var timestamps: [String] = []
         timestamps.reserveCapacity(n)
-        series.features.withUnsafeBufferPointer { features in
-            for i in 0..<n {
-                (x.data + i * window * f).update(from: features.baseAddress! + i * f, count: window * f)
-            }
-        }
         for i in 0..<n {
             for k in 0..<horizon {
                 let row = i + window + k
@@ -67,7 +94,8 @@ public enum SequenceWindows {
                     : SequenceTimestamps.after(series.timestamps, steps: first - rows + 1))
         }
         return SequenceSplit(
-            x: x, y: y, timestamps: timestamps, source: series.source, timestampColumn: series.timestampColumn)
+            rows: x, window: window, y: y, timestamps: timestamps, source: series.source,
+            timestampColumn: series.timestampColumn)
     }
 
     /// Row ranges of a series of `rows` rows: [train | validation | test], in time order.

@@ -112,12 +112,12 @@ public final class Conv2D: Layer {
     public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
 
     /// A whole shard whose col fits in 1M floats (4 MB) is lowered at once, and backward
-    /// reuses that col. (BENCHMARKS CNN conv1: 128 x 676 x 9 = 779k floats.)
+    /// reuses that col. (the benchmark CNN conv1: 128 x 676 x 9 = 779k floats.)
     static let wholeBatchColumns = 1 << 20
     /// Otherwise chunks of at most 256k floats (1 MB, about one core's L2) keep col and dcol
     /// in cache between im2col, sgemm and col2im; backward rebuilds each chunk's col.
     /// (conv2, 121 x 288 floats per sample: 7 samples per chunk.) Measured on the
-    /// BENCHMARKS conv2 at batch 128, one thread: forward + backward 28.5 ms of CPU in
+    /// The benchmark CNN conv2 at batch 128, one thread: forward + backward 28.5 ms of CPU in
     /// chunks of 7 samples, 35.4 ms as one chunk of 128.
     static let chunkColumns = 1 << 18
     /// Samples lowered per sgemm, chosen in build (tests may lower it).

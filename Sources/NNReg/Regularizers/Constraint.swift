@@ -127,7 +127,7 @@ extension Constraint {
         "max_norm", [Option("max_norm", .number(.positive), doc: "largest norm allowed"), axis],
         doc: "`{\"max_norm\": v, \"axis\": a}`, short for `{\"max_norm\": {\"max_value\": v, \"axis\": a}}`")
 
-    /// "non_neg", "unit_norm", {"max_norm": v, "axis": a} (SPEC.md's form), or {"name": {args}}
+    /// "non_neg", "unit_norm", {"max_norm": v, "axis": a} (the flat form), or {"name": {args}}
     /// -> "non_neg" or {"name": {every arg}}.
     static func canonical(_ value: JSON, at path: String, _ context: SpecContext) throws -> JSON {
         if case .object(let o) = value, case .number(let maxValue)? = o["max_norm"] {

@@ -1,5 +1,5 @@
 /// "augmentation": random transforms of training images (Keras ImageDataGenerator's
-/// arguments and defaults, then SPEC.md's additions). Every key has a default that leaves
+/// arguments and defaults, then nnreg's additions). Every key has a default that leaves
 /// images unchanged. Angles are degrees; shift ranges < 1 are fractions of the size,
 /// >= 1 pixels (as in Keras).
 public struct AugmentationSpec: SpecSection, Equatable, Sendable {

@@ -1,4 +1,4 @@
-/// The spec's "data" section (SPEC.md "data"). Paths are absolute, resolved against the
+/// The spec's "data" section (docs/spec-reference.md, "data"). Paths are absolute, resolved against the
 /// spec file's folder; "-" means standard input.
 public struct DataSpec: SpecSection, Equatable, Sendable {
     public var path: String { "data" }

@@ -66,7 +66,7 @@ public struct EarlyStoppingSpec: SpecSection, Equatable, Sendable {
 }
 
 /// "checkpoint": weights saved during training (Keras ModelCheckpoint's arguments, with
-/// save_freq counted in epochs as SPEC.md says).
+/// save_freq counted in epochs).
 public struct CheckpointSpec: SpecSection, Equatable, Sendable {
     public var path: String { "checkpoint" }
     public var options: [String: JSON]

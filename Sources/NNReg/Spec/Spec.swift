@@ -1,6 +1,6 @@
 import Foundation
 
-/// A validated spec file (SPEC.md section 1): every key checked for type and range,
+/// A validated spec file (docs/spec-reference.md): every key checked for type and range,
 /// every default filled in, every path absolute.
 ///
 ///     let spec = try Spec.load(path: "specs/fashion-mlp.json")
@@ -9,7 +9,7 @@ import Foundation
 ///     }
 ///     let optimizer = spec.training.optimizer  // OptimizerConfig
 ///
-/// Defaults SPEC.md leaves open: seed 42; name: the spec file's name without extension
+/// Defaults Keras has no counterpart for: seed 42; name: the spec file's name without extension
 /// ("model" for text parsed without a file); output.dir "runs/<name>" beside the spec file.
 public struct Spec: SpecOptions, Equatable, Sendable {
     public var path: String { "" }

@@ -1,4 +1,4 @@
-/// The spec's "training" section (SPEC.md "training"): loss, metrics, optimizer and the
+/// The spec's "training" section (docs/spec-reference.md, "training"): loss, metrics, optimizer and the
 /// arguments of Keras's fit.
 public struct TrainingSpec: SpecSection, Equatable, Sendable {
     public var path: String { "training" }

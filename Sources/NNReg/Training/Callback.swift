@@ -93,7 +93,7 @@ final class TrainingLoop {
     }
 
     /// Trains from epoch `start` (0, or the epochs a resume restored) to training.epochs.
-    func fit(_ train: Dataset, validation: Dataset?, from start: Int) throws {
+    func fit(_ train: DataSource, validation: DataSource?, from start: Int) throws {
         for c in callbacks { try c.trainBegin(run) }
         var epoch = start
         while epoch < run.epochs {

@@ -17,13 +17,15 @@ public final class Experiment {
     /// The model of ensemble member 0, built from the spec's seed.
     public let model: Model
     public var outputShape: [Int] { model.outputShape }
-    public let train: Dataset
-    public let validation: Dataset?
-    public let test: Dataset?
+    public let train: DataSource
+    public let validation: DataSource?
+    public let test: DataSource?
     public let classWeights: [Float]?
     /// On-the-fly augmentation (spec.augmentation), with its standardization fitted on the
     /// training split; validation and test inputs are standardized with it already.
     public private(set) var augmenter: Augmenter?
+    /// The training images the augmenter draws batches from.
+    private var augmentedImages: Dataset?
     public var classNames: [String]? { data?.classNames }
     public var isClassifier: Bool { spec.training.loss.isCrossentropy }
 
@@ -60,17 +62,17 @@ public final class Experiment {
         func encode(_ raw: RawData) throws -> Dataset {
             Dataset(x: raw.x, y: try DataLoader.targets(raw, loss: loss, outputs: units))
         }
-        train = try encode(data.train)
-        validation = try data.validation.map(encode)
-        test = try data.test.map(encode)
+        let train = try encode(data.train), validation = try data.validation.map(encode)
+        let test = try data.test.map(encode)
+        (self.train, self.validation, self.test) = (train, validation, test)
         let classes = loss.isCrossentropy ? max(units, 2) : 0
         classWeights = try DataLoader.classWeights(spec.training.classWeight, train: data.train, classes: classes)
-        try setUpAugmentation()
+        try setUpAugmentation(train: train, others: [validation, test].compactMap { $0 })
     }
 
     /// Builds the augmenter, fits its statistics on the training images and standardizes
     /// the validation and test images with them.
-    private func setUpAugmentation() throws {
+    private func setUpAugmentation(train: Dataset, others: [Dataset]) throws {
         guard let a = spec.augmentation else { return }
         guard inputShape.count == 3 else {
             throw SpecError(path: "augmentation", message: "needs image inputs (height, width, channels): an image folder, or model.input_shape such as [28, 28, 1] for CSV pixels; the inputs are \(inputShape)")
@@ -81,14 +83,16 @@ public final class Experiment {
         }
         if augmenter.needsFit { augmenter.fit(train.x, imageShape: inputShape) }
         let workspace = AugmentationWorkspace()
-        for part in [validation, test].compactMap({ $0 }) { augmenter.standardize(part.x, imageShape: inputShape, workspace: workspace) }
+        for part in others { augmenter.standardize(part.x, imageShape: inputShape, workspace: workspace) }
         self.augmenter = augmenter
+        augmentedImages = train
     }
 
     /// The training batches of member `member`, augmented on a worker thread.
     func augmentedBatches(member: Int) -> AugmentedBatches? {
-        augmenter.map {
-            AugmentedBatches(x: train.x, y: train.y, batchSize: spec.training.batchSize, augmenter: $0,
+        guard let images = augmentedImages else { return nil }
+        return augmenter.map {
+            AugmentedBatches(x: images.x, y: images.y, batchSize: spec.training.batchSize, augmenter: $0,
                              seed: spec.seed &+ UInt64(member), imageShape: inputShape)
         }
     }
@@ -116,9 +120,9 @@ public final class Experiment {
             throw SpecError(path: "model.layers[\(spec.model.layers.count - 1)]",
                             message: "data.sequence.horizon is \(s.train.horizon), so the model must output (None, \(s.train.horizon)); it outputs (None, \(model.outputShape.map(String.init).joined(separator: ", ")))")
         }
-        train = s.train.dataset()
-        validation = s.validation?.dataset()
-        test = s.test?.dataset()
+        train = s.train
+        validation = s.validation
+        test = s.test
         classWeights = nil
     }
 

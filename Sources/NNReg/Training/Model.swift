@@ -47,39 +47,45 @@ public final class Model {
     public var outputWidth: Int { network.outputShape.last ?? 1 }
 
     /// Outputs for every row of `data` (probabilities for classifiers): (N, outputShape...).
-    public func predict(_ data: Dataset) -> Tensor {
+    public func predict(_ data: DataSource) -> Tensor {
         let result = Tensor(shape: [data.count] + outputShape)
-        let batch = BatchBuffer(like: data, maxBatch: batchSize)
-        var start = 0
-        while start < data.count {
-            let end = min(start + batchSize, data.count)
-            batch.slice(data, from: start, to: end)
+        forEachBatch(data) { start, batch in
             let p = network.predict(batch.x)
             (result.data + start * p.sampleSize).update(from: p.data, count: p.count)
-            start = end
         }
         return result
     }
 
     /// Loss (with the weight penalties, as Keras reports it) and `metrics` on `data`, in
     /// inference mode: [("loss", l), (metric name, value)...].
-    public func evaluate(_ data: Dataset, metrics: [Metric]) -> [(String, Double)] {
-        let batch = BatchBuffer(like: data, maxBatch: batchSize)
+    public func evaluate(_ data: DataSource, metrics: [Metric]) -> [(String, Double)] {
         for m in metrics { m.reset() }
         var lossSum = 0.0
         var rng = RNG(seed: 0)
-        var start = 0
-        while start < data.count {
-            let end = min(start + batchSize, data.count)
-            batch.slice(data, from: start, to: end)
+        forEachBatch(data) { _, batch in
             let out = network.forward(batch.x, training: false, rng: &rng)
-            lossSum += Double(loss.compute(output: out, target: batch.y, weights: nil, gradient: nil)) * Double(end - start)
+            let n = Double(batch.x.shape[0])
+            lossSum += Double(loss.compute(output: out, target: batch.y, weights: nil, gradient: nil)) * n
             let predictions = network.activate(out)
             for m in metrics { m.update(output: predictions, target: batch.y, weights: nil) }
-            start = end
         }
         let penalty = Double(network.weightPenalty())
         return [("loss", lossSum / Double(max(data.count, 1)) + penalty)] + metrics.map { ($0.name, $0.result()) }
+    }
+
+    /// Calls `body(first row, batch)` for `data`'s rows in order, `batchSize` at a time.
+    private func forEachBatch(_ data: DataSource, _ body: (Int, BatchBuffer) -> Void) {
+        let batch = BatchBuffer(like: data, maxBatch: batchSize)
+        let order = (0..<data.count).map(Int32.init)
+        order.withUnsafeBufferPointer { order in
+            var start = 0
+            while start < data.count {
+                let end = min(start + batchSize, data.count)
+                batch.gather(data, indices: order, from: start, to: end)
+                body(start, batch)
+                start = end
+            }
+        }
     }
 }
 
@@ -94,7 +100,7 @@ public final class Ensemble {
     }
 
     /// The mean of the members' predictions: (N, outputs).
-    public func predict(_ data: Dataset) -> Tensor {
+    public func predict(_ data: DataSource) -> Tensor {
         let sum = members[0].predict(data)
         for m in members.dropFirst() {
             let p = m.predict(data)
@@ -106,7 +112,7 @@ public final class Ensemble {
     }
 
     /// Loss and metrics of the averaged prediction; one member is evaluated as itself.
-    public func evaluate(_ data: Dataset, metrics: [Metric]) -> [(String, Double)] {
+    public func evaluate(_ data: DataSource, metrics: [Metric]) -> [(String, Double)] {
         if members.count == 1 { return members[0].evaluate(data, metrics: metrics) }
         let p = predict(data)
         let value = makeLoss(members[0].lossConfig).compute(output: p, target: data.y, weights: nil, gradient: nil)

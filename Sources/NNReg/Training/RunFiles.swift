@@ -45,7 +45,7 @@ public struct HistoryRecord: Equatable {
     }
 }
 
-/// The run folder's history files: history.csv, history.json and loss.svg (SPEC §3).
+/// The run folder's history files: history.csv, history.json and loss.svg (README, "The run folder").
 public enum RunFiles {
     static let reserved: Set<String> = ["epoch", "notes", "diagnostics"]
 

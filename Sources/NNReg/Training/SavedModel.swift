@@ -86,10 +86,10 @@ public final class SavedModel {
     /// Reads labelled data the way the model was trained on (label column, class names,
     /// normalization) and encodes its targets. For a time series, the windows of the file
     /// (`forecast`: also those whose targets lie past its end, for predict).
-    public func load(_ dataPath: String, forecast: Bool = false) throws -> Dataset {
+    public func load(_ dataPath: String, forecast: Bool = false) throws -> DataSource {
         if let scaler = sequenceScaler {
             let split = try windows(dataPath, scaler: scaler, forecast: forecast)
-            return split.dataset()
+            return split
         }
         let raw = try DataLoader.read(dataPath, spec: spec.data, classNames: classNames,
                                       imageSize: inputShape.count == 3 ? Array(inputShape.prefix(2)) : nil)
@@ -117,22 +117,22 @@ public final class SavedModel {
     public func predictions(_ dataPath: String) throws -> (csv: String, count: Int) {
         if let scaler = sequenceScaler {
             let split = try windows(dataPath, scaler: scaler, forecast: true)
-            return (SequenceLoader.predictionsCSV(split, predictions: predict(split.dataset()), scaler: scaler), split.count)
+            return (SequenceLoader.predictionsCSV(split, predictions: predict(split), scaler: scaler), split.count)
         }
         let data = try load(dataPath)
         return (predictionsCSV(data, predictions: predict(data)), data.count)
     }
 
     /// Outputs for every row (probabilities for classifiers; the members' mean for an ensemble).
-    public func predict(_ data: Dataset) -> Tensor { ensemble.predict(data) }
+    public func predict(_ data: DataSource) -> Tensor { ensemble.predict(data) }
 
     /// Loss and the spec's metrics on `data`.
-    public func evaluate(_ data: Dataset) -> [(String, Double)] {
+    public func evaluate(_ data: DataSource) -> [(String, Double)] {
         ensemble.evaluate(data, metrics: spec.training.metrics.map(makeMetric))
     }
 
     /// Counts of (true class, predicted class = argmax) for a classifier.
-    public func confusionMatrix(_ data: Dataset, predictions p: Tensor) -> [[Int]] {
+    public func confusionMatrix(_ data: DataSource, predictions p: Tensor) -> [[Int]] {
         let k = max(outputWidth, 2)
         var m = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         let w = outputWidth
@@ -156,7 +156,7 @@ public final class SavedModel {
     }
 
     /// predictions.csv: per row the predicted class and each class's probability, or the values.
-    public func predictionsCSV(_ data: Dataset, predictions p: Tensor) -> String {
+    public func predictionsCSV(_ data: DataSource, predictions p: Tensor) -> String {
         let w = outputWidth
         var out = ""
         let names = classNames ?? (0..<max(w, 2)).map(String.init)

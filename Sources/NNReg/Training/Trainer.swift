@@ -44,7 +44,7 @@ public final class Trainer {
     /// Keras history order: loss, then each metric by name.
     /// Throws `TrainingError.nonFinite` when a batch's loss is NaN or infinite, and
     /// `.interrupted` when `shouldStop` turns true; the weights are then not usable.
-    public func trainEpoch(_ data: Dataset, epoch: Int) throws -> [(String, Double)] {
+    public func trainEpoch(_ data: DataSource, epoch: Int) throws -> [(String, Double)] {
         let network = model.network, loss = model.loss
         var rng = RNG(seed: seed, stream: UInt64(epoch))
         for layer in network.layers { layer.beginEpoch(epoch) }
@@ -53,7 +53,9 @@ public final class Trainer {
         if permutation.count != n { permutation = [Int32](repeating: 0, count: n) }
         for i in 0..<n { permutation[i] = Int32(i) }
         if shuffle { rng.shuffle(&permutation) }
-        if batch == nil || batch!.x.sampleSize != data.x.sampleSize { batch = BatchBuffer(like: data, maxBatch: batchSize) }
+        if batch == nil || Array(batch!.x.shape.dropFirst()) != data.sampleShape {
+            batch = BatchBuffer(like: data, maxBatch: batchSize)
+        }
         let batch = batch!
         for m in metrics { m.reset() }
         let batches = (n + batchSize - 1) / batchSize

@@ -156,7 +156,7 @@ public final class TrainingRun {
     /// the averaged prediction's results plus each member's.
     func evaluate(_ members: [TrainingLoop]) -> JSON {
         let ensemble = Ensemble(members.map(\.run.trainer.model))
-        func section(_ data: Dataset?) -> JSON {
+        func section(_ data: DataSource?) -> JSON {
             data.map { JSON.metrics(ensemble.evaluate($0, metrics: experiment.makeMetrics())) } ?? .null
         }
         let first = members[0].run
