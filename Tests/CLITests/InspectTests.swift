@@ -63,4 +63,33 @@ final class InspectTests: CLITestCase {
         XCTAssertTrue(doc["test"] is NSNull, "\(doc)")
         XCTAssertEqual(doc["parameters"] as? Int, 4 * 16 + 16 + 16 + 1)
     }
+
+    /// summary reads only what the input shape needs (the first image of the first class
+    /// folder), so a broken image further on does not stop it; validate reads it and does.
+    func testSummaryReadsOnlyTheFirstImage() throws {
+        let folder = Paths.repo.appendingPathComponent("Tests/NNRegTests/Fixtures/images/folder").path
+        let images = path("images")
+        try FileManager.default.copyItem(atPath: folder, toPath: images)
+        try write("images/b_square/broken.png", "not a png")
+        try writeSpec(
+            "images.json",
+            [
+                "data": ["train": "images", "color_mode": "grayscale"],
+                "model": ["layers": [["type": "flatten"], ["type": "dense", "units": 2, "activation": "softmax"]]],
+                "training": ["loss": "sparse_categorical_crossentropy"],
+            ])
+        let summary = try nnreg("summary", "images.json")
+        assertSuccess(summary)
+        XCTAssert(summary.stdout.contains("Input shape: (None, 6, 8, 1)"), summary.stdout)  // a_circle/01.png is 8 x 6
+        let validate = try nnreg("validate", "images.json")
+        XCTAssertEqual(validate.status, 2)
+        XCTAssert(validate.stderr.contains("broken.png"), validate.stderr)
+    }
+
+    /// summary of a series: (window, features), the timestamp column found from the first row.
+    func testSummaryOfASeriesFindsTheFeaturesFromTheHeader() throws {
+        let o = try nnreg("summary", Paths.repo.appendingPathComponent("specs/co2-lstm.json").path)
+        assertSuccess(o)
+        XCTAssert(o.stdout.contains("Input shape: (None, 52, 1)"), o.stdout)
+    }
 }

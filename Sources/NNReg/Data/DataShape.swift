@@ -11,17 +11,12 @@ public enum DataShape {
         if data.train != "-" && ImageFolder.isFolder(data.train) {
             let channels = data.colorMode.channels
             if let size = data.imageSize { return size + [channels] }
-            guard let first = try ImageFolder.scan(data.train, classNames: data.classNames).files.first else {
-                throw DataError("\(data.train): no images")
-            }
-            let image = try ImageCodec.read(first.path)
+            let image = try ImageCodec.read(try ImageFolder.firstImage(data.train, classNames: data.classNames))
             return [image.height, image.width, channels]
         }
         if data.train == "-" { return try Experiment(spec: spec).inputShape }  // standard input: read once, in full
-        let head = try CSV.read(
-            .bytes(try firstLines(data.train, count: 2), name: data.train),
-            options: CSV.Options(missing: .drop, textColumns: [.last]))
-        let names = head.columnNames
+        let lines = try firstLines(data.train, count: 2)
+        let names = try SequenceBytes.header(lines, source: data.train)
         guard let sequence = data.sequence else {
             if let label = data.label {
                 _ = try CSV.resolve(label, in: names, source: data.train)
@@ -34,7 +29,7 @@ public enum DataShape {
         } else {
             // Every column but the timestamp column: the first whose first cell is not a number.
             let first = try CSV.read(
-                .bytes(try firstLines(data.train, count: 2), name: data.train),
+                .bytes(lines, name: data.train),
                 options: CSV.Options(missing: .drop, textColumns: names.indices.map(CSV.Column.index)))
             let timestamp = first.classNames.keys.sorted().first { first.classNames[$0]!.allSatisfy { Double($0) == nil } }
             features = names.count - (timestamp == nil ? 0 : 1)

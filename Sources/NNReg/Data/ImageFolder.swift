@@ -33,14 +33,17 @@ public enum ImageFolder {
     /// Whether `path` is a folder (so a data path names an image folder, not a CSV file).
     public static func isFolder(_ path: String) -> Bool { isDirectory(path) }
 
-    /// The image files under `root` with their label ids, and the class names in id order.
-    ///
-    /// With `classNames`, only those subfolders are read, in that order (Keras allows a
-    /// subset too); one with no folder is an error. Errors (`DataError`): `root` is not a
-    /// folder, has no class subfolders, has no images, or a class folder has none.
-    public static func scan(_ root: String, classNames: [String]?) throws -> (
-        files: [(path: String, label: Int)], classNames: [String]
-    ) {
+    /// The first image `scan` lists, reading only the first class folder (for shapes).
+    public static func firstImage(_ root: String, classNames: [String]?) throws -> String {
+        let classes = try classFolders(root, classNames: classNames)
+        guard let first = try imagesUnder(join(root, classes[0])).first else {
+            throw DataError("\(root): class folder \"\(classes[0])\" holds no .jpg, .jpeg or .png images")
+        }
+        return first
+    }
+
+    /// The class folders `scan` reads, in label order.
+    private static func classFolders(_ root: String, classNames: [String]?) throws -> [String] {
         guard isDirectory(root) else {
             throw DataError(exists(root) ? "\(root): not a folder of class subfolders" : "\(root): no such folder")
         }
@@ -66,6 +69,18 @@ public enum ImageFolder {
             throw DataError(
                 "\(root): no class subfolders (expected one folder per class holding its .jpg, .jpeg or .png images)")
         }
+        return classes
+    }
+
+    /// The image files under `root` with their label ids, and the class names in id order.
+    ///
+    /// With `classNames`, only those subfolders are read, in that order (Keras allows a
+    /// subset too); one with no folder is an error. Errors (`DataError`): `root` is not a
+    /// folder, has no class subfolders, has no images, or a class folder has none.
+    public static func scan(_ root: String, classNames: [String]?) throws -> (
+        files: [(path: String, label: Int)], classNames: [String]
+    ) {
+        let classes = try classFolders(root, classNames: classNames)
         var files: [(path: String, label: Int)] = []
         var empty: [String] = []
         for (label, name) in classes.enumerated() {
