@@ -33,7 +33,7 @@ public protocol Layer: AnyObject {
     /// its sub-layers' names, "layers.{j}.{kind}.{name}". Default: each parameter's name.
     var namedParameters: [(name: String, parameter: Parameter)] { get }
     /// Creates parameters and buffers. `inputShape` excludes the batch dimension;
-    /// returns the output shape, likewise. Throws `SpecError` for impossible shapes.
+    /// returns the output shape, likewise. Throws `ShapeError` for impossible shapes (the model builder adds the spec path).
     func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int]
     /// x: (N, inputShape...) -> y: (N, outputShape...).
     func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor
