@@ -31,3 +31,27 @@ func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (fill
     }
     return (filled, 0)
 }
+
+/// Writes all of `buffer` to `fd`, retrying interrupted and partial writes. Returns 0, or
+/// the errno of the write that failed (`errno` still holds it).
+/// (The one write loop, for `writeAtomically`.)
+func writeFully(_ fd: Int32, from buffer: UnsafeRawBufferPointer) -> Int32 {
+    guard let start = buffer.baseAddress else { return 0 }
+    let count = buffer.count
+    var done = 0
+    while done < count {
+        #if canImport(Glibc)
+            let n = Glibc.write(fd, start + done, count - done)
+        #elseif canImport(Musl)
+            let n = Musl.write(fd, start + done, count - done)
+        #else
+            let n = Darwin.write(fd, start + done, count - done)
+        #endif
+        if n >= 0 {
+            done += n
+        } else if errno != EINTR {
+            return errno
+        }
+    }
+    return 0
+}
