@@ -83,13 +83,9 @@ public final class Maxout: Layer {
         for r in 0..<rows {
             for j in 0..<units {
                 let group = zp + r * width + j * pieces
-                var best = group[0], arg: Int32 = 0
-                for k in 1..<pieces where group[k] > best {
-                    best = group[k]
-                    arg = Int32(k)
-                }
-                yp[r * units + j] = best
-                wp[r * units + j] = arg
+                let arg = argmax(group, pieces)
+                yp[r * units + j] = group[arg]
+                wp[r * units + j] = Int32(arg)
             }
         }
         return y
