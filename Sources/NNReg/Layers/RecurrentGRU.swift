@@ -9,25 +9,11 @@
 ///   h̃ = act(x W_h + b_h + r (h W'_h + b'_h))   h_t = z h_{t-1} + (1 - z) h̃
 /// The reset gate multiplies the recurrent product after the matmul (reset_after), so
 /// all three recurrent blocks are one sgemm. reset_after=False is not supported.
-public final class GRU: Layer {
+public final class GRU: RecurrentLayer {
     public let kind = "gru"
-    public let units: Int
-    public let activation: Activation
     public let recurrentActivation: Activation
-    public let useBias: Bool
-    public let returnSequences: Bool
-    public let dropout: Float
-    public let recurrentDropout: Float
-    public let kernelInitializer: Initializer
-    public let recurrentInitializer: Initializer
-    public let biasInitializer: Initializer
     public var needsInputGradient = true
-
-    let core: RecurrentCore
-    public var kernel: Parameter { core.kernel }
-    public var recurrentKernel: Parameter { core.recurrentKernel }
-    public var bias: Parameter? { core.bias }
-    public var parameters: [Parameter] { [core.kernel, core.recurrentKernel] + (core.bias.map { [$0] } ?? []) }
+    public let core: RecurrentCore
 
     public init(
         units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
@@ -35,26 +21,12 @@ public final class GRU: Layer {
         kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(gain: 1),
         biasInitializer: Initializer = .zeros
     ) {
-        core = RecurrentCore(kind: "gru", gates: 3, units: units, dropout: dropout, recurrentDropout: recurrentDropout,
-                             returnSequences: returnSequences, separateRecurrent: true)
-        self.units = units
-        self.activation = activation
+        let options = RecurrentOptions(
+            units: units, activation: activation, useBias: useBias, returnSequences: returnSequences, dropout: dropout,
+            recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
+            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer)
+        core = RecurrentCore(kind: "gru", gates: 3, options: options, separateRecurrent: true)
         self.recurrentActivation = recurrentActivation
-        self.useBias = useBias
-        self.returnSequences = returnSequences
-        self.dropout = dropout
-        self.recurrentDropout = recurrentDropout
-        self.kernelInitializer = kernelInitializer
-        self.recurrentInitializer = recurrentInitializer
-        self.biasInitializer = biasInitializer
-    }
-
-    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        let out = try core.build(inputShape: inputShape, maxBatch: maxBatch, useBias: useBias)
-        kernelInitializer.fill(core.kernel.value, rng: &rng)
-        recurrentInitializer.fill(core.recurrentKernel.value, rng: &rng)
-        if let b = core.bias { biasInitializer.fill(b.value, rng: &rng) }
-        return out
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
