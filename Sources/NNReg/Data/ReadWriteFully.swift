@@ -11,47 +11,54 @@
 /// (The one read loop of the CSV reader and the image decoder.)
 func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (filled: Int, errno: Int32) {
     guard let start = buffer.baseAddress else { return (0, 0) }
-    let count = buffer.count
-    var filled = 0
-    while filled < count {
+    let (filled, failure) = transferFully(buffer.count) { done, left in
         #if canImport(Glibc)
-            let n = Glibc.read(fd, start + filled, count - filled)
+            Glibc.read(fd, start + done, left)
         #elseif canImport(Musl)
-            let n = Musl.read(fd, start + filled, count - filled)
+            Musl.read(fd, start + done, left)
         #else
-            let n = Darwin.read(fd, start + filled, count - filled)
+            Darwin.read(fd, start + done, left)
         #endif
-        if n > 0 {
-            filled += n
-        } else if n == 0 {
-            break
-        } else if errno != EINTR {
-            return (filled, errno)
-        }
     }
-    return (filled, 0)
+    return (filled, failure)
 }
 
 /// Writes all of `buffer` to `fd`, retrying interrupted and partial writes. Returns 0, or
-/// the errno of the write that failed (`errno` still holds it).
+/// the errno of the write that failed (`errno` still holds it; EIO if a write wrote nothing).
 /// (The one write loop, for `writeAtomically`.)
 func writeFully(_ fd: Int32, from buffer: UnsafeRawBufferPointer) -> Int32 {
     guard let start = buffer.baseAddress else { return 0 }
-    let count = buffer.count
+    let (written, failure) = transferFully(buffer.count) { done, left in
+        #if canImport(Glibc)
+            Glibc.write(fd, start + done, left)
+        #elseif canImport(Musl)
+            Musl.write(fd, start + done, left)
+        #else
+            Darwin.write(fd, start + done, left)
+        #endif
+    }
+    if failure == 0 && written < buffer.count {
+        errno = EIO
+        return EIO
+    }
+    return failure
+}
+
+/// The loop of both: `io(done, left)` moves up to `left` more bytes (a read or write
+/// system call's result) until `count` are done or it returns 0; an interrupted call is
+/// retried. Returns the bytes done and 0, or those done before a failure and its errno.
+@inline(__always)
+private func transferFully(_ count: Int, _ io: (_ done: Int, _ left: Int) -> Int) -> (done: Int, errno: Int32) {
     var done = 0
     while done < count {
-        #if canImport(Glibc)
-            let n = Glibc.write(fd, start + done, count - done)
-        #elseif canImport(Musl)
-            let n = Musl.write(fd, start + done, count - done)
-        #else
-            let n = Darwin.write(fd, start + done, count - done)
-        #endif
-        if n >= 0 {
+        let n = io(done, count - done)
+        if n > 0 {
             done += n
+        } else if n == 0 {
+            break
         } else if errno != EINTR {
-            return errno
+            return (done, errno)
         }
     }
-    return 0
+    return (done, 0)
 }
