@@ -9,17 +9,38 @@ import Foundation
 let probabilityFloor = Double(Float(1e-7))
 let probabilityCeiling = Double(Float(1 - 1e-7))
 
-/// Binary crossentropy, Keras `binary_crossentropy`: l_i = mean_k of
-/// -(t log p + (1 - t) log(1 - p)), with t smoothed to t (1 - ls) + 0.5 ls.
-public struct BinaryCrossentropy: Loss {
-    public let name = "binary_crossentropy"
+/// The options every crossentropy takes, as Keras names them.
+public struct CrossentropyOptions: Sendable {
+    /// The output is logits, not probabilities.
     public let fromLogits: Bool
+    /// Targets are smoothed toward uniform by this fraction, in [0, 1].
     public let labelSmoothing: Float
 
-    public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
+    public init(fromLogits: Bool, labelSmoothing: Float) {
         precondition((0...1).contains(labelSmoothing), "label_smoothing must be in [0, 1], got \(labelSmoothing)")
         self.fromLogits = fromLogits
         self.labelSmoothing = labelSmoothing
+    }
+}
+
+/// A crossentropy loss (binary, categorical, sparse categorical) with its options.
+public protocol CrossentropyLoss: Loss {
+    var options: CrossentropyOptions { get }
+}
+
+extension CrossentropyLoss {
+    public var fromLogits: Bool { options.fromLogits }
+    public var labelSmoothing: Float { options.labelSmoothing }
+}
+
+/// Binary crossentropy, Keras `binary_crossentropy`: l_i = mean_k of
+/// -(t log p + (1 - t) log(1 - p)), with t smoothed to t (1 - ls) + 0.5 ls.
+public struct BinaryCrossentropy: CrossentropyLoss {
+    public let name = "binary_crossentropy"
+    public let options: CrossentropyOptions
+
+    public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
+        options = CrossentropyOptions(fromLogits: fromLogits, labelSmoothing: labelSmoothing)
     }
 
     // output: (N, K) probabilities or logits, target: (N, K) in [0, 1] -> mean loss; gradient: (N, K)
@@ -42,15 +63,12 @@ public struct BinaryCrossentropy: Loss {
 ///
 /// From probabilities, Keras first rescales each row to sum 1, then clips:
 /// p_k = clip(o_k / sum_j o_j). The gradient flows through that rescaling.
-public struct CategoricalCrossentropy: Loss {
+public struct CategoricalCrossentropy: CrossentropyLoss {
     public let name = "categorical_crossentropy"
-    public let fromLogits: Bool
-    public let labelSmoothing: Float
+    public let options: CrossentropyOptions
 
     public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
-        precondition((0...1).contains(labelSmoothing), "label_smoothing must be in [0, 1], got \(labelSmoothing)")
-        self.fromLogits = fromLogits
-        self.labelSmoothing = labelSmoothing
+        options = CrossentropyOptions(fromLogits: fromLogits, labelSmoothing: labelSmoothing)
     }
 
     // output: (N, K) probabilities or logits, target: (N, K) one-hot -> mean loss; gradient: (N, K)
@@ -58,7 +76,7 @@ public struct CategoricalCrossentropy: Loss {
         precondition(target.count == output.count, "target \(target.shape) does not match output \(output.shape)")
         return classCrossentropy(
             output: output, target: target, sparse: false, weights: weights, gradient: gradient,
-            fromLogits: fromLogits, labelSmoothing: labelSmoothing, probabilities: normalizedCrossentropy)
+            options: options, probabilities: normalizedCrossentropy)
     }
 }
 
@@ -72,15 +90,12 @@ public struct CategoricalCrossentropy: Loss {
 /// Keras 3's SparseCategoricalCrossentropy has no label_smoothing. nnreg accepts one and
 /// applies it to the equivalent one-hot target, t_j = (j == c)(1 - ls) + ls / K, inside
 /// the same formula; with ls = 0 this is exactly Keras's loss.
-public struct SparseCategoricalCrossentropy: Loss {
+public struct SparseCategoricalCrossentropy: CrossentropyLoss {
     public let name = "sparse_categorical_crossentropy"
-    public let fromLogits: Bool
-    public let labelSmoothing: Float
+    public let options: CrossentropyOptions
 
     public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
-        precondition((0...1).contains(labelSmoothing), "label_smoothing must be in [0, 1], got \(labelSmoothing)")
-        self.fromLogits = fromLogits
-        self.labelSmoothing = labelSmoothing
+        options = CrossentropyOptions(fromLogits: fromLogits, labelSmoothing: labelSmoothing)
     }
 
     // output: (N, K) probabilities or logits, target: (N, 1) class ids -> mean loss; gradient: (N, K)
@@ -89,7 +104,7 @@ public struct SparseCategoricalCrossentropy: Loss {
             target.count == output.shape[0], "sparse target \(target.shape) must be (N, 1) for output \(output.shape)")
         return classCrossentropy(
             output: output, target: target, sparse: true, weights: weights, gradient: gradient,
-            fromLogits: fromLogits, labelSmoothing: labelSmoothing, probabilities: clippedLogCrossentropy)
+            options: options, probabilities: clippedLogCrossentropy)
     }
 }
 
@@ -99,11 +114,11 @@ public struct SparseCategoricalCrossentropy: Loss {
 @inline(__always)
 func classCrossentropy(
     output: Tensor, target: Tensor, sparse: Bool, weights: UnsafePointer<Float>?, gradient: Tensor?,
-    fromLogits: Bool, labelSmoothing: Float,
+    options: CrossentropyOptions,
     probabilities: (UnsafePointer<Float>, Int, TargetRow, UnsafeMutablePointer<Float>?, _ scale: Double) -> Double
 ) -> Float {
     let n = output.shape[0], k = output.sampleSize
-    let keep = 1 - Double(labelSmoothing), spread = Double(labelSmoothing) / Double(k)
+    let keep = 1 - Double(options.labelSmoothing), spread = Double(options.labelSmoothing) / Double(k)
     return meanOverBatch(output: output, weights: weights, gradient: gradient) { i, w, dout in
         let x = output.data + i * k, dx = dout.map { $0 + i * k }
         let smoothed: TargetRow
@@ -115,7 +130,7 @@ func classCrossentropy(
         } else {
             smoothed = TargetRow(oneHot: target.data + i * k, classId: 0, keep: keep, spread: spread)
         }
-        let l = fromLogits
+        let l = options.fromLogits
             ? softmaxCrossentropy(logits: x, k, smoothed, dx, scale: w / Double(n))
             : probabilities(x, k, smoothed, dx, w / Double(n))
         return w * l

@@ -55,6 +55,15 @@ func reduceElementwise(
     }
 }
 
+/// `reduceElementwise` of a function of the error e = output - target (the regression losses).
+@inline(__always)
+func reduceErrors(
+    output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?,
+    _ f: (_ error: Double) -> (loss: Double, dloss: Double)
+) -> Float {
+    reduceElementwise(output: output, target: target, weights: weights, gradient: gradient) { o, t in f(o - t) }
+}
+
 /// Shapes `gradient` like `output` and returns its storage.
 @inline(__always)
 func prepareGradient(_ gradient: Tensor, like output: Tensor) -> UnsafeMutablePointer<Float> {

@@ -8,9 +8,8 @@ public struct MeanSquaredError: Loss {
 
     // output: (N, K), target: (N, K) -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
-        reduceElementwise(output: output, target: target, weights: weights, gradient: gradient) { x, t in
-            let e = x - t
-            return (e * e, 2 * e)
+        reduceErrors(output: output, target: target, weights: weights, gradient: gradient) { e in
+            (e * e, 2 * e)
         }
     }
 }
@@ -25,9 +24,8 @@ public struct MeanAbsoluteError: Loss {
 
     // output: (N, K), target: (N, K) -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
-        reduceElementwise(output: output, target: target, weights: weights, gradient: gradient) { x, t in
-            let e = x - t
-            return (abs(e), e > 0 ? 1 : (e < 0 ? -1 : 0))
+        reduceErrors(output: output, target: target, weights: weights, gradient: gradient) { e in
+            (abs(e), e > 0 ? 1 : (e < 0 ? -1 : 0))
         }
     }
 }
@@ -49,9 +47,8 @@ public struct Huber: Loss {
     // output: (N, K), target: (N, K) -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
         let d = Double(delta)
-        return reduceElementwise(output: output, target: target, weights: weights, gradient: gradient) { x, t in
-            let e = x - t
-            return abs(e) <= d ? (0.5 * e * e, e) : (d * abs(e) - 0.5 * d * d, e > 0 ? d : -d)
+        return reduceErrors(output: output, target: target, weights: weights, gradient: gradient) { e in
+            abs(e) <= d ? (0.5 * e * e, e) : (d * abs(e) - 0.5 * d * d, e > 0 ? d : -d)
         }
     }
 }
