@@ -87,8 +87,7 @@ public final class Conv2D: Layer {
     public let dilationRate: (h: Int, w: Int)
     public var activation: Activation
     public let useBias: Bool
-    public let kernelInitializer: Initializer
-    public let biasInitializer: Initializer
+    public let kernelInitializer, biasInitializer: Initializer
     public var activityRegularizer: Regularizer?
     public var needsInputGradient = true
 
@@ -161,13 +160,9 @@ public final class Conv2D: Layer {
         channels = inputShape[2]
         patch = g.kh * g.kw * channels
         blockRows = max(1, 8192 / filters)
-        kernel = Parameter(name: "kernel", shape: [g.kh, g.kw, channels, filters])
-        kernelInitializer.fill(kernel.value, rng: &rng)
-        if useBias {
-            let b = Parameter(name: "bias", shape: [filters])
-            biasInitializer.fill(b.value, rng: &rng)
-            bias = b
-        }
+        kernel = Parameter(
+            name: "kernel", shape: [g.kh, g.kw, channels, filters], initializer: kernelInitializer, rng: &rng)
+        bias = useBias ? Parameter(name: "bias", shape: [filters], initializer: biasInitializer, rng: &rng) : nil
         let outShape = [g.outH, g.outW, filters]
         let positions = g.outH * g.outW
         let perSample = positions * patch
@@ -276,13 +271,7 @@ public final class Conv2D: Layer {
         let out = (z ?? y!).data
         for start in stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
             let block = min(blockRows, rows.upperBound - start), zb = out + start * filters
-            if let bias {
-                let b = bias.value.data
-                for r in 0..<block {
-                    let row = zb + r * filters
-                    for f in 0..<filters { row[f] += b[f] }
-                }
-            }
+            if let bias { addBias(bias.value.data, to: zb, rows: block, width: filters) }
             activation.forward(zb, y.data + start * filters, rows: block, width: filters)
         }
     }
@@ -294,12 +283,7 @@ public final class Conv2D: Layer {
             activation.backward(
                 dy: dy.data + offset, y: y.data + offset, z: z.map { UnsafePointer($0.data + offset) },
                 dz: dz.data + offset, rows: block, width: filters)
-            if let db {
-                for r in 0..<block {
-                    let row = dz.data + offset + r * filters
-                    for f in 0..<filters { db[f] += row[f] }
-                }
-            }
+            if let db { sumColumns(dz.data + offset, rows: block, width: filters, into: db, accumulate: true) }
         }
     }
 

@@ -150,6 +150,18 @@ public final class RecurrentCore {
 
     // MARK: Forward
 
+    /// The whole forward pass: the input projection, then per step t the recurrent product
+    /// and the cell's `step(t)`, which computes h_t into states[t+1] from pre[t].
+    @inline(__always)
+    func forward(_ x: Tensor, training: Bool, rng: inout RNG, step: (_ t: Int) -> Void) -> Tensor {
+        beginForward(x, training: training, rng: &rng)
+        for t in 0..<steps {
+            recurrentStep(t)
+            step(t)
+        }
+        return finishForward()
+    }
+
     /// Draws this call's masks (training only), copies x time-major (masked), and
     /// projects every step at once: pre = xs kernel + input bias, (T*N, F) x (F, G*units).
     func beginForward(_ x: Tensor, training: Bool, rng: inout RNG) {
@@ -187,7 +199,7 @@ public final class RecurrentCore {
             BLAS.sgemm(m: rows, n: cols, k: f, a: xs.data + g * rows * f, lda: f,
                        b: kernel.value.data + g * cols, ldb: gu, c: pre.data + g * cols, ldc: gu)
         }
-        if let bias { Self.addRow(bias.value.data, to: pre.data, rows: rows, width: gu) }
+        if let bias { addBias(bias.value.data, to: pre.data, rows: rows, width: gu) }
         states.data.update(repeating: 0, count: n * u)
     }
 
@@ -210,7 +222,7 @@ public final class RecurrentCore {
         } else {
             BLAS.sgemm(m: n, n: gu, k: u, a: hPrev, lda: u, b: r, ldb: gu, beta: beta, c: target, ldc: gu)
         }
-        if separateRecurrent, let bias { Self.addRow(bias.value.data + gu, to: target, rows: n, width: gu) }
+        if separateRecurrent, let bias { addBias(bias.value.data + gu, to: target, rows: n, width: gu) }
     }
 
     /// y: (N, T, units) from states[1...T], or (N, units) = h_{T-1}.
@@ -230,6 +242,20 @@ public final class RecurrentCore {
     }
 
     // MARK: Backward
+
+    /// The whole backward pass, t = T-1 down to 0: dh gets the output's gradient, the cell's
+    /// `step(t)` writes dpre[t] (and drec[t], and with `accumulate` its direct path into
+    /// dhPrev), then the recurrent gradient flows to h_{t-1}; last the weight gradients and dx.
+    @inline(__always)
+    func backward(_ dy: Tensor, accumulate: Bool, needsInputGradient: Bool, step: (_ t: Int) -> Void) -> Tensor? {
+        beginBackward(dy)
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            addOutputGradient(t)
+            step(t)
+            recurrentBackward(t, accumulate: accumulate)
+        }
+        return finishBackward(needsInputGradient: needsInputGradient)
+    }
 
     /// Starts BPTT from dy: (N, T, units) or (N, units); dh = 0.
     func beginBackward(_ dy: Tensor) {
@@ -294,8 +320,8 @@ public final class RecurrentCore {
                        c: recurrentKernel.grad.data, ldc: gu)
         }
         if let bias {
-            Self.columnSums(dIn, rows: rows, width: gu, into: bias.grad.data)
-            if separateRecurrent { Self.columnSums(dRec, rows: rows, width: gu, into: bias.grad.data + gu) }
+            sumColumns(dIn, rows: rows, width: gu, into: bias.grad.data)
+            if separateRecurrent { sumColumns(dRec, rows: rows, width: gu, into: bias.grad.data + gu) }
         }
         guard needsInputGradient else { return nil }
         // dx = sum over mask groups of (dpre_g kernel_g^T) * mask_g, back to (N, T, F).
@@ -325,21 +351,6 @@ public final class RecurrentCore {
     private static func drawMask(_ m: UnsafeMutablePointer<Float>, count: Int, rate: Float, rng: inout RNG) {
         let keep = 1 - rate, scale = 1 / keep
         for i in 0..<count { m[i] = rng.uniform() < keep ? scale : 0 }
-    }
-
-    private static func addRow(_ b: UnsafePointer<Float>, to c: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
-        for r in 0..<rows {
-            let row = c + r * width
-            for j in 0..<width { row[j] += b[j] }
-        }
-    }
-
-    private static func columnSums(_ a: UnsafePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
-        out.update(repeating: 0, count: width)
-        for r in 0..<rows {
-            let row = a + r * width
-            for j in 0..<width { out[j] += row[j] }
-        }
     }
 
     // MARK: Inspection (tests)

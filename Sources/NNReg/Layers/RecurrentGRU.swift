@@ -30,10 +30,8 @@ public final class GRU: RecurrentLayer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        core.beginForward(x, training: training, rng: &rng)
-        let n = core.n, u = units, gu = 3 * units
-        for t in 0..<core.steps {
-            core.recurrentStep(t)
+        let n = x.shape[0], u = units, gu = 3 * units
+        return core.forward(x, training: training, rng: &rng) { t in
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, r = core.rec!.data + t * n * gu
             let hPrev = core.states.data + t * n * u, h = core.states.data + (t + 1) * n * u
             for s in 0..<n {
@@ -46,7 +44,6 @@ public final class GRU: RecurrentLayer {
                 for j in 0..<u { hs[j] = as_[j] * hp[j] + (1 - as_[j]) * as_[2 * u + j] }
             }
         }
-        return core.finishForward()
     }
 
     /// dy -> dx through time; per step:
@@ -54,10 +51,8 @@ public final class GRU: RecurrentLayer {
     ///   dpre_h = act'(dh̃)  drec_h = dpre_h r   dr = dpre_h rec_h
     /// dpre (input side) and drec (recurrent side) agree except in the h block.
     public func backward(_ dy: Tensor) -> Tensor? {
-        core.beginBackward(dy)
         let n = core.n, u = units, gu = 3 * units
-        for t in stride(from: core.steps - 1, through: 0, by: -1) {
-            core.addOutputGradient(t)
+        return core.backward(dy, accumulate: true, needsInputGradient: needsInputGradient) { t in
             let dh = core.dh.data, dhp = core.dhPrev.data, hPrev = core.states.data + t * n * u
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, r = core.rec!.data + t * n * gu
             let din = core.dpre.data + t * n * gu, drec = core.drec!.data + t * n * gu
@@ -79,9 +74,7 @@ public final class GRU: RecurrentLayer {
                 recurrentActivation.backward(dy: ds + u, y: as_ + u, z: zs + u, dz: ds + u, rows: 1, width: u)
                 dr.update(from: ds, count: 2 * u)
             }
-            core.recurrentBackward(t, accumulate: true)
         }
-        return core.finishBackward(needsInputGradient: needsInputGradient)
     }
 
     /// The naive reference: per sample, per step, per gate, in Double.

@@ -47,11 +47,9 @@ public final class LSTM: RecurrentLayer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        core.beginForward(x, training: training, rng: &rng)
-        let n = core.n, u = units, gu = 4 * units
+        let n = x.shape[0], u = units, gu = 4 * units
         cells.data.update(repeating: 0, count: n * u)
-        for t in 0..<core.steps {
-            core.recurrentStep(t)
+        return core.forward(x, training: training, rng: &rng) { t in
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu
             let cPrev = cells.data + t * n * u, c = cells.data + (t + 1) * n * u
             let tc = cellActivations.data + t * n * u, h = core.states.data + (t + 1) * n * u
@@ -69,18 +67,15 @@ public final class LSTM: RecurrentLayer {
                 for j in 0..<u { hs[j] = o[j] * tcs[j] }
             }
         }
-        return core.finishForward()
     }
 
     /// dy -> dx through time; per step, with dc carried from step t+1:
     ///   do = dh act(c)   dc += act'(c) (dh o)   di = dc c̃   dc̃ = dc i   df = dc c_{t-1}
     ///   dc_{t-1} = dc f, then each gate through its activation's derivative.
     public func backward(_ dy: Tensor) -> Tensor? {
-        core.beginBackward(dy)
         let n = core.n, u = units, gu = 4 * units
         dc.data.update(repeating: 0, count: n * u)
-        for t in stride(from: core.steps - 1, through: 0, by: -1) {
-            core.addOutputGradient(t)
+        return core.backward(dy, accumulate: false, needsInputGradient: needsInputGradient) { t in
             let dh = core.dh.data, dct = dct.data, dcp = dc.data
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, d = core.dpre.data + t * n * gu
             let cPrev = cells.data + t * n * u, c = cells.data + (t + 1) * n * u
@@ -106,9 +101,7 @@ public final class LSTM: RecurrentLayer {
                 activation.backward(dy: ds + 2 * u, y: as_ + 2 * u, z: zs + 2 * u, dz: ds + 2 * u, rows: 1, width: u)
                 recurrentActivation.backward(dy: ds + 3 * u, y: as_ + 3 * u, z: zs + 3 * u, dz: ds + 3 * u, rows: 1, width: u)
             }
-            core.recurrentBackward(t, accumulate: false)
         }
-        return core.finishBackward(needsInputGradient: needsInputGradient)
     }
 
     /// The naive reference: per sample, per step, per gate, in Double (Keras's

@@ -5,13 +5,9 @@
 struct RecurrentOptions {
     var units: Int
     var activation: Activation
-    var useBias: Bool
-    var returnSequences: Bool
-    var dropout: Float
-    var recurrentDropout: Float
-    var kernelInitializer: Initializer
-    var recurrentInitializer: Initializer
-    var biasInitializer: Initializer
+    var useBias, returnSequences: Bool
+    var dropout, recurrentDropout: Float
+    var kernelInitializer, recurrentInitializer, biasInitializer: Initializer
 }
 
 /// A recurrent layer (lstm, gru, simple_rnn): x: (N, T, F) -> y: (N, units), or

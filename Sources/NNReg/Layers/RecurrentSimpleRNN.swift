@@ -21,26 +21,19 @@ public final class SimpleRNN: RecurrentLayer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        core.beginForward(x, training: training, rng: &rng)
-        let n = core.n, u = units
-        for t in 0..<core.steps {
-            core.recurrentStep(t)
+        let n = x.shape[0], u = units
+        return core.forward(x, training: training, rng: &rng) { t in
             activation.forward(core.pre.data + t * n * u, core.states.data + (t + 1) * n * u, rows: n, width: u)
         }
-        return core.finishForward()
     }
 
     /// dy -> dx through time; per step dpre = act'(dh), dh_{t-1} = dpre W'^T.
     public func backward(_ dy: Tensor) -> Tensor? {
-        core.beginBackward(dy)
         let n = core.n, u = units
-        for t in stride(from: core.steps - 1, through: 0, by: -1) {
-            core.addOutputGradient(t)
+        return core.backward(dy, accumulate: false, needsInputGradient: needsInputGradient) { t in
             activation.backward(dy: core.dh.data, y: core.states.data + (t + 1) * n * u, z: core.pre.data + t * n * u,
                                 dz: core.dpre.data + t * n * u, rows: n, width: u)
-            core.recurrentBackward(t, accumulate: false)
         }
-        return core.finishBackward(needsInputGradient: needsInputGradient)
     }
 
     /// The naive reference: per sample, per step, in Double.
