@@ -1,6 +1,6 @@
 /// Pooling over channels-last images: max and average windows, and their global forms.
 ///
-/// Windows, output sizes and "same" padding follow TF (see `Window2D` in Convolution.swift);
+/// Windows, output sizes and "same" padding follow TF (see `Window2D` in Window2D.swift);
 /// padded positions never take part: max pooling ignores them (TF pads with -inf) and
 /// average pooling divides by the count of real inputs in the window (TF's AvgPool; checked
 /// against TF 2.21: a 2x2 "same" window at the corner of a 3x3 input averages 1 value).
