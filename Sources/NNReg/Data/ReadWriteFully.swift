@@ -11,15 +11,7 @@
 /// (The one read loop of the CSV reader and the image decoder.)
 func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (filled: Int, errno: Int32) {
     guard let start = buffer.baseAddress else { return (0, 0) }
-    let (filled, failure) = transferFully(buffer.count) { done, left in
-        #if canImport(Glibc)
-            Glibc.read(fd, start + done, left)
-        #elseif canImport(Musl)
-            Musl.read(fd, start + done, left)
-        #else
-            Darwin.read(fd, start + done, left)
-        #endif
-    }
+    let (filled, failure) = transferFully(fd, start, buffer.count, writing: false)
     return (filled, failure)
 }
 
@@ -28,15 +20,7 @@ func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (fill
 /// (The one write loop, for `writeAtomically`.)
 func writeFully(_ fd: Int32, from buffer: UnsafeRawBufferPointer) -> Int32 {
     guard let start = buffer.baseAddress else { return 0 }
-    let (written, failure) = transferFully(buffer.count) { done, left in
-        #if canImport(Glibc)
-            Glibc.write(fd, start + done, left)
-        #elseif canImport(Musl)
-            Musl.write(fd, start + done, left)
-        #else
-            Darwin.write(fd, start + done, left)
-        #endif
-    }
+    let (written, failure) = transferFully(fd, UnsafeMutableRawPointer(mutating: start), buffer.count, writing: true)
     if failure == 0 && written < buffer.count {
         errno = EIO
         return EIO
@@ -44,14 +28,21 @@ func writeFully(_ fd: Int32, from buffer: UnsafeRawBufferPointer) -> Int32 {
     return failure
 }
 
-/// The loop of both: `io(done, left)` moves up to `left` more bytes (a read or write
-/// system call's result) until `count` are done or it returns 0; an interrupted call is
-/// retried. Returns the bytes done and 0, or those done before a failure and its errno.
-@inline(__always)
-private func transferFully(_ count: Int, _ io: (_ done: Int, _ left: Int) -> Int) -> (done: Int, errno: Int32) {
+/// The loop of both: read into (or write from) `start` until `count` bytes are done or a
+/// call moves none; an interrupted call is retried. Returns the bytes done and 0, or those
+/// done before a failure and its errno.
+private func transferFully(
+    _ fd: Int32, _ start: UnsafeMutableRawPointer, _ count: Int, writing: Bool
+) -> (done: Int, errno: Int32) {
     var done = 0
     while done < count {
-        let n = io(done, count - done)
+        #if canImport(Glibc)
+            let n = writing ? Glibc.write(fd, start + done, count - done) : Glibc.read(fd, start + done, count - done)
+        #elseif canImport(Musl)
+            let n = writing ? Musl.write(fd, start + done, count - done) : Musl.read(fd, start + done, count - done)
+        #else
+            let n = writing ? Darwin.write(fd, start + done, count - done) : Darwin.read(fd, start + done, count - done)
+        #endif
         if n > 0 {
             done += n
         } else if n == 0 {
