@@ -8,8 +8,25 @@ import Foundation
     import Darwin
 #endif
 
+/// An error about one file, shown as "path: reason" (`FileIOError`, `SafeTensorsError`,
+/// `ImageError`).
+public protocol FileError: Error, CustomStringConvertible {
+    /// The file the error is about.
+    var path: String { get }
+    /// What is wrong with it.
+    var reason: String { get }
+}
+
+extension FileError {
+    public var description: String { "\(path): \(reason)" }
+}
+
+extension FileError where Self: LocalizedError {
+    public var errorDescription: String? { description }
+}
+
 /// A file that could not be written or read, with the operating system's reason.
-public struct FileIOError: Error, CustomStringConvertible, LocalizedError {
+public struct FileIOError: FileError, LocalizedError {
     /// The file the operation was about.
     public let path: String
     /// What went wrong, e.g. "cannot rename temporary file: Permission denied".
@@ -19,9 +36,6 @@ public struct FileIOError: Error, CustomStringConvertible, LocalizedError {
         self.path = path
         self.reason = reason
     }
-
-    public var description: String { "\(path): \(reason)" }
-    public var errorDescription: String? { description }
 }
 
 /// The text of the current `errno`.
@@ -76,15 +90,7 @@ private func writeAtomically(buffer: UnsafeRawBufferPointer, to path: String) th
         return error
     }
 
-    var done = 0
-    while done < buffer.count {
-        let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw fail("cannot write temporary file")
-        }
-        done += n
-    }
+    if writeFully(fd, from: buffer) != 0 { throw fail("cannot write temporary file") }
     if fsync(fd) != 0 { throw fail("cannot flush temporary file to disk") }
     let closed = close(fd)
     fd = -1

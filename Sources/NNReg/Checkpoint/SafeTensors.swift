@@ -333,17 +333,15 @@ public struct SafeTensorsFile {
 }
 
 /// A safetensors file that cannot be written or is not valid, with the reason.
-public struct SafeTensorsError: Error, CustomStringConvertible, LocalizedError {
+public struct SafeTensorsError: FileError, LocalizedError {
     /// The file concerned.
     public let path: String
     /// What is wrong with it.
     public let problem: String
+    public var reason: String { problem }
 
     public init(path: String, problem: String) {
         self.path = path
         self.problem = problem
     }
-
-    public var description: String { "\(path): \(problem)" }
-    public var errorDescription: String? { description }
 }

@@ -270,30 +270,29 @@ struct ImageGeometry {
         let radius = ImageGeometry.gaussianTaps(sigma: sigma, into: taps)
         if radius == 0 { return }
         let tmp = workspace.image2
+        blurPass(x, into: tmp, taps: taps, radius: radius, alongColumns: true)  // axis 0, down the rows
+        blurPass(tmp, into: x, taps: taps, radius: radius, alongColumns: false)  // axis 1, along the rows
+    }
+
+    /// One pass of the separable blur, dst[i, j, k] = Float(sum_d src[.., .., k] taps[d + radius])
+    /// over d in -radius...radius along axis 0 (`alongColumns`: rows i + d) or axis 1
+    /// (columns j + d), reflected at the edges; sums in Double.
+    private func blurPass(
+        _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, taps: UnsafePointer<Double>, radius: Int,
+        alongColumns: Bool
+    ) {
         let c = channels, rowStride = width * channels
-        // Axis 0 (down the rows) into tmp.
+        let length = alongColumns ? height : width, step = alongColumns ? rowStride : c
         for i in 0..<height {
             for j in 0..<width {
+                let at = alongColumns ? i : j, lineStart = i * rowStride + j * c - at * step
                 for k in 0..<c {
                     var t = 0.0
                     for d in -radius...radius {
-                        let si = ImageGeometry.padIndex(i + d, height, .reflect)
-                        t += Double(x[si * rowStride + j * c + k]) * taps[d + radius]
+                        let s = ImageGeometry.padIndex(at + d, length, .reflect)
+                        t += Double(src[lineStart + s * step + k]) * taps[d + radius]
                     }
-                    tmp[i * rowStride + j * c + k] = Float(t)
-                }
-            }
-        }
-        // Axis 1 (along the rows) back into x.
-        for i in 0..<height {
-            for j in 0..<width {
-                for k in 0..<c {
-                    var t = 0.0
-                    for d in -radius...radius {
-                        let sj = ImageGeometry.padIndex(j + d, width, .reflect)
-                        t += Double(tmp[i * rowStride + sj * c + k]) * taps[d + radius]
-                    }
-                    x[i * rowStride + j * c + k] = Float(t)
+                    dst[i * rowStride + j * c + k] = Float(t)
                 }
             }
         }

@@ -103,6 +103,20 @@ struct CSVCursor {
     @inline(__always)
     var atBlankLine: Bool { p.pointee == Byte.newline || (p.pointee == Byte.carriageReturn && p[1] == Byte.newline) }
 
+    /// The header row's column names, at the start of a buffer: a byte order mark and
+    /// blank lines skipped, quoted names unescaped; the cursor is left on the first data row.
+    mutating func header() throws -> [String] {
+        if end - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF { p += 3 }
+        skipBlankLines()
+        guard p < end else { throw CSVError(source: source, .emptyFile) }
+        var names: [String] = []
+        repeat {
+            let field = try scanField(names.count + 1)
+            names.append(text(field))
+        } while !endOfField()
+        return names
+    }
+
     mutating func skipBlankLines() {
         while p < end && atBlankLine {
             p += p.pointee == Byte.newline ? 1 : 2

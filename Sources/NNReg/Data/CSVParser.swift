@@ -36,15 +36,7 @@ struct CSVParser {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw CSVError(source: source, .emptyFile) }
         precondition(base[bytes.count - 1] == CSVCursor.Byte.newline, "CSV buffer must end with a newline")
         var cursor = CSVCursor(base: base, end: base + bytes.count, source: source)
-        if bytes.count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { cursor.p += 3 }
-        cursor.skipBlankLines()
-        guard cursor.p < cursor.end else { throw CSVError(source: source, .emptyFile) }
-
-        var names: [String] = []
-        repeat {
-            let field = try cursor.scanField(names.count + 1)
-            names.append(cursor.text(field))
-        } while !cursor.endOfField()
+        let names = try cursor.header()
         let width = names.count
         var textColumns: [Int] = []
         for column in options.textColumns {

@@ -95,7 +95,7 @@ public final class BatchBuffer {
             if py == 1 {
                 cls = Int(t[0])
             } else {
-                for j in 1..<py where t[j] > t[cls] { cls = j }
+                cls = argmax(t, py)
             }
             weights[row] = cls >= 0 && cls < classWeights.count ? classWeights[cls] : 1
         }

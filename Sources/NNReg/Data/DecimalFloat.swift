@@ -52,23 +52,10 @@ enum DecimalFloat {
         case slow
     }
 
-    /// 10^e for e in 0...10, each exact in Float (5^10 < 2^24).
+    /// 10^e for e in 0...10, each exact in Float (5^10 < 2^24), so the conversion from
+    /// the exact Double is exact.
     @inline(__always)
-    private static func floatPower(_ e: Int) -> Float {
-        switch e {
-        case 0: return 1e0
-        case 1: return 1e1
-        case 2: return 1e2
-        case 3: return 1e3
-        case 4: return 1e4
-        case 5: return 1e5
-        case 6: return 1e6
-        case 7: return 1e7
-        case 8: return 1e8
-        case 9: return 1e9
-        default: return 1e10
-        }
-    }
+    private static func floatPower(_ e: Int) -> Float { Float(doublePower(e)) }
 
     /// 10^e for e in 0...22, each exact in Double (5^22 < 2^53).
     @inline(__always)
@@ -118,31 +105,24 @@ enum DecimalFloat {
         var digits = 0  // significant digits in mantissa (leading zeros skipped)
         var sawDigit = false
         var exponent = 0
+        // The digits before and after one ".": each fraction digit lowers the exponent.
+        var inFraction = false
         while p < end {
             let d = p.pointee &- 48
-            if d > 9 { break }
+            if d > 9 {
+                if inFraction || p.pointee != UInt8(ascii: ".") { break }
+                inFraction = true
+                p += 1
+                continue
+            }
             sawDigit = true
             if mantissa != 0 || d != 0 {
                 if digits == 19 { return (.slow, p) }
                 mantissa = mantissa &* 10 &+ UInt64(d)
                 digits += 1
             }
+            if inFraction { exponent -= 1 }
             p += 1
-        }
-        if p < end && p.pointee == UInt8(ascii: ".") {
-            p += 1
-            while p < end {
-                let d = p.pointee &- 48
-                if d > 9 { break }
-                sawDigit = true
-                if mantissa != 0 || d != 0 {
-                    if digits == 19 { return (.slow, p) }
-                    mantissa = mantissa &* 10 &+ UInt64(d)
-                    digits += 1
-                }
-                exponent -= 1
-                p += 1
-            }
         }
         guard sawDigit else { return (.slow, p) }
         if p < end && p.pointee | 0x20 == UInt8(ascii: "e") {

@@ -42,7 +42,7 @@ public struct Image: Equatable, Sendable {
 }
 
 /// A file that is not an image nnreg can read: `path: reason`.
-public struct ImageError: Error, CustomStringConvertible, Equatable {
+public struct ImageError: FileError, Equatable {
     /// The file (or the name given to `ImageCodec.decode`).
     public let path: String
     /// What is wrong, e.g. "not a valid PNG (IDAT: CRC error)".
@@ -52,8 +52,6 @@ public struct ImageError: Error, CustomStringConvertible, Equatable {
         self.path = path
         self.reason = reason
     }
-
-    public var description: String { "\(path): \(reason)" }
 }
 
 /// JPEG and PNG files to and from `Image`, through libjpeg(-turbo) and libpng.

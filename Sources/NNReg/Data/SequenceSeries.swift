@@ -160,15 +160,7 @@ enum SequenceBytes {
         try bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress, buffer.count > 0 else { throw CSVError(source: source, .emptyFile) }
             var cursor = CSVCursor(base: base, end: base + buffer.count, source: source)
-            if buffer.count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { cursor.p += 3 }
-            cursor.skipBlankLines()
-            guard cursor.p < cursor.end else { throw CSVError(source: source, .emptyFile) }
-            var names: [String] = []
-            repeat {
-                let field = try cursor.scanField(names.count + 1)
-                names.append(cursor.text(field))
-            } while !cursor.endOfField()
-            return names
+            return try cursor.header()
         }
     }
 }

@@ -1,81 +1,5 @@
 /// 2-D convolution (Keras Conv2D), channels last, lowered to sgemm by im2col; the
-/// naive loop reference is in ConvolutionReference.swift.
-
-/// Keras/TF padding of a sliding window.
-public enum Padding: String, Sendable, CaseIterable {
-    /// No padding: only windows that fit entirely inside the input.
-    case valid
-    /// Zero padding so that out = ceil(in / stride).
-    case same
-    /// Zero padding before only, so output t reads no input after t (Keras Conv1D "causal").
-    case causal
-}
-
-/// Where a sliding window (a conv kernel or a pool) falls on an (H, W) input, with
-/// TF's output sizes and padding (tensorflow/core/framework/kernel_shape_util.cc,
-/// GetWindowedOutputSizeVerbose):
-/// - extent E = (K - 1) * D + 1 (the dilated kernel);
-/// - "valid": OH = (H - E) / S + 1, no padding; an error when E > H;
-/// - "same": OH = ceil(H / S), pad_total = max((OH - 1) * S + E - H, 0), of which
-///   pad_total / 2 (rounded down) goes before (top, left) and the rest after.
-///   (Checked against TF 2.21: a 4x4 "same" kernel on 5 rows pads 1 above, 2 below.)
-/// - "causal" (Keras Conv1D): E - 1 before, nothing after, then "valid":
-///   OH = (H - 1) / S + 1. (On a unit axis with a unit window it pads nothing.)
-/// Output (oh, ow) reads input rows oh * SH - padTop + i * DH, i in 0..<KH; likewise columns.
-struct Window2D: Equatable {
-    let inH, inW: Int
-    let kh, kw: Int
-    let sh, sw: Int
-    let dh, dw: Int
-    let outH, outW: Int
-    let padTop, padLeft: Int
-
-    /// `layer` names the window in errors ("conv2d kernel", "max_pooling2d pool"), `axes`
-    /// its axes ("length" for the 1-D layers' width).
-    init(
-        input: (h: Int, w: Int), window: (h: Int, w: Int), strides: (h: Int, w: Int),
-        dilation: (h: Int, w: Int) = (1, 1), padding: Padding, layer: String,
-        axes: (h: String, w: String) = ("height", "width")
-    ) throws {
-        func axis(_ n: Int, _ k: Int, _ s: Int, _ d: Int, _ name: String) throws -> (out: Int, padBefore: Int) {
-            let extent = (k - 1) * d + 1
-            switch padding {
-            case .valid:
-                guard extent <= n else {
-                    let dilated = d > 1 ? " (dilated to \(extent))" : ""
-                    throw ShapeError(
-                        "\(layer) \(name) \(k)\(dilated) is larger than the input \(name) \(n) with padding \"valid\"; "
-                            + "use padding \"same\" or a smaller window")
-                }
-                return ((n - extent) / s + 1, 0)
-            case .same:
-                let out = (n + s - 1) / s
-                return (out, max((out - 1) * s + extent - n, 0) / 2)
-            case .causal:
-                return ((n - 1) / s + 1, extent - 1)
-            }
-        }
-        guard input.h > 0, input.w > 0 else {
-            throw ShapeError("\(layer) needs a non-empty input, got height \(input.h), width \(input.w)")
-        }
-        let rows = try axis(input.h, window.h, strides.h, dilation.h, axes.h)
-        let cols = try axis(input.w, window.w, strides.w, dilation.w, axes.w)
-        (inH, inW, kh, kw, sh, sw, dh, dw) = (input.h, input.w, window.h, window.w, strides.h, strides.w, dilation.h, dilation.w)
-        (outH, outW, padTop, padLeft) = (rows.out, cols.out, rows.padBefore, cols.padBefore)
-    }
-}
-
-/// (N, 1, W, ...) -> (N, W, ...): the same bytes without the unit height. The 1-D layers
-/// run a 2-D layer on (N, 1, steps, C) and present its buffers this way (at build only).
-func dropUnitHeight(_ t: Tensor) {
-    precondition(t.shape.count >= 3 && t.shape[1] == 1, "no unit height to drop in \(t.shape)")
-    t.reshape([t.shape[0]] + t.shape.dropFirst(2))
-}
-
-/// Checks a (height, width) option: both entries positive.
-func checkPositive(_ v: (h: Int, w: Int), _ what: String) {
-    precondition(v.h > 0 && v.w > 0, "\(what) must be positive, got (\(v.h), \(v.w))")
-}
+/// naive loop reference is in ConvolutionReference.swift; windows and padding in Window2D.swift.
 
 /// 2-D convolution over channels-last images, with a fused bias and activation.
 ///
@@ -102,8 +26,7 @@ public final class Conv2D: Layer {
     public let dilationRate: (h: Int, w: Int)
     public var activation: Activation
     public let useBias: Bool
-    public let kernelInitializer: Initializer
-    public let biasInitializer: Initializer
+    public let kernelInitializer, biasInitializer: Initializer
     public var activityRegularizer: Regularizer?
     public var needsInputGradient = true
 
@@ -178,13 +101,9 @@ public final class Conv2D: Layer {
         channels = inputShape[2]
         patch = g.kh * g.kw * channels
         blockRows = max(1, 8192 / filters)
-        kernel = Parameter(name: "kernel", shape: [g.kh, g.kw, channels, filters])
-        kernelInitializer.fill(kernel.value, rng: &rng)
-        if useBias {
-            let b = Parameter(name: "bias", shape: [filters])
-            biasInitializer.fill(b.value, rng: &rng)
-            bias = b
-        }
+        kernel = Parameter(
+            name: "kernel", shape: [g.kh, g.kw, channels, filters], initializer: kernelInitializer, rng: &rng)
+        bias = useBias ? Parameter(name: "bias", shape: [filters], initializer: biasInitializer, rng: &rng) : nil
         let outShape = [g.outH, g.outW, filters]
         let positions = g.outH * g.outW
         let perSample = positions * patch
@@ -301,13 +220,7 @@ public final class Conv2D: Layer {
         let out = (z ?? y!).data
         for start in stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
             let block = min(blockRows, rows.upperBound - start), zb = out + start * filters
-            if let bias {
-                let b = bias.value.data
-                for r in 0..<block {
-                    let row = zb + r * filters
-                    for f in 0..<filters { row[f] += b[f] }
-                }
-            }
+            if let bias { addBias(bias.value.data, to: zb, rows: block, width: filters) }
             activation.forward(zb, y.data + start * filters, rows: block, width: filters)
         }
     }
@@ -319,12 +232,7 @@ public final class Conv2D: Layer {
             activation.backward(
                 dy: dy.data + offset, y: y.data + offset, z: z.map { UnsafePointer($0.data + offset) },
                 dz: dz.data + offset, rows: block, width: filters)
-            if let db {
-                for r in 0..<block {
-                    let row = dz.data + offset + r * filters
-                    for f in 0..<filters { db[f] += row[f] }
-                }
-            }
+            if let db { sumColumns(dz.data + offset, rows: block, width: filters, into: db, accumulate: true) }
         }
     }
 
@@ -335,38 +243,27 @@ public final class Conv2D: Layer {
         _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, window g: Window2D, channels: Int,
         samples: Range<Int>
     ) {
-        let rowWidth = g.kw * channels  // one kernel row of a patch
+        let rowWidth = g.kw * channels, imageSize = g.inH * g.inW * channels
         var dst = col
-        for s in samples {
-            let image = x + s * g.inH * g.inW * channels
-            for oh in 0..<g.outH {
-                let top = oh * g.sh - g.padTop
-                for ow in 0..<g.outW {
-                    let left = ow * g.sw - g.padLeft
-                    // Undilated kernel rows that fit lie contiguously in x: copy them whole.
-                    let contiguous = g.dw == 1 && left >= 0 && left + g.kw <= g.inW
-                    for i in 0..<g.kh {
-                        let ih = top + i * g.dh
-                        if ih < 0 || ih >= g.inH {
-                            for t in 0..<rowWidth { dst[t] = 0 }
-                        } else if contiguous {
-                            let src = image + (ih * g.inW + left) * channels
-                            for t in 0..<rowWidth { dst[t] = src[t] }
-                        } else {
-                            for j in 0..<g.kw {
-                                let iw = left + j * g.dw, d = dst + j * channels
-                                if iw < 0 || iw >= g.inW {
-                                    for ch in 0..<channels { d[ch] = 0 }
-                                } else {
-                                    let src = image + (ih * g.inW + iw) * channels
-                                    for ch in 0..<channels { d[ch] = src[ch] }
-                                }
-                            }
-                        }
-                        dst += rowWidth
+        forEachKernelRow(g, samples: samples) { s, ih, left, contiguous in
+            let image = x + s * imageSize
+            if ih < 0 || ih >= g.inH {
+                for t in 0..<rowWidth { dst[t] = 0 }
+            } else if contiguous {  // copied whole
+                let src = image + (ih * g.inW + left) * channels
+                for t in 0..<rowWidth { dst[t] = src[t] }
+            } else {
+                for j in 0..<g.kw {
+                    let iw = left + j * g.dw, d = dst + j * channels
+                    if iw < 0 || iw >= g.inW {
+                        for ch in 0..<channels { d[ch] = 0 }
+                    } else {
+                        let src = image + (ih * g.inW + iw) * channels
+                        for ch in 0..<channels { d[ch] = src[ch] }
                     }
                 }
             }
+            dst += rowWidth
         }
     }
 
@@ -379,31 +276,42 @@ public final class Conv2D: Layer {
         let rowWidth = g.kw * channels, imageSize = g.inH * g.inW * channels
         (dx + samples.lowerBound * imageSize).update(repeating: 0, count: samples.count * imageSize)
         var src = dcol
-        for s in samples {
+        forEachKernelRow(g, samples: samples) { s, ih, left, contiguous in
             let image = dx + s * imageSize
+            if ih < 0 || ih >= g.inH {
+                // padding: nothing to add
+            } else if contiguous {
+                let d = image + (ih * g.inW + left) * channels
+                for t in 0..<rowWidth { d[t] += src[t] }
+            } else {
+                for j in 0..<g.kw {
+                    let iw = left + j * g.dw
+                    if iw >= 0 && iw < g.inW {
+                        let d = image + (ih * g.inW + iw) * channels, sj = src + j * channels
+                        for ch in 0..<channels { d[ch] += sj[ch] }
+                    }
+                }
+            }
+            src += rowWidth
+        }
+    }
+
+    /// The walk of im2col and col2im, in col's row order: for each sample s, output (oh, ow)
+    /// and kernel row i, body(s, ih, left, contiguous) with ih = oh * SH - padTop + i * DH
+    /// (outside 0..<H where it is padding), left = ow * SW - padLeft, and whether the
+    /// undilated kernel row fits in the input, so it lies contiguously in x. Each call
+    /// owns the next KW * C floats of col.
+    @inline(__always)
+    static func forEachKernelRow(
+        _ g: Window2D, samples: Range<Int>, _ body: (_ s: Int, _ ih: Int, _ left: Int, _ contiguous: Bool) -> Void
+    ) {
+        for s in samples {
             for oh in 0..<g.outH {
                 let top = oh * g.sh - g.padTop
                 for ow in 0..<g.outW {
                     let left = ow * g.sw - g.padLeft
                     let contiguous = g.dw == 1 && left >= 0 && left + g.kw <= g.inW
-                    for i in 0..<g.kh {
-                        let ih = top + i * g.dh
-                        if ih < 0 || ih >= g.inH {
-                            // padding: nothing to add
-                        } else if contiguous {
-                            let d = image + (ih * g.inW + left) * channels
-                            for t in 0..<rowWidth { d[t] += src[t] }
-                        } else {
-                            for j in 0..<g.kw {
-                                let iw = left + j * g.dw
-                                if iw >= 0 && iw < g.inW {
-                                    let d = image + (ih * g.inW + iw) * channels, sj = src + j * channels
-                                    for ch in 0..<channels { d[ch] += sj[ch] }
-                                }
-                            }
-                        }
-                        src += rowWidth
-                    }
+                    for i in 0..<g.kh { body(s, top + i * g.dh, left, contiguous) }
                 }
             }
         }

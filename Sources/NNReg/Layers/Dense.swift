@@ -13,8 +13,7 @@ public final class Dense: Layer {
     public var activation: Activation
     public let useBias: Bool
     public let dropConnect: Float
-    public let kernelInitializer: Initializer
-    public let biasInitializer: Initializer
+    public let kernelInitializer, biasInitializer: Initializer
     public var activityRegularizer: Regularizer?
     public var needsInputGradient = true
 
@@ -51,13 +50,8 @@ public final class Dense: Layer {
             throw ShapeError("dense needs an input with a feature axis, got shape \(inputShape)")
         }
         inputs = last
-        kernel = Parameter(name: "kernel", shape: [inputs, units])
-        kernelInitializer.fill(kernel.value, rng: &rng)
-        if useBias {
-            let b = Parameter(name: "bias", shape: [units])
-            biasInitializer.fill(b.value, rng: &rng)
-            bias = b
-        }
+        kernel = Parameter(name: "kernel", shape: [inputs, units], initializer: kernelInitializer, rng: &rng)
+        bias = useBias ? Parameter(name: "bias", shape: [units], initializer: biasInitializer, rng: &rng) : nil
         let outShape = Array(inputShape.dropLast()) + [units]
         let rows = maxBatch * inputShape.dropLast().reduce(1, *)
         y = Tensor(shape: [maxBatch] + outShape)
@@ -92,15 +86,9 @@ public final class Dense: Layer {
         // Per shard of rows: out = x @ W, then + b and the activation.
         Parallel.forEachShard(of: rows) { r in
             let o = out.data + r.lowerBound * units
-            BLAS.sgemm(
-                m: r.count, n: units, k: inputs, a: x.data + r.lowerBound * inputs, lda: inputs, b: w, ldb: units,
-                c: o, ldc: units)
-            if let b = bias?.value.data {
-                for i in 0..<r.count {
-                    let row = o + i * units
-                    for j in 0..<units { row[j] += b[j] }
-                }
-            }
+            affine(
+                x.data + r.lowerBound * inputs, rows: r.count, inputs: inputs, kernel: w, bias: bias?.value.data,
+                width: units, into: o)
             activation.forward(o, y.data + r.lowerBound * units, rows: r.count, width: units)
         }
         return y
@@ -135,11 +123,8 @@ public final class Dense: Layer {
                 }
             }
             if let db = bias?.grad.data {
-                for j in cols { db[j] = 0 }
-                for r in 0..<rows {
-                    let row = dz.data + r * units
-                    for j in cols { db[j] += row[j] }
-                }
+                sumColumns(
+                    dz.data + cols.lowerBound, rows: rows, width: cols.count, stride: units, into: db + cols.lowerBound)
             }
         }
         return needsInputGradient ? dx : nil

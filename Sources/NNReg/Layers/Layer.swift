@@ -17,6 +17,14 @@ public final class Parameter {
         self.grad = Tensor(shape: trainable ? shape : [0])
         self.trainable = trainable
     }
+
+    /// A parameter of `shape` filled by `initializer` (at build, from the run's generator).
+    public convenience init(
+        name: String, shape: [Int], initializer: Initializer, rng: inout RNG, trainable: Bool = true
+    ) {
+        self.init(name: name, shape: shape, trainable: trainable)
+        initializer.fill(value, rng: &rng)
+    }
 }
 
 /// One layer: forward and backward over a batch, with its parameters.

@@ -13,8 +13,7 @@ public final class Maxout: Layer {
     public let units: Int
     public let pieces: Int
     public let useBias: Bool
-    public let kernelInitializer: Initializer
-    public let biasInitializer: Initializer
+    public let kernelInitializer, biasInitializer: Initializer
     public var activityRegularizer: Regularizer?
     public var needsInputGradient = true
 
@@ -48,13 +47,8 @@ public final class Maxout: Layer {
         }
         inputs = last
         let width = units * pieces
-        kernel = Parameter(name: "kernel", shape: [inputs, width])
-        kernelInitializer.fill(kernel.value, rng: &rng)
-        if useBias {
-            let b = Parameter(name: "bias", shape: [width])
-            biasInitializer.fill(b.value, rng: &rng)
-            bias = b
-        }
+        kernel = Parameter(name: "kernel", shape: [inputs, width], initializer: kernelInitializer, rng: &rng)
+        bias = useBias ? Parameter(name: "bias", shape: [width], initializer: biasInitializer, rng: &rng) : nil
         let outShape = Array(inputShape.dropLast()) + [units]
         let rows = maxBatch * inputShape.dropLast().reduce(1, *)
         z = Tensor(shape: [rows, width])
@@ -70,26 +64,14 @@ public final class Maxout: Layer {
         let rows = x.count / inputs, width = units * pieces
         y.setBatch(x.shape[0])
         z.setBatch(rows)
-        BLAS.sgemm(m: rows, n: width, k: inputs, a: x.data, lda: inputs, b: kernel.value.data, ldb: width,
-                   c: z.data, ldc: width)
+        affine(x.data, rows: rows, inputs: inputs, kernel: kernel.value.data, bias: bias?.value.data, width: width, into: z.data)
         let zp = z.data, yp = y.data, wp = winner.data
-        if let bias {
-            let b = bias.value.data
-            for r in 0..<rows {
-                let row = zp + r * width
-                for j in 0..<width { row[j] += b[j] }
-            }
-        }
         for r in 0..<rows {
             for j in 0..<units {
                 let group = zp + r * width + j * pieces
-                var best = group[0], arg: Int32 = 0
-                for k in 1..<pieces where group[k] > best {
-                    best = group[k]
-                    arg = Int32(k)
-                }
-                yp[r * units + j] = best
-                wp[r * units + j] = arg
+                let arg = argmax(group, pieces)
+                yp[r * units + j] = group[arg]
+                wp[r * units + j] = Int32(arg)
             }
         }
         return y
@@ -107,14 +89,7 @@ public final class Maxout: Layer {
         }
         BLAS.sgemm(transA: true, m: inputs, n: width, k: rows, a: x.data, lda: inputs, b: dzp, ldb: width,
                    c: kernel.grad.data, ldc: width)
-        if let bias {
-            let db = bias.grad.data
-            db.update(repeating: 0, count: width)
-            for r in 0..<rows {
-                let row = dzp + r * width
-                for j in 0..<width { db[j] += row[j] }
-            }
-        }
+        if let bias { sumColumns(dzp, rows: rows, width: width, into: bias.grad.data) }
         guard needsInputGradient else { return nil }
         dx.setBatch(x.shape[0])
         BLAS.sgemm(transB: true, m: rows, n: inputs, k: width, a: dzp, lda: width, b: kernel.value.data, ldb: width,

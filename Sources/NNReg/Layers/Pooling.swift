@@ -1,6 +1,6 @@
 /// Pooling over channels-last images: max and average windows, and their global forms.
 ///
-/// Windows, output sizes and "same" padding follow TF (see `Window2D` in Convolution.swift);
+/// Windows, output sizes and "same" padding follow TF (see `Window2D` in Window2D.swift);
 /// padded positions never take part: max pooling ignores them (TF pads with -inf) and
 /// average pooling divides by the count of real inputs in the window (TF's AvgPool; checked
 /// against TF 2.21: a 2x2 "same" window at the corner of a 3x3 input averages 1 value).
@@ -16,6 +16,28 @@ private func poolWindow(
     }
     return try Window2D(
         input: (inputShape[0], inputShape[1]), window: poolSize, strides: strides, padding: padding, layer: "\(kind) pool")
+}
+
+/// Calls body(p, rows, cols) for each output position p = oh * OW + ow, in order, with the
+/// input rows and columns its window covers (padding excluded; never empty).
+@inline(__always)
+private func forEachWindow(_ g: Window2D, _ body: (_ p: Int, _ rows: Range<Int>, _ cols: Range<Int>) -> Void) {
+    for oh in 0..<g.outH {
+        let top = oh * g.sh - g.padTop
+        let rows = max(top, 0)..<min(top + g.kh, g.inH)
+        for ow in 0..<g.outW {
+            let left = ow * g.sw - g.padLeft
+            body(oh * g.outW + ow, rows, max(left, 0)..<min(left + g.kw, g.inW))
+        }
+    }
+}
+
+/// The (positions = H * W, channels) of a global pooling layer's non-empty (H, W, C) input.
+private func globalPoolInput(_ inputShape: [Int], kind: String) throws -> (positions: Int, channels: Int) {
+    guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
+        throw ShapeError("\(kind) needs non-empty (height, width, channels) inputs, got shape \(inputShape)")
+    }
+    return (inputShape[0] * inputShape[1], inputShape[2])
 }
 
 private typealias I8 = SIMD8<Int32>
@@ -77,44 +99,38 @@ public final class MaxPooling2D: Layer {
         let arg = argmax.baseAddress!
         Parallel.forEachSample(n) { s in
             let image = x.data + s * inSize
-            for oh in 0..<g.outH {
-                let top = oh * g.sh - g.padTop
-                let i0 = max(top, 0), i1 = min(top + g.kh, g.inH)
-                for ow in 0..<g.outW {
-                    let left = ow * g.sw - g.padLeft
-                    let j0 = max(left, 0), j1 = min(left + g.kw, g.inW)
-                    let o = s * outSize + (oh * g.outW + ow) * c
-                    let yo = y.data + o, ao = arg + o
-                    let firstOffset = (i0 * g.inW + j0) * c
-                    // 8 channels at a time in registers: branch-free selects, ties keep the
-                    // first maximum; then the scalar tail, the same operations per channel.
-                    var ch = 0
-                    while ch + 8 <= c {
-                        var best = F8(repeating: -.infinity)
-                        var at = I8(repeating: Int32(firstOffset + ch)) &+ lanes
-                        for ih in i0..<i1 {
-                            for iw in j0..<j1 {
-                                let offset = (ih * g.inW + iw) * c + ch
-                                let v = load8(image + offset), take = v .> best
-                                best.replace(with: v, where: take)
-                                at.replace(with: I8(repeating: Int32(offset)) &+ lanes, where: take)
-                            }
+            forEachWindow(g) { p, rows, cols in
+                let o = s * outSize + p * c
+                let yo = y.data + o, ao = arg + o
+                let firstOffset = (rows.lowerBound * g.inW + cols.lowerBound) * c
+                // 8 channels at a time in registers: branch-free selects, ties keep the
+                // first maximum; then the scalar tail, the same operations per channel.
+                var ch = 0
+                while ch + 8 <= c {
+                    var best = F8(repeating: -.infinity)
+                    var at = I8(repeating: Int32(firstOffset + ch)) &+ lanes
+                    for ih in rows {
+                        for iw in cols {
+                            let offset = (ih * g.inW + iw) * c + ch
+                            let v = load8(image + offset), take = v .> best
+                            best.replace(with: v, where: take)
+                            at.replace(with: I8(repeating: Int32(offset)) &+ lanes, where: take)
                         }
-                        store8(best, yo + ch)
-                        UnsafeMutableRawPointer(ao + ch).storeBytes(of: at, as: I8.self)
-                        ch += 8
                     }
-                    for ch in ch..<c {
-                        var best = -Float.infinity, at = Int32(firstOffset + ch)
-                        for ih in i0..<i1 {
-                            for iw in j0..<j1 {
-                                let offset = (ih * g.inW + iw) * c + ch, v = image[offset]
-                                if v > best { (best, at) = (v, Int32(offset)) }
-                            }
+                    store8(best, yo + ch)
+                    UnsafeMutableRawPointer(ao + ch).storeBytes(of: at, as: I8.self)
+                    ch += 8
+                }
+                for ch in ch..<c {
+                    var best = -Float.infinity, at = Int32(firstOffset + ch)
+                    for ih in rows {
+                        for iw in cols {
+                            let offset = (ih * g.inW + iw) * c + ch, v = image[offset]
+                            if v > best { (best, at) = (v, Int32(offset)) }
                         }
-                        yo[ch] = best
-                        ao[ch] = at
                     }
+                    yo[ch] = best
+                    ao[ch] = at
                 }
             }
         }
@@ -190,24 +206,17 @@ public final class AveragePooling2D: Layer {
         y.setBatch(n)
         Parallel.forEachSample(n) { s in
             let image = x.data + s * inSize
-            var yo = y.data + s * outSize
-            for oh in 0..<g.outH {
-                let top = oh * g.sh - g.padTop
-                let i0 = max(top, 0), i1 = min(top + g.kh, g.inH)
-                for ow in 0..<g.outW {
-                    let left = ow * g.sw - g.padLeft
-                    let j0 = max(left, 0), j1 = min(left + g.kw, g.inW)
-                    for ch in 0..<c { yo[ch] = 0 }
-                    for ih in i0..<i1 {
-                        for iw in j0..<j1 {
-                            let src = image + (ih * g.inW + iw) * c
-                            for ch in 0..<c { yo[ch] += src[ch] }
-                        }
+            forEachWindow(g) { p, rows, cols in
+                let yo = y.data + s * outSize + p * c
+                for ch in 0..<c { yo[ch] = 0 }
+                for ih in rows {
+                    for iw in cols {
+                        let src = image + (ih * g.inW + iw) * c
+                        for ch in 0..<c { yo[ch] += src[ch] }
                     }
-                    let scale = 1 / Float((i1 - i0) * (j1 - j0))
-                    for ch in 0..<c { yo[ch] *= scale }
-                    yo += c
                 }
+                let scale = 1 / Float(rows.count * cols.count)
+                for ch in 0..<c { yo[ch] *= scale }
             }
         }
         return y
@@ -230,21 +239,14 @@ public final class AveragePooling2D: Layer {
         Parallel.forEachSample(n) { s in
             let image = dx.data + s * inSize
             image.update(repeating: 0, count: inSize)
-            var d = UnsafePointer(dy.data + s * outSize)
-            for oh in 0..<g.outH {
-                let top = oh * g.sh - g.padTop
-                let i0 = max(top, 0), i1 = min(top + g.kh, g.inH)
-                for ow in 0..<g.outW {
-                    let left = ow * g.sw - g.padLeft
-                    let j0 = max(left, 0), j1 = min(left + g.kw, g.inW)
-                    let scale = 1 / Float((i1 - i0) * (j1 - j0))
-                    for ih in i0..<i1 {
-                        for iw in j0..<j1 {
-                            let dst = image + (ih * g.inW + iw) * c
-                            for ch in 0..<c { dst[ch] += d[ch] * scale }
-                        }
+            forEachWindow(g) { p, rows, cols in
+                let d = dy.data + s * outSize + p * c
+                let scale = 1 / Float(rows.count * cols.count)
+                for ih in rows {
+                    for iw in cols {
+                        let dst = image + (ih * g.inW + iw) * c
+                        for ch in 0..<c { dst[ch] += d[ch] * scale }
                     }
-                    d += c
                 }
             }
         }
@@ -268,11 +270,7 @@ public final class GlobalAveragePooling2D: Layer {
     public init() {}
 
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
-            throw ShapeError("\(kind) needs non-empty (height, width, channels) inputs, got shape \(inputShape)")
-        }
-        positions = inputShape[0] * inputShape[1]
-        channels = inputShape[2]
+        (positions, channels) = try globalPoolInput(inputShape, kind: kind)
         y = Tensor(shape: [maxBatch, channels])
         dx = Tensor(shape: [maxBatch] + inputShape)
         return [channels]
@@ -333,11 +331,7 @@ public final class GlobalMaxPooling2D: Layer {
     public init() {}
 
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
-            throw ShapeError("\(kind) needs non-empty (height, width, channels) inputs, got shape \(inputShape)")
-        }
-        positions = inputShape[0] * inputShape[1]
-        channels = inputShape[2]
+        (positions, channels) = try globalPoolInput(inputShape, kind: kind)
         y = Tensor(shape: [maxBatch, channels])
         ties = Tensor(shape: [channels])
         dx = Tensor(shape: [maxBatch] + inputShape)

@@ -19,17 +19,20 @@
 /// all gates; with recurrent_dropout > 0 Keras switches to implementation 1, which
 /// draws an independent input mask and recurrent mask for each gate
 /// (`dropout_mask_count` = G). Both are reproduced here (`maskGroups`).
-final class RecurrentCore {
+public final class RecurrentCore {
     let kind: String
     /// G: 4 for lstm (i, f, c, o), 3 for gru (z, r, h), 1 for simple_rnn.
     let gates: Int
-    let units: Int
-    let dropout: Float
-    let recurrentDropout: Float
-    let returnSequences: Bool
+    let options: RecurrentOptions
     /// GRU reset_after: the recurrent product plus its own bias row is kept apart in
     /// `rec` (the reset gate multiplies it) instead of being added into `pre`.
     let separateRecurrent: Bool
+    /// LSTM: the forget gate's bias starts at 1 (Keras unit_forget_bias).
+    let unitForgetBias: Bool
+    var units: Int { options.units }
+    var dropout: Float { options.dropout }
+    var recurrentDropout: Float { options.recurrentDropout }
+    var returnSequences: Bool { options.returnSequences }
 
     private(set) var steps = 0
     private(set) var features = 0
@@ -75,32 +78,33 @@ final class RecurrentCore {
     private var dx: Tensor!
     private var dy: Tensor!
 
-    init(kind: String, gates: Int, units: Int, dropout: Float, recurrentDropout: Float,
-         returnSequences: Bool, separateRecurrent: Bool = false) {
+    init(kind: String, gates: Int, options: RecurrentOptions, separateRecurrent: Bool = false,
+         unitForgetBias: Bool = false) {
+        let units = options.units, dropout = options.dropout, recurrentDropout = options.recurrentDropout
         precondition(units > 0, "\(kind) units must be positive, got \(units)")
         precondition(dropout >= 0 && dropout < 1, "\(kind) dropout must be in [0, 1), got \(dropout)")
         precondition(recurrentDropout >= 0 && recurrentDropout < 1,
                      "\(kind) recurrent_dropout must be in [0, 1), got \(recurrentDropout)")
         self.kind = kind
         self.gates = gates
-        self.units = units
-        self.dropout = dropout
-        self.recurrentDropout = recurrentDropout
-        self.returnSequences = returnSequences
+        self.options = options
         self.separateRecurrent = separateRecurrent
+        self.unitForgetBias = unitForgetBias
     }
 
-    /// Creates the parameters (unfilled) and every buffer. inputShape: (T, F).
-    func build(inputShape: [Int], maxBatch: Int, useBias: Bool) throws -> [Int] {
+    /// Creates and fills the parameters (kernel, recurrent kernel, bias, in Keras's order)
+    /// and every buffer. inputShape: (T, F).
+    func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
         guard inputShape.count == 2, inputShape[0] > 0, inputShape[1] > 0 else {
             throw ShapeError("\(kind) needs (timesteps, features) inputs, got shape \(inputShape)")
         }
         steps = inputShape[0]
         features = inputShape[1]
         let m = maxBatch, t = steps, f = features, gu = gateWidth, u = units
-        kernel = Parameter(name: "kernel", shape: [f, gu])
-        recurrentKernel = Parameter(name: "recurrent_kernel", shape: [u, gu])
-        bias = useBias ? Parameter(name: "bias", shape: separateRecurrent ? [2, gu] : [gu]) : nil
+        kernel = Parameter(name: "kernel", shape: [f, gu], initializer: options.kernelInitializer, rng: &rng)
+        recurrentKernel = Parameter(
+            name: "recurrent_kernel", shape: [u, gu], initializer: options.recurrentInitializer, rng: &rng)
+        bias = options.useBias ? makeBias(rng: &rng) : nil
 
         let inGroups = dropout > 0 ? maskGroups : 1
         xs = Tensor(shape: [inGroups * t * m * f])
@@ -127,7 +131,36 @@ final class RecurrentCore {
         return outShape
     }
 
+    /// (G*units), or (2, G*units) with `separateRecurrent`, from the bias initializer; with
+    /// `unitForgetBias` as Keras builds it: concat(init((units,)), ones((units,)), init((2*units,))).
+    private func makeBias(rng: inout RNG) -> Parameter {
+        let gu = gateWidth, u = units, initializer = options.biasInitializer
+        guard unitForgetBias else {
+            return Parameter(name: "bias", shape: separateRecurrent ? [2, gu] : [gu], initializer: initializer, rng: &rng)
+        }
+        let b = Parameter(name: "bias", shape: [gu])
+        let first = Tensor(shape: [u]), rest = Tensor(shape: [gu - 2 * u])
+        initializer.fill(first, rng: &rng)
+        initializer.fill(rest, rng: &rng)
+        b.value.data.update(from: first.data, count: u)
+        (b.value.data + u).update(repeating: 1, count: u)
+        (b.value.data + 2 * u).update(from: rest.data, count: gu - 2 * u)
+        return b
+    }
+
     // MARK: Forward
+
+    /// The whole forward pass: the input projection, then per step t the recurrent product
+    /// and the cell's `step(t)`, which computes h_t into states[t+1] from pre[t].
+    @inline(__always)
+    func forward(_ x: Tensor, training: Bool, rng: inout RNG, step: (_ t: Int) -> Void) -> Tensor {
+        beginForward(x, training: training, rng: &rng)
+        for t in 0..<steps {
+            recurrentStep(t)
+            step(t)
+        }
+        return finishForward()
+    }
 
     /// Draws this call's masks (training only), copies x time-major (masked), and
     /// projects every step at once: pre = xs kernel + input bias, (T*N, F) x (F, G*units).
@@ -166,7 +199,7 @@ final class RecurrentCore {
             BLAS.sgemm(m: rows, n: cols, k: f, a: xs.data + g * rows * f, lda: f,
                        b: kernel.value.data + g * cols, ldb: gu, c: pre.data + g * cols, ldc: gu)
         }
-        if let bias { Self.addRow(bias.value.data, to: pre.data, rows: rows, width: gu) }
+        if let bias { addBias(bias.value.data, to: pre.data, rows: rows, width: gu) }
         states.data.update(repeating: 0, count: n * u)
     }
 
@@ -189,7 +222,7 @@ final class RecurrentCore {
         } else {
             BLAS.sgemm(m: n, n: gu, k: u, a: hPrev, lda: u, b: r, ldb: gu, beta: beta, c: target, ldc: gu)
         }
-        if separateRecurrent, let bias { Self.addRow(bias.value.data + gu, to: target, rows: n, width: gu) }
+        if separateRecurrent, let bias { addBias(bias.value.data + gu, to: target, rows: n, width: gu) }
     }
 
     /// y: (N, T, units) from states[1...T], or (N, units) = h_{T-1}.
@@ -209,6 +242,20 @@ final class RecurrentCore {
     }
 
     // MARK: Backward
+
+    /// The whole backward pass, t = T-1 down to 0: dh gets the output's gradient, the cell's
+    /// `step(t)` writes dpre[t] (and drec[t], and with `accumulate` its direct path into
+    /// dhPrev), then the recurrent gradient flows to h_{t-1}; last the weight gradients and dx.
+    @inline(__always)
+    func backward(_ dy: Tensor, accumulate: Bool, needsInputGradient: Bool, step: (_ t: Int) -> Void) -> Tensor? {
+        beginBackward(dy)
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            addOutputGradient(t)
+            step(t)
+            recurrentBackward(t, accumulate: accumulate)
+        }
+        return finishBackward(needsInputGradient: needsInputGradient)
+    }
 
     /// Starts BPTT from dy: (N, T, units) or (N, units); dh = 0.
     func beginBackward(_ dy: Tensor) {
@@ -273,8 +320,8 @@ final class RecurrentCore {
                        c: recurrentKernel.grad.data, ldc: gu)
         }
         if let bias {
-            Self.columnSums(dIn, rows: rows, width: gu, into: bias.grad.data)
-            if separateRecurrent { Self.columnSums(dRec, rows: rows, width: gu, into: bias.grad.data + gu) }
+            sumColumns(dIn, rows: rows, width: gu, into: bias.grad.data)
+            if separateRecurrent { sumColumns(dRec, rows: rows, width: gu, into: bias.grad.data + gu) }
         }
         guard needsInputGradient else { return nil }
         // dx = sum over mask groups of (dpre_g kernel_g^T) * mask_g, back to (N, T, F).
@@ -306,21 +353,6 @@ final class RecurrentCore {
         for i in 0..<count { m[i] = rng.uniform() < keep ? scale : 0 }
     }
 
-    private static func addRow(_ b: UnsafePointer<Float>, to c: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
-        for r in 0..<rows {
-            let row = c + r * width
-            for j in 0..<width { row[j] += b[j] }
-        }
-    }
-
-    private static func columnSums(_ a: UnsafePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
-        out.update(repeating: 0, count: width)
-        for r in 0..<rows {
-            let row = a + r * width
-            for j in 0..<width { out[j] += row[j] }
-        }
-    }
-
     // MARK: Inspection (tests)
 
     /// This call's input masks, one (N, F) array per group; empty when not masked.
@@ -335,49 +367,5 @@ final class RecurrentCore {
         guard recurrentMasked, let recurrentMask else { return [] }
         let c = n * units
         return (0..<gates).map { Array(UnsafeBufferPointer(start: recurrentMask.data + $0 * c, count: c)) }
-    }
-}
-
-extension RecurrentCore {
-    /// lstm, gru, simple_rnn with Keras 3's arguments and defaults. Keras's SimpleRNN has no
-    /// recurrent_activation; only LSTM has unit_forget_bias, only GRU reset_after.
-    static func schema(_ type: String, doc: String) -> Schema {
-        var options = [
-            Option("units", .positiveInt, doc: "width of the state and output"),
-            LayerOptions.activation(default: "tanh", doc: "of the candidate state and output"),
-        ]
-        if type != "simple_rnn" {
-            options.append(
-                LayerOptions.activation(default: "sigmoid", key: "recurrent_activation", doc: "of the gates"))
-        }
-        options.append(LayerOptions.useBias)
-        options += LayerOptions.weights(["kernel", "recurrent", "bias"], unitForgetBias: type == "lstm")
-        options += [
-            Option("dropout", .number(.fraction), default: 0, doc: "fraction of the inputs dropped in training"),
-            Option(
-                "recurrent_dropout", .number(.fraction), default: 0,
-                doc: "fraction of the recurrent state dropped in training"),
-            Option(
-                "return_sequences", .bool, default: false, doc: "output every step (N, steps, units), not only the last"),
-        ]
-        if type == "gru" {
-            options.append(
-                Option(
-                    "reset_after", .bool, default: true, doc: "apply the reset gate after the recurrent product (Keras 3)"))
-        }
-        options.append(LayerOptions.seed)
-        return Schema(type, options, doc: doc)
-    }
-
-    /// The options the three layers share, after refusing what they do not support yet.
-    static func common(_ s: LayerSpec) throws -> (units: Int, useBias: Bool, returnSequences: Bool, dropout: Float,
-                                                 recurrentDropout: Float) {
-        if !s.isNull("seed") {
-            throw SpecError(
-                path: s.path + ".seed",
-                message: "a per-layer seed is not supported for \(s.type); remove it (the spec's seed drives the dropout masks)")
-        }
-        return (s.int("units"), s.bool("use_bias"), s.bool("return_sequences"), s.float("dropout"),
-                s.float("recurrent_dropout"))
     }
 }

@@ -9,25 +9,11 @@
 ///   h̃ = act(x W_h + b_h + r (h W'_h + b'_h))   h_t = z h_{t-1} + (1 - z) h̃
 /// The reset gate multiplies the recurrent product after the matmul (reset_after), so
 /// all three recurrent blocks are one sgemm. reset_after=False is not supported.
-public final class GRU: Layer {
+public final class GRU: RecurrentLayer {
     public let kind = "gru"
-    public let units: Int
-    public let activation: Activation
     public let recurrentActivation: Activation
-    public let useBias: Bool
-    public let returnSequences: Bool
-    public let dropout: Float
-    public let recurrentDropout: Float
-    public let kernelInitializer: Initializer
-    public let recurrentInitializer: Initializer
-    public let biasInitializer: Initializer
     public var needsInputGradient = true
-
-    let core: RecurrentCore
-    public var kernel: Parameter { core.kernel }
-    public var recurrentKernel: Parameter { core.recurrentKernel }
-    public var bias: Parameter? { core.bias }
-    public var parameters: [Parameter] { [core.kernel, core.recurrentKernel] + (core.bias.map { [$0] } ?? []) }
+    public let core: RecurrentCore
 
     public init(
         units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
@@ -35,33 +21,17 @@ public final class GRU: Layer {
         kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(gain: 1),
         biasInitializer: Initializer = .zeros
     ) {
-        core = RecurrentCore(kind: "gru", gates: 3, units: units, dropout: dropout, recurrentDropout: recurrentDropout,
-                             returnSequences: returnSequences, separateRecurrent: true)
-        self.units = units
-        self.activation = activation
+        let options = RecurrentOptions(
+            units: units, activation: activation, useBias: useBias, returnSequences: returnSequences, dropout: dropout,
+            recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
+            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer)
+        core = RecurrentCore(kind: "gru", gates: 3, options: options, separateRecurrent: true)
         self.recurrentActivation = recurrentActivation
-        self.useBias = useBias
-        self.returnSequences = returnSequences
-        self.dropout = dropout
-        self.recurrentDropout = recurrentDropout
-        self.kernelInitializer = kernelInitializer
-        self.recurrentInitializer = recurrentInitializer
-        self.biasInitializer = biasInitializer
-    }
-
-    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        let out = try core.build(inputShape: inputShape, maxBatch: maxBatch, useBias: useBias)
-        kernelInitializer.fill(core.kernel.value, rng: &rng)
-        recurrentInitializer.fill(core.recurrentKernel.value, rng: &rng)
-        if let b = core.bias { biasInitializer.fill(b.value, rng: &rng) }
-        return out
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        core.beginForward(x, training: training, rng: &rng)
-        let n = core.n, u = units, gu = 3 * units
-        for t in 0..<core.steps {
-            core.recurrentStep(t)
+        let n = x.shape[0], u = units, gu = 3 * units
+        return core.forward(x, training: training, rng: &rng) { t in
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, r = core.rec!.data + t * n * gu
             let hPrev = core.states.data + t * n * u, h = core.states.data + (t + 1) * n * u
             for s in 0..<n {
@@ -74,7 +44,6 @@ public final class GRU: Layer {
                 for j in 0..<u { hs[j] = as_[j] * hp[j] + (1 - as_[j]) * as_[2 * u + j] }
             }
         }
-        return core.finishForward()
     }
 
     /// dy -> dx through time; per step:
@@ -82,10 +51,8 @@ public final class GRU: Layer {
     ///   dpre_h = act'(dh̃)  drec_h = dpre_h r   dr = dpre_h rec_h
     /// dpre (input side) and drec (recurrent side) agree except in the h block.
     public func backward(_ dy: Tensor) -> Tensor? {
-        core.beginBackward(dy)
         let n = core.n, u = units, gu = 3 * units
-        for t in stride(from: core.steps - 1, through: 0, by: -1) {
-            core.addOutputGradient(t)
+        return core.backward(dy, accumulate: true, needsInputGradient: needsInputGradient) { t in
             let dh = core.dh.data, dhp = core.dhPrev.data, hPrev = core.states.data + t * n * u
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, r = core.rec!.data + t * n * gu
             let din = core.dpre.data + t * n * gu, drec = core.drec!.data + t * n * gu
@@ -107,9 +74,7 @@ public final class GRU: Layer {
                 recurrentActivation.backward(dy: ds + u, y: as_ + u, z: zs + u, dz: ds + u, rows: 1, width: u)
                 dr.update(from: ds, count: 2 * u)
             }
-            core.recurrentBackward(t, accumulate: true)
         }
-        return core.finishBackward(needsInputGradient: needsInputGradient)
     }
 
     /// The naive reference: per sample, per step, per gate, in Double.

@@ -9,26 +9,12 @@
 ///   c_t = f c_{t-1} + i c̃         h_t = o act(c_t)
 /// σ is `recurrentActivation` (sigmoid), act is `activation` (tanh).
 /// `unitForgetBias` (Keras default) initialises b_f to 1. Dropout: see `RecurrentCore`.
-public final class LSTM: Layer {
+public final class LSTM: RecurrentLayer {
     public let kind = "lstm"
-    public let units: Int
-    public let activation: Activation
     public let recurrentActivation: Activation
-    public let useBias: Bool
-    public let returnSequences: Bool
-    public let dropout: Float
-    public let recurrentDropout: Float
-    public let unitForgetBias: Bool
-    public let kernelInitializer: Initializer
-    public let recurrentInitializer: Initializer
-    public let biasInitializer: Initializer
+    public var unitForgetBias: Bool { core.unitForgetBias }
     public var needsInputGradient = true
-
-    let core: RecurrentCore
-    public var kernel: Parameter { core.kernel }
-    public var recurrentKernel: Parameter { core.recurrentKernel }
-    public var bias: Parameter? { core.bias }
-    public var parameters: [Parameter] { [core.kernel, core.recurrentKernel] + (core.bias.map { [$0] } ?? []) }
+    public let core: RecurrentCore
 
     private var cells: Tensor!  // (T+1, N, units): slot t holds c_{t-1}; slot 0 is zero
     private var cellActivations: Tensor!  // (T, N, units): act(c_t)
@@ -41,37 +27,17 @@ public final class LSTM: Layer {
         unitForgetBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
         recurrentInitializer: Initializer = .orthogonal(gain: 1), biasInitializer: Initializer = .zeros
     ) {
-        core = RecurrentCore(kind: "lstm", gates: 4, units: units, dropout: dropout,
-                             recurrentDropout: recurrentDropout, returnSequences: returnSequences)
-        self.units = units
-        self.activation = activation
+        let options = RecurrentOptions(
+            units: units, activation: activation, useBias: useBias, returnSequences: returnSequences, dropout: dropout,
+            recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
+            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer)
+        core = RecurrentCore(kind: "lstm", gates: 4, options: options, unitForgetBias: unitForgetBias)
         self.recurrentActivation = recurrentActivation
-        self.useBias = useBias
-        self.returnSequences = returnSequences
-        self.dropout = dropout
-        self.recurrentDropout = recurrentDropout
-        self.unitForgetBias = unitForgetBias
-        self.kernelInitializer = kernelInitializer
-        self.recurrentInitializer = recurrentInitializer
-        self.biasInitializer = biasInitializer
     }
 
+    /// The shared build, then the cell state's buffers.
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        let out = try core.build(inputShape: inputShape, maxBatch: maxBatch, useBias: useBias)
-        kernelInitializer.fill(core.kernel.value, rng: &rng)
-        recurrentInitializer.fill(core.recurrentKernel.value, rng: &rng)
-        if let b = core.bias {
-            if unitForgetBias {  // Keras: concat(init((units,)), ones((units,)), init((2*units,)))
-                let first = Tensor(shape: [units]), rest = Tensor(shape: [2 * units])
-                biasInitializer.fill(first, rng: &rng)
-                biasInitializer.fill(rest, rng: &rng)
-                b.value.data.update(from: first.data, count: units)
-                (b.value.data + units).update(repeating: 1, count: units)
-                (b.value.data + 2 * units).update(from: rest.data, count: 2 * units)
-            } else {
-                biasInitializer.fill(b.value, rng: &rng)
-            }
-        }
+        let out = try core.build(inputShape: inputShape, maxBatch: maxBatch, rng: &rng)
         let t = inputShape[0], m = maxBatch * units
         cells = Tensor(shape: [(t + 1) * m])
         cellActivations = Tensor(shape: [t * m])
@@ -81,11 +47,9 @@ public final class LSTM: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        core.beginForward(x, training: training, rng: &rng)
-        let n = core.n, u = units, gu = 4 * units
+        let n = x.shape[0], u = units, gu = 4 * units
         cells.data.update(repeating: 0, count: n * u)
-        for t in 0..<core.steps {
-            core.recurrentStep(t)
+        return core.forward(x, training: training, rng: &rng) { t in
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu
             let cPrev = cells.data + t * n * u, c = cells.data + (t + 1) * n * u
             let tc = cellActivations.data + t * n * u, h = core.states.data + (t + 1) * n * u
@@ -103,18 +67,15 @@ public final class LSTM: Layer {
                 for j in 0..<u { hs[j] = o[j] * tcs[j] }
             }
         }
-        return core.finishForward()
     }
 
     /// dy -> dx through time; per step, with dc carried from step t+1:
     ///   do = dh act(c)   dc += act'(c) (dh o)   di = dc c̃   dc̃ = dc i   df = dc c_{t-1}
     ///   dc_{t-1} = dc f, then each gate through its activation's derivative.
     public func backward(_ dy: Tensor) -> Tensor? {
-        core.beginBackward(dy)
         let n = core.n, u = units, gu = 4 * units
         dc.data.update(repeating: 0, count: n * u)
-        for t in stride(from: core.steps - 1, through: 0, by: -1) {
-            core.addOutputGradient(t)
+        return core.backward(dy, accumulate: false, needsInputGradient: needsInputGradient) { t in
             let dh = core.dh.data, dct = dct.data, dcp = dc.data
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, d = core.dpre.data + t * n * gu
             let cPrev = cells.data + t * n * u, c = cells.data + (t + 1) * n * u
@@ -140,9 +101,7 @@ public final class LSTM: Layer {
                 activation.backward(dy: ds + 2 * u, y: as_ + 2 * u, z: zs + 2 * u, dz: ds + 2 * u, rows: 1, width: u)
                 recurrentActivation.backward(dy: ds + 3 * u, y: as_ + 3 * u, z: zs + 3 * u, dz: ds + 3 * u, rows: 1, width: u)
             }
-            core.recurrentBackward(t, accumulate: false)
         }
-        return core.finishBackward(needsInputGradient: needsInputGradient)
     }
 
     /// The naive reference: per sample, per step, per gate, in Double (Keras's

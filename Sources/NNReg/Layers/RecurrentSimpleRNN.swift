@@ -3,72 +3,37 @@
 /// x: (N, T, F) -> y: (N, units), or (N, T, units) with `returnSequences`.
 /// kernel: (F, units), recurrent_kernel: (units, units), bias: (units). Per step, from
 /// zero h: h_t = act(x_t W + b + h_{t-1} W'). Dropout: see `RecurrentCore`.
-public final class SimpleRNN: Layer {
+public final class SimpleRNN: RecurrentLayer {
     public let kind = "simple_rnn"
-    public let units: Int
-    public let activation: Activation
-    public let useBias: Bool
-    public let returnSequences: Bool
-    public let dropout: Float
-    public let recurrentDropout: Float
-    public let kernelInitializer: Initializer
-    public let recurrentInitializer: Initializer
-    public let biasInitializer: Initializer
     public var needsInputGradient = true
-
-    let core: RecurrentCore
-    public var kernel: Parameter { core.kernel }
-    public var recurrentKernel: Parameter { core.recurrentKernel }
-    public var bias: Parameter? { core.bias }
-    public var parameters: [Parameter] { [core.kernel, core.recurrentKernel] + (core.bias.map { [$0] } ?? []) }
+    public let core: RecurrentCore
 
     public init(
         units: Int, activation: Activation = .tanh, useBias: Bool = true, returnSequences: Bool = false,
         dropout: Float = 0, recurrentDropout: Float = 0, kernelInitializer: Initializer = .glorotUniform,
         recurrentInitializer: Initializer = .orthogonal(gain: 1), biasInitializer: Initializer = .zeros
     ) {
-        core = RecurrentCore(kind: "simple_rnn", gates: 1, units: units, dropout: dropout,
-                             recurrentDropout: recurrentDropout, returnSequences: returnSequences)
-        self.units = units
-        self.activation = activation
-        self.useBias = useBias
-        self.returnSequences = returnSequences
-        self.dropout = dropout
-        self.recurrentDropout = recurrentDropout
-        self.kernelInitializer = kernelInitializer
-        self.recurrentInitializer = recurrentInitializer
-        self.biasInitializer = biasInitializer
-    }
-
-    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        let out = try core.build(inputShape: inputShape, maxBatch: maxBatch, useBias: useBias)
-        kernelInitializer.fill(core.kernel.value, rng: &rng)
-        recurrentInitializer.fill(core.recurrentKernel.value, rng: &rng)
-        if let b = core.bias { biasInitializer.fill(b.value, rng: &rng) }
-        return out
+        let options = RecurrentOptions(
+            units: units, activation: activation, useBias: useBias, returnSequences: returnSequences, dropout: dropout,
+            recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
+            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer)
+        core = RecurrentCore(kind: "simple_rnn", gates: 1, options: options)
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        core.beginForward(x, training: training, rng: &rng)
-        let n = core.n, u = units
-        for t in 0..<core.steps {
-            core.recurrentStep(t)
+        let n = x.shape[0], u = units
+        return core.forward(x, training: training, rng: &rng) { t in
             activation.forward(core.pre.data + t * n * u, core.states.data + (t + 1) * n * u, rows: n, width: u)
         }
-        return core.finishForward()
     }
 
     /// dy -> dx through time; per step dpre = act'(dh), dh_{t-1} = dpre W'^T.
     public func backward(_ dy: Tensor) -> Tensor? {
-        core.beginBackward(dy)
         let n = core.n, u = units
-        for t in stride(from: core.steps - 1, through: 0, by: -1) {
-            core.addOutputGradient(t)
+        return core.backward(dy, accumulate: false, needsInputGradient: needsInputGradient) { t in
             activation.backward(dy: core.dh.data, y: core.states.data + (t + 1) * n * u, z: core.pre.data + t * n * u,
                                 dz: core.dpre.data + t * n * u, rows: n, width: u)
-            core.recurrentBackward(t, accumulate: false)
         }
-        return core.finishBackward(needsInputGradient: needsInputGradient)
     }
 
     /// The naive reference: per sample, per step, in Double.

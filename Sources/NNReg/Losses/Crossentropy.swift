@@ -9,49 +9,52 @@ import Foundation
 let probabilityFloor = Double(Float(1e-7))
 let probabilityCeiling = Double(Float(1 - 1e-7))
 
-/// Binary crossentropy, Keras `binary_crossentropy`: l_i = mean_k of
-/// -(t log p + (1 - t) log(1 - p)), with t smoothed to t (1 - ls) + 0.5 ls.
-public struct BinaryCrossentropy: Loss {
-    public let name = "binary_crossentropy"
+/// The options every crossentropy takes, as Keras names them.
+public struct CrossentropyOptions: Sendable {
+    /// The output is logits, not probabilities.
     public let fromLogits: Bool
+    /// Targets are smoothed toward uniform by this fraction, in [0, 1].
     public let labelSmoothing: Float
 
-    public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
+    public init(fromLogits: Bool, labelSmoothing: Float) {
         precondition((0...1).contains(labelSmoothing), "label_smoothing must be in [0, 1], got \(labelSmoothing)")
         self.fromLogits = fromLogits
         self.labelSmoothing = labelSmoothing
     }
+}
+
+/// A crossentropy loss (binary, categorical, sparse categorical) with its options.
+public protocol CrossentropyLoss: Loss {
+    var options: CrossentropyOptions { get }
+}
+
+extension CrossentropyLoss {
+    public var fromLogits: Bool { options.fromLogits }
+    public var labelSmoothing: Float { options.labelSmoothing }
+}
+
+/// Binary crossentropy, Keras `binary_crossentropy`: l_i = mean_k of
+/// -(t log p + (1 - t) log(1 - p)), with t smoothed to t (1 - ls) + 0.5 ls.
+public struct BinaryCrossentropy: CrossentropyLoss {
+    public let name = "binary_crossentropy"
+    public let options: CrossentropyOptions
+
+    public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
+        options = CrossentropyOptions(fromLogits: fromLogits, labelSmoothing: labelSmoothing)
+    }
 
     // output: (N, K) probabilities or logits, target: (N, K) in [0, 1] -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
-        let n = output.shape[0], k = output.sampleSize
-        precondition(target.count == output.count, "target \(target.shape) does not match output \(output.shape)")
-        let out = output.data, tgt = target.data
-        let dout = gradient.map { prepareGradient($0, like: output) }
-        if n == 0 { return 0 }
         let ls = Double(labelSmoothing), logits = fromLogits
-        var total = 0.0
-        for i in 0..<n {
-            let w = weights.map { Double($0[i]) } ?? 1
-            let scale = w / Double(n * k)
-            var sum = 0.0
-            for j in i * k..<(i + 1) * k {
-                let t = Double(tgt[j]) * (1 - ls) + 0.5 * ls
-                let x = Double(out[j])
-                if logits {
-                    // max(x, 0) - x t + log(1 + e^-|x|), TensorFlow's sigmoid_cross_entropy_with_logits
-                    sum += max(x, 0) - x * t + log1p(exp(-abs(x)))
-                    dout?[j] = Float(scale * (sigmoid(x) - t))
-                } else {
-                    let p = min(max(x, probabilityFloor), probabilityCeiling)
-                    sum -= t * log(p) + (1 - t) * log(1 - p)
-                    let dp = p == x ? (1 - t) / (1 - p) - t / p : 0
-                    dout?[j] = Float(scale * dp)
-                }
+        return reduceElementwise(output: output, target: target, weights: weights, gradient: gradient) { x, target in
+            let t = target * (1 - ls) + 0.5 * ls
+            if logits {
+                // max(x, 0) - x t + log(1 + e^-|x|), TensorFlow's sigmoid_cross_entropy_with_logits
+                return (max(x, 0) - x * t + log1p(exp(-abs(x))), sigmoid(x) - t)
             }
-            total += w * sum / Double(k)
+            let p = min(max(x, probabilityFloor), probabilityCeiling)
+            return (-(t * log(p) + (1 - t) * log(1 - p)), p == x ? (1 - t) / (1 - p) - t / p : 0)
         }
-        return Float(total / Double(n))
     }
 }
 
@@ -60,35 +63,20 @@ public struct BinaryCrossentropy: Loss {
 ///
 /// From probabilities, Keras first rescales each row to sum 1, then clips:
 /// p_k = clip(o_k / sum_j o_j). The gradient flows through that rescaling.
-public struct CategoricalCrossentropy: Loss {
+public struct CategoricalCrossentropy: CrossentropyLoss {
     public let name = "categorical_crossentropy"
-    public let fromLogits: Bool
-    public let labelSmoothing: Float
+    public let options: CrossentropyOptions
 
     public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
-        precondition((0...1).contains(labelSmoothing), "label_smoothing must be in [0, 1], got \(labelSmoothing)")
-        self.fromLogits = fromLogits
-        self.labelSmoothing = labelSmoothing
+        options = CrossentropyOptions(fromLogits: fromLogits, labelSmoothing: labelSmoothing)
     }
 
     // output: (N, K) probabilities or logits, target: (N, K) one-hot -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
-        let n = output.shape[0], k = output.sampleSize
         precondition(target.count == output.count, "target \(target.shape) does not match output \(output.shape)")
-        let dout = gradient.map { prepareGradient($0, like: output) }
-        if n == 0 { return 0 }
-        let keep = 1 - Double(labelSmoothing), spread = Double(labelSmoothing) / Double(k)
-        var total = 0.0
-        for i in 0..<n {
-            let w = weights.map { Double($0[i]) } ?? 1
-            let x = output.data + i * k, dx = dout.map { $0 + i * k }
-            let smoothed = TargetRow(oneHot: target.data + i * k, classId: 0, keep: keep, spread: spread)
-            let l = fromLogits
-                ? softmaxCrossentropy(logits: x, k, smoothed, dx, scale: w / Double(n))
-                : normalizedCrossentropy(probabilities: x, k, smoothed, dx, scale: w / Double(n))
-            total += w * l
-        }
-        return Float(total / Double(n))
+        return classCrossentropy(
+            output: output, target: target, sparse: false, weights: weights, gradient: gradient,
+            options: options, probabilities: normalizedCrossentropy)
     }
 }
 
@@ -102,39 +90,50 @@ public struct CategoricalCrossentropy: Loss {
 /// Keras 3's SparseCategoricalCrossentropy has no label_smoothing. nnreg accepts one and
 /// applies it to the equivalent one-hot target, t_j = (j == c)(1 - ls) + ls / K, inside
 /// the same formula; with ls = 0 this is exactly Keras's loss.
-public struct SparseCategoricalCrossentropy: Loss {
+public struct SparseCategoricalCrossentropy: CrossentropyLoss {
     public let name = "sparse_categorical_crossentropy"
-    public let fromLogits: Bool
-    public let labelSmoothing: Float
+    public let options: CrossentropyOptions
 
     public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
-        precondition((0...1).contains(labelSmoothing), "label_smoothing must be in [0, 1], got \(labelSmoothing)")
-        self.fromLogits = fromLogits
-        self.labelSmoothing = labelSmoothing
+        options = CrossentropyOptions(fromLogits: fromLogits, labelSmoothing: labelSmoothing)
     }
 
     // output: (N, K) probabilities or logits, target: (N, 1) class ids -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
-        let n = output.shape[0], k = output.sampleSize
-        precondition(target.count == n, "sparse target \(target.shape) must be (N, 1) for output \(output.shape)")
-        let dout = gradient.map { prepareGradient($0, like: output) }
-        if n == 0 { return 0 }
-        let keep = 1 - Double(labelSmoothing), spread = Double(labelSmoothing) / Double(k)
-        var total = 0.0
-        for i in 0..<n {
-            let w = weights.map { Double($0[i]) } ?? 1
+        precondition(
+            target.count == output.shape[0], "sparse target \(target.shape) must be (N, 1) for output \(output.shape)")
+        return classCrossentropy(
+            output: output, target: target, sparse: true, weights: weights, gradient: gradient,
+            options: options, probabilities: clippedLogCrossentropy)
+    }
+}
+
+/// The categorical and the sparse crossentropy, row by row: row i's smoothed target (its
+/// one-hot row, or with `sparse` its class id), then its loss from logits by the log-softmax
+/// form or from probabilities by `probabilities`, each scaled by w_i / N.
+@inline(__always)
+func classCrossentropy(
+    output: Tensor, target: Tensor, sparse: Bool, weights: UnsafePointer<Float>?, gradient: Tensor?,
+    options: CrossentropyOptions,
+    probabilities: (UnsafePointer<Float>, Int, TargetRow, UnsafeMutablePointer<Float>?, _ scale: Double) -> Double
+) -> Float {
+    let n = output.shape[0], k = output.sampleSize
+    let keep = 1 - Double(options.labelSmoothing), spread = Double(options.labelSmoothing) / Double(k)
+    return meanOverBatch(output: output, weights: weights, gradient: gradient) { i, w, dout in
+        let x = output.data + i * k, dx = dout.map { $0 + i * k }
+        let smoothed: TargetRow
+        if sparse {
             let id = target[i]
             precondition(
                 id >= 0 && id < Float(k) && id.rounded() == id, "class id must be an integer in [0, \(k)), got \(id)")
-            let c = Int(id)
-            let x = output.data + i * k, dx = dout.map { $0 + i * k }
-            let smoothed = TargetRow(oneHot: nil, classId: c, keep: keep, spread: spread)
-            let l = fromLogits
-                ? softmaxCrossentropy(logits: x, k, smoothed, dx, scale: w / Double(n))
-                : clippedLogCrossentropy(probabilities: x, k, smoothed, dx, scale: w / Double(n))
-            total += w * l
+            smoothed = TargetRow(oneHot: nil, classId: Int(id), keep: keep, spread: spread)
+        } else {
+            smoothed = TargetRow(oneHot: target.data + i * k, classId: 0, keep: keep, spread: spread)
         }
-        return Float(total / Double(n))
+        let l = options.fromLogits
+            ? softmaxCrossentropy(logits: x, k, smoothed, dx, scale: w / Double(n))
+            : probabilities(x, k, smoothed, dx, w / Double(n))
+        return w * l
     }
 }
 

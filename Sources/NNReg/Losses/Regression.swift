@@ -8,7 +8,7 @@ public struct MeanSquaredError: Loss {
 
     // output: (N, K), target: (N, K) -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
-        reduceElementwise(output: output, target: target, weights: weights, gradient: gradient) { e in
+        reduceErrors(output: output, target: target, weights: weights, gradient: gradient) { e in
             (e * e, 2 * e)
         }
     }
@@ -24,7 +24,7 @@ public struct MeanAbsoluteError: Loss {
 
     // output: (N, K), target: (N, K) -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
-        reduceElementwise(output: output, target: target, weights: weights, gradient: gradient) { e in
+        reduceErrors(output: output, target: target, weights: weights, gradient: gradient) { e in
             (abs(e), e > 0 ? 1 : (e < 0 ? -1 : 0))
         }
     }
@@ -47,45 +47,10 @@ public struct Huber: Loss {
     // output: (N, K), target: (N, K) -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
         let d = Double(delta)
-        return reduceElementwise(output: output, target: target, weights: weights, gradient: gradient) { e in
+        return reduceErrors(output: output, target: target, weights: weights, gradient: gradient) { e in
             abs(e) <= d ? (0.5 * e * e, e) : (d * abs(e) - 0.5 * d * d, e > 0 ? d : -d)
         }
     }
-}
-
-/// The shared reduction of the regression losses: l_i = mean_k f(e_ik) with
-/// e = output - target, loss = sum_i w_i l_i / N, accumulated in Double.
-/// `f` returns the element loss and its derivative with respect to e.
-@inline(__always)
-func reduceElementwise(
-    output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?,
-    _ f: (Double) -> (loss: Double, dloss: Double)
-) -> Float {
-    let n = output.shape[0], k = output.sampleSize
-    precondition(target.count == output.count, "target \(target.shape) does not match output \(output.shape)")
-    let out = output.data, tgt = target.data
-    let dout = gradient.map { prepareGradient($0, like: output) }
-    if n == 0 { return 0 }  // Keras divides with divide_no_nan
-    var total = 0.0
-    for i in 0..<n {
-        let w = weights.map { Double($0[i]) } ?? 1
-        let scale = w / Double(n * k)
-        var sum = 0.0
-        for j in i * k..<(i + 1) * k {
-            let (l, dl) = f(Double(out[j]) - Double(tgt[j]))
-            sum += l
-            dout?[j] = Float(scale * dl)
-        }
-        total += w * sum / Double(k)
-    }
-    return Float(total / Double(n))
-}
-
-/// Shapes `gradient` like `output` and returns its storage.
-@inline(__always)
-func prepareGradient(_ gradient: Tensor, like output: Tensor) -> UnsafeMutablePointer<Float> {
-    if gradient.shape != output.shape { gradient.reshape(output.shape) }
-    return gradient.data
 }
 
 extension MeanSquaredError {

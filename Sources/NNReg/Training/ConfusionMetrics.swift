@@ -31,65 +31,64 @@ func forEachBinaryPrediction(
     }
 }
 
-/// Keras `Precision` at threshold 0.5: TP / (TP + FP), a prediction positive when > threshold.
-public final class Precision: Metric {
+/// Precision or recall at one threshold, from the weighted confusion counts of the binary
+/// predictions (a prediction is positive when > threshold). `Precision` and `Recall` are
+/// this with their names, defaults and ratio.
+public class ThresholdMetric: Metric {
+    enum Ratio {
+        /// TP / (TP + FP)
+        case precision
+        /// TP / (TP + FN)
+        case recall
+    }
+
     public let name: String
     public let threshold: Float
+    let ratio: Ratio
     private var truePositives = 0.0
     private var falsePositives = 0.0
+    private var falseNegatives = 0.0
 
-    public init(name: String = "precision", threshold: Float = 0.5) {
+    init(name: String, threshold: Float, ratio: Ratio) {
         self.name = name
         self.threshold = threshold
+        self.ratio = ratio
     }
 
     public func reset() {
         truePositives = 0
         falsePositives = 0
-    }
-
-    // output: (N, K), target: (N, K) or (N, 1) class ids
-    public func update(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?) {
-        forEachBinaryPrediction(output: output, target: target, weights: weights, metric: name) { p, positive, w in
-            guard p > threshold else { return }
-            if positive { truePositives += w } else { falsePositives += w }
-        }
-    }
-
-    public func result() -> Double {
-        let predicted = truePositives + falsePositives
-        return predicted == 0 ? 0 : truePositives / predicted
-    }
-}
-
-/// Keras `Recall` at threshold 0.5: TP / (TP + FN), a prediction positive when > threshold.
-public final class Recall: Metric {
-    public let name: String
-    public let threshold: Float
-    private var truePositives = 0.0
-    private var falseNegatives = 0.0
-
-    public init(name: String = "recall", threshold: Float = 0.5) {
-        self.name = name
-        self.threshold = threshold
-    }
-
-    public func reset() {
-        truePositives = 0
         falseNegatives = 0
     }
 
     // output: (N, K), target: (N, K) or (N, 1) class ids
     public func update(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?) {
         forEachBinaryPrediction(output: output, target: target, weights: weights, metric: name) { p, positive, w in
-            guard positive else { return }
-            if p > threshold { truePositives += w } else { falseNegatives += w }
+            if p > threshold {
+                if positive { truePositives += w } else { falsePositives += w }
+            } else if positive {
+                falseNegatives += w
+            }
         }
     }
 
     public func result() -> Double {
-        let actual = truePositives + falseNegatives
-        return actual == 0 ? 0 : truePositives / actual
+        let total = truePositives + (ratio == .precision ? falsePositives : falseNegatives)
+        return total == 0 ? 0 : truePositives / total
+    }
+}
+
+/// Keras `Precision` at threshold 0.5: TP / (TP + FP), a prediction positive when > threshold.
+public final class Precision: ThresholdMetric {
+    public init(name: String = "precision", threshold: Float = 0.5) {
+        super.init(name: name, threshold: threshold, ratio: .precision)
+    }
+}
+
+/// Keras `Recall` at threshold 0.5: TP / (TP + FN), a prediction positive when > threshold.
+public final class Recall: ThresholdMetric {
+    public init(name: String = "recall", threshold: Float = 0.5) {
+        super.init(name: name, threshold: threshold, ratio: .recall)
     }
 }
 

@@ -142,13 +142,13 @@ public final class SavedModel {
             if w == 1 {
                 pred = row[0] > 0.5 ? 1 : 0
             } else {
-                for j in 1..<w where row[j] > row[pred] { pred = j }
+                pred = argmax(row, w)
             }
             var truth = 0
             if data.targetWidth == 1 {
                 truth = Int(data.y[i])
             } else {
-                for j in 1..<data.targetWidth where data.y[i * data.targetWidth + j] > data.y[i * data.targetWidth + truth] { truth = j }
+                truth = argmax(data.y.data + i * data.targetWidth, data.targetWidth)
             }
             m[truth][pred] += 1
         }
@@ -171,7 +171,7 @@ public final class SavedModel {
             var fields = [csvField(data.rowNames?[i] ?? String(i + 1))]
             if isClassifier {
                 var best = 0
-                if w == 1 { best = row[0] > 0.5 ? 1 : 0 } else { for j in 1..<w where row[j] > row[best] { best = j } }
+                if w == 1 { best = row[0] > 0.5 ? 1 : 0 } else { best = argmax(row, w) }
                 fields.append(csvField(names[best]))
             }
             for j in 0..<w { fields.append("\(row[j])") }

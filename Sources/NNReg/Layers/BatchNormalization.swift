@@ -1,0 +1,162 @@
+/// Batch normalization (Ioffe & Szegedy 2015, "Batch Normalization: Accelerating Deep
+/// Network Training by Reducing Internal Covariate Shift"), Keras 3 semantics.
+///
+/// x: (N, d1, ..., dk) -> y: same shape. Per channel c of `axis` (Keras axis, default -1),
+/// over the M values of every other axis (batch included):
+/// - training: mean_c and the biased variance var_c = (1/M) sum (x - mean_c)^2 of the
+///   batch; then moving_mean <- moving_mean * momentum + mean_c * (1 - momentum), and
+///   moving_variance likewise with the same biased var_c (Keras 3 BatchNormalization.call;
+///   the fixture from tools/reference/normalization.py shows the 1/M variance);
+/// - inference: mean_c, var_c = moving_mean_c, moving_variance_c;
+/// - y = gamma_c * (x - mean_c) / sqrt(var_c + epsilon) + beta_c.
+/// gamma (scale) and beta (center) are trainable (C); moving_mean and moving_variance (C)
+/// are stored state (`trainable: false`), saved in checkpoints under their names.
+public final class BatchNormalization: Layer {
+    public let kind = "batch_normalization"
+    public let axis: Int
+    public let momentum: Float
+    public let epsilon: Float
+    public let center: Bool
+    public let scale: Bool
+    public let betaInitializer: Initializer
+    public let gammaInitializer: Initializer
+    public let movingMeanInitializer: Initializer
+    public let movingVarianceInitializer: Initializer
+    public var needsInputGradient = true
+
+    public var gamma: Parameter? { weights.gamma }
+    public var beta: Parameter? { weights.beta }
+    public private(set) var movingMean: Parameter!
+    public private(set) var movingVariance: Parameter!
+    /// Keras weight order: gamma, beta, moving_mean, moving_variance.
+    public var parameters: [Parameter] { weights.parameters + [movingMean, movingVariance] }
+
+    private var view: AxisView!
+    private var xhat: Tensor!  // (x - mean) * rstd from the last forward
+    private var rstd: Tensor!  // (C) 1 / sqrt(var + epsilon) the last forward used
+    private var mean: Scratch<Double>!  // (C) the mean the last forward used (batch or moving)
+    private var y: Tensor!
+    private var dx: Tensor!
+    private var sums: ChannelSums!
+    private var affine: ChannelAffine!
+    private var weights: ScaleAndCenter!
+    private var usedBatchStatistics = false
+
+    public init(
+        axis: Int = -1, momentum: Float = 0.99, epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true,
+        betaInitializer: Initializer = .zeros, gammaInitializer: Initializer = .ones,
+        movingMeanInitializer: Initializer = .zeros, movingVarianceInitializer: Initializer = .ones
+    ) {
+        precondition(momentum >= 0 && momentum <= 1, "batch_normalization momentum must be in [0, 1], got \(momentum)")
+        precondition(epsilon > 0, "batch_normalization epsilon must be positive, got \(epsilon)")
+        self.axis = axis
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+        self.betaInitializer = betaInitializer
+        self.gammaInitializer = gammaInitializer
+        self.movingMeanInitializer = movingMeanInitializer
+        self.movingVarianceInitializer = movingVarianceInitializer
+    }
+
+    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
+        view = try AxisView(kind, axis: axis, inputShape: inputShape)
+        let c = view.channels
+        weights = ScaleAndCenter(
+            channels: c, scale: scale, center: center, gammaInitializer: gammaInitializer,
+            betaInitializer: betaInitializer, rng: &rng)
+        movingMean = Parameter(
+            name: "moving_mean", shape: [c], initializer: movingMeanInitializer, rng: &rng, trainable: false)
+        movingVariance = Parameter(
+            name: "moving_variance", shape: [c], initializer: movingVarianceInitializer, rng: &rng, trainable: false)
+        xhat = Tensor(shape: [maxBatch] + inputShape)
+        y = Tensor(shape: [maxBatch] + inputShape)
+        dx = Tensor(shape: [maxBatch] + inputShape)
+        rstd = Tensor(shape: [c])
+        mean = Scratch(c, 0)
+        sums = ChannelSums(view)
+        affine = ChannelAffine(view)
+        return inputShape
+    }
+
+    public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
+        precondition(x.sampleSize == xhat.sampleSize, "batch_normalization expects samples like \(xhat.shape.dropFirst()), got \(x.shape)")
+        let n = x.shape[0]
+        let c = view.channels, outer = n * view.outerPerSample
+        xhat.setBatch(n)
+        y.setBatch(n)
+        let rp = rstd.data, mu = mean.data
+        usedBatchStatistics = training
+        if training {
+            // Two passes (tf.nn.moments): the mean, then the biased variance around it.
+            let m = Double(outer * view.inner)
+            sums.sum(x.data, times: nil, outer: outer)
+            for ch in 0..<c { mu[ch] = sums.sumA.data[ch] / m }
+            sums.sumOfSquares(x.data, around: mu, outer: outer)
+            let mmp = movingMean.value.data, mvp = movingVariance.value.data
+            for ch in 0..<c {
+                let variance = sums.sumA.data[ch] / m
+                rp[ch] = Float(1 / (variance + Double(epsilon)).squareRoot())
+                mmp[ch] = mmp[ch] * momentum + Float(mu[ch]) * (1 - momentum)
+                mvp[ch] = mvp[ch] * momentum + Float(variance) * (1 - momentum)
+            }
+        } else {
+            let mmp = movingMean.value.data, mvp = movingVariance.value.data
+            for ch in 0..<c {
+                mu[ch] = Double(mmp[ch])
+                rp[ch] = 1 / (mvp[ch] + epsilon).squareRoot()
+            }
+        }
+        // xhat = x * rstd - mean * rstd (tf.nn.batch_normalization's form), y = gamma xhat + beta.
+        for ch in 0..<c { affine.set(ch, a: rp[ch], b: Float(-mu[ch]) * rp[ch]) }
+        affine.apply(x.data, nil, into: xhat.data, outer: outer)
+        let gp = weights.gammaValues, bp = weights.betaValues
+        for ch in 0..<c { affine.set(ch, a: gp[ch], b: bp[ch]) }
+        affine.apply(xhat.data, nil, into: y.data, outer: outer)
+        return y
+    }
+
+    /// Training: dx = gamma * rstd / M * (M dy - sum(dy) - xhat * sum(dy * xhat)), the
+    /// gradient through the batch mean and variance. Inference: dx = gamma * rstd * dy.
+    /// Both: dgamma = sum(dy * xhat), dbeta = sum(dy), per channel.
+    public func backward(_ dy: Tensor) -> Tensor? {
+        let n = dy.shape[0]
+        let c = view.channels, outer = n * view.outerPerSample
+        sums.sum(dy.data, times: xhat.data, outer: outer)
+        let sDy = sums.sumA.data, sDyH = sums.sumB.data
+        weights.setGradients(sums)
+        guard needsInputGradient else { return nil }
+        dx.setBatch(n)
+        let gp = weights.gammaValues, rp = rstd.data
+        let m = Double(outer * view.inner)
+        for ch in 0..<c {
+            let k = gp[ch] * rp[ch]
+            if usedBatchStatistics {
+                affine.set(ch, a: k, b: -k * Float(sDy[ch] / m), d: -k * Float(sDyH[ch] / m))
+            } else {
+                affine.set(ch, a: k, b: 0)
+            }
+        }
+        affine.apply(dy.data, usedBatchStatistics ? UnsafePointer(xhat.data) : nil, into: dx.data, outer: outer)
+        return dx
+    }
+}
+
+extension BatchNormalization {
+    static let registration = LayerType(
+        Schema(
+            "batch_normalization",
+            [
+                Option("axis", .anyInt, default: -1, doc: "the feature axis (normalized per index of it)"),
+                Option("momentum", .number(.unit), default: 0.99, doc: "of the moving mean and variance"),
+                Option("epsilon", .number(.positive), default: 0.001, doc: "added to the variance"),
+            ] + LayerOptions.normalization,
+            doc: "normalizes with the batch's statistics in training, moving averages at inference"),
+        make: { s in
+            BatchNormalization(
+                axis: s.int("axis"), momentum: s.float("momentum"), epsilon: s.float("epsilon"),
+                center: s.bool("center"), scale: s.bool("scale"), betaInitializer: s.initializer("beta_initializer"),
+                gammaInitializer: s.initializer("gamma_initializer"))
+        })
+}

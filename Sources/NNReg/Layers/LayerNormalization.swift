@@ -1,0 +1,143 @@
+/// Layer normalization (Ba, Kiros & Hinton 2016, "Layer Normalization"), Keras 3 semantics
+/// (ops.layer_normalization): each sample is normalized over one axis (default -1), with
+/// the biased variance, the same in training and inference.
+///
+/// x: (N, d1, ..., dk) -> y: same shape. For every position g of the other axes, over
+/// the C values of `axis`: y = gamma_c * (x - mean_g) / sqrt(var_g + epsilon) + beta_c.
+/// gamma (scale) and beta (center): (C), trainable. Keras 3's epsilon default is 1e-3.
+public final class LayerNormalization: Layer {
+    public let kind = "layer_normalization"
+    public let axis: Int
+    public let epsilon: Float
+    public let center: Bool
+    public let scale: Bool
+    public let betaInitializer: Initializer
+    public let gammaInitializer: Initializer
+    public var needsInputGradient = true
+
+    public var gamma: Parameter? { weights.gamma }
+    public var beta: Parameter? { weights.beta }
+    public var parameters: [Parameter] { weights.parameters }
+
+    private var view: AxisView!
+    private var xhat: Tensor!
+    private var rstd: Tensor!  // (N * outerPerSample * inner): one per normalized group
+    private var y: Tensor!
+    private var dx: Tensor!
+    private var sums: ChannelSums!  // per-feature sums for dgamma, dbeta
+    private var weights: ScaleAndCenter!
+
+    public init(
+        axis: Int = -1, epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true,
+        betaInitializer: Initializer = .zeros, gammaInitializer: Initializer = .ones
+    ) {
+        precondition(epsilon > 0, "layer_normalization epsilon must be positive, got \(epsilon)")
+        self.axis = axis
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+        self.betaInitializer = betaInitializer
+        self.gammaInitializer = gammaInitializer
+    }
+
+    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
+        view = try AxisView(kind, axis: axis, inputShape: inputShape)
+        let c = view.channels
+        weights = ScaleAndCenter(
+            channels: c, scale: scale, center: center, gammaInitializer: gammaInitializer,
+            betaInitializer: betaInitializer, rng: &rng)
+        xhat = Tensor(shape: [maxBatch] + inputShape)
+        y = Tensor(shape: [maxBatch] + inputShape)
+        dx = Tensor(shape: [maxBatch] + inputShape)
+        rstd = Tensor(shape: [maxBatch, view.outerPerSample * view.inner])
+        sums = ChannelSums(view)
+        return inputShape
+    }
+
+    public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
+        precondition(x.sampleSize == xhat.sampleSize, "layer_normalization expects samples like \(xhat.shape.dropFirst()), got \(x.shape)")
+        let n = x.shape[0]
+        let c = view.channels, inner = view.inner, outer = n * view.outerPerSample
+        xhat.setBatch(n)
+        y.setBatch(n)
+        rstd.setBatch(n)
+        let xp = x.data, hp = xhat.data, yp = y.data, rp = rstd.data
+        let gp = weights.gammaValues, bp = weights.betaValues
+        let count = Double(c), eps = Double(epsilon)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                // The group: C values starting at base, `inner` apart.
+                let base = o * c * inner + i
+                var s = 0.0
+                for ch in 0..<c { s += Double(xp[base + ch * inner]) }
+                let mu = s / count
+                var q = 0.0
+                for ch in 0..<c {
+                    let d = Double(xp[base + ch * inner]) - mu
+                    q += d * d
+                }
+                let r = Float(1 / (q / count + eps).squareRoot()), shift = Float(-mu) * r
+                rp[o * inner + i] = r
+                for ch in 0..<c {
+                    let k = base + ch * inner
+                    let h = xp[k] * r + shift  // ops.layer_normalization: x * inv - mean * inv
+                    hp[k] = h
+                    yp[k] = gp[ch] * h + bp[ch]
+                }
+            }
+        }
+        return y
+    }
+
+    /// Per group, with dxhat = gamma * dy:
+    /// dx = rstd / C * (C dxhat - sum(dxhat) - xhat * sum(dxhat * xhat));
+    /// dgamma_c = sum over groups of dy * xhat, dbeta_c = sum of dy.
+    public func backward(_ dy: Tensor) -> Tensor? {
+        let n = dy.shape[0]
+        let c = view.channels, inner = view.inner, outer = n * view.outerPerSample
+        let gp = dy.data, hp = xhat.data
+        if gamma != nil || beta != nil {
+            sums.sum(gp, times: hp, outer: outer)
+            weights.setGradients(sums)
+        }
+        guard needsInputGradient else { return nil }
+        dx.setBatch(n)
+        let dp = dx.data, rp = rstd.data
+        let gammaP = weights.gammaValues
+        let count = Float(c)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * c * inner + i
+                var a: Float = 0, b: Float = 0
+                for ch in 0..<c {
+                    let k = base + ch * inner
+                    let d = gammaP[ch] * gp[k]
+                    a += d
+                    b += d * hp[k]
+                }
+                let r = rp[o * inner + i], meanA = a / count, meanB = b / count
+                for ch in 0..<c {
+                    let k = base + ch * inner
+                    dp[k] = r * (gammaP[ch] * gp[k] - meanA - hp[k] * meanB)
+                }
+            }
+        }
+        return dx
+    }
+}
+
+extension LayerNormalization {
+    static let registration = LayerType(
+        Schema(
+            "layer_normalization",
+            [
+                Option("axis", .anyInt, default: -1, doc: "the axis normalized over, per sample"),
+                Option("epsilon", .number(.positive), default: 0.001, doc: "added to the variance"),
+            ] + LayerOptions.normalization,
+            doc: "normalizes each sample over its feature axis"),
+        make: { s in
+            LayerNormalization(
+                axis: s.int("axis"), epsilon: s.float("epsilon"), center: s.bool("center"), scale: s.bool("scale"),
+                betaInitializer: s.initializer("beta_initializer"), gammaInitializer: s.initializer("gamma_initializer"))
+        })
+}
