@@ -37,8 +37,8 @@ data-png: deps
 run: release data
 	$(RELEASE_BIN) train specs/fashion-mlp.json --overwrite
 
-## test: every test (unit, reference values, CLI, a 2-epoch MLP on Fashion-MNIST).
-test: deps data-csv
+## test: every test (unit, reference values, CLI, a 2-epoch MLP on Fashion-MNIST), after the lint.
+test: deps data-csv lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -56,8 +56,9 @@ docs: deps
 	$(SWIFT) build --product nnreg
 	"$$($(SWIFT) build --show-bin-path)/nnreg" schema --markdown > docs/spec-reference.md
 
+## lint: swift-format (ships with the toolchain) with the checked-in .swift-format; warnings fail.
 lint:
-	$(SWIFT) format lint --recursive --configuration .swift-format Sources Tests
+	$(SWIFT) format lint --strict --recursive --configuration .swift-format Sources Tests
 
 ## refs-env: Keras/TensorFlow in .venv, to regenerate Tests/NNRegTests/Fixtures (tools/reference/*.py).
 refs-env:

@@ -36,7 +36,9 @@ struct Bench: ParsableCommand {
             var best = Double.infinity
             for _ in 0..<5 {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                for _ in 0..<reps { BLAS.sgemm(m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n) }
+                for _ in 0..<reps {
+                    BLAS.sgemm(m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n)
+                }
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(reps))
             }
             return (flop / best / 1e9 * 10).rounded() / 10
@@ -45,13 +47,19 @@ struct Bench: ParsableCommand {
 
     struct Augment: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Images/s of on-the-fly augmentation, 28x28x1, the augmentation experiment's options, one thread.")
+            abstract: "Images/s of on-the-fly augmentation, 28x28x1, the augmentation experiment's options, one thread."
+        )
         @Option(help: "Images to augment.") var images = 60_000
 
         func run() throws {
             let r = Augmenter.experiment(rescale: 1 / 255).benchmark(images: images)
-            printOut(JSON.object(.init([("images", JSON(r.images)), ("seconds", .number(r.seconds)),
-                                        ("images_per_second", .number(r.imagesPerSecond.rounded()))])).pretty())
+            printOut(
+                JSON.object(
+                    .init([
+                        ("images", JSON(r.images)), ("seconds", .number(r.seconds)),
+                        ("images_per_second", .number(r.imagesPerSecond.rounded())),
+                    ])
+                ).pretty())
         }
     }
 
@@ -62,24 +70,34 @@ struct Bench: ParsableCommand {
         func run() throws {
             try runReporting {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let r = try ImageFolder.load(folder, imageSize: nil, colorMode: .grayscale, classNames: nil, onBadFile: .error,
-                                             threads: ProcessInfo.processInfo.activeProcessorCount)
+                let r = try ImageFolder.load(
+                    folder, imageSize: nil, colorMode: .grayscale, classNames: nil, onBadFile: .error,
+                    threads: ProcessInfo.processInfo.activeProcessorCount)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 let n = r.labels.count
-                printOut(JSON.object(.init([("images", JSON(n)), ("seconds", .number(seconds)),
-                                            ("images_per_second", .number((Double(n) / seconds).rounded()))])).pretty())
+                printOut(
+                    JSON.object(
+                        .init([
+                            ("images", JSON(n)), ("seconds", .number(seconds)),
+                            ("images_per_second", .number((Double(n) / seconds).rounded())),
+                        ])
+                    ).pretty())
             }
         }
     }
 
     struct CSVLoad: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "csv", abstract: "Seconds to load a labelled CSV (best of 3).")
+        static let configuration = CommandConfiguration(
+            commandName: "csv", abstract: "Seconds to load a labelled CSV (best of 3).")
         @Argument(help: "The CSV file.") var path: String
 
         func run() throws {
             try runReporting {
                 let t = try CSV.timeLoad(path, repeats: 3)
-                printOut(JSON.object(.init([("seconds", .number(t.seconds)), ("rows", JSON(t.rows)), ("columns", JSON(t.columns))])).pretty())
+                printOut(
+                    JSON.object(
+                        .init([("seconds", .number(t.seconds)), ("rows", JSON(t.rows)), ("columns", JSON(t.columns))])
+                    ).pretty())
             }
         }
     }

@@ -33,7 +33,11 @@ struct Evaluate: ParsableCommand {
                 return
             }
             for (name, value) in values { printOut("\(name): \(String(format: "%.4f", value))") }
-            if let matrix { printOut("confusion matrix (rows: true class, columns: predicted):\n" + table(matrix, names: saved.classNames)) }
+            if let matrix {
+                printOut(
+                    "confusion matrix (rows: true class, columns: predicted):\n"
+                        + table(matrix, names: saved.classNames))
+            }
         }
     }
 
@@ -42,7 +46,9 @@ struct Evaluate: ParsableCommand {
         let width = max(labels.map(\.count).max() ?? 1, m.flatMap { $0 }.map { String($0).count }.max() ?? 1)
         func pad(_ s: String) -> String { String(repeating: " ", count: max(width - s.count, 0)) + s }
         var rows = [pad("") + " " + labels.map(pad).joined(separator: " ")]
-        for (i, row) in m.enumerated() { rows.append(pad(labels[i]) + " " + row.map { pad(String($0)) }.joined(separator: " ")) }
+        for (i, row) in m.enumerated() {
+            rows.append(pad(labels[i]) + " " + row.map { pad(String($0)) }.joined(separator: " "))
+        }
         return rows.joined(separator: "\n")
     }
 }

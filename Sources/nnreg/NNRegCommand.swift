@@ -13,7 +13,10 @@ struct NNRegCommand: ParsableCommand {
             lists every key.
             """,
         version: nnregVersion,
-        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Validate.self, Augment.self, SchemaCommand.self, Bench.self])
+        subcommands: [
+            Train.self, Evaluate.self, Predict.self, Summary.self, Validate.self, Augment.self, SchemaCommand.self,
+            Bench.self,
+        ])
 
     /// ArgumentParser's `main()`, except that usage errors exit with 2 (the contract's
     /// "bad usage") instead of EX_USAGE (64).
@@ -37,13 +40,13 @@ struct NNRegCommand: ParsableCommand {
 /// library (loaded before main) reads it; see `CPUFeatures`. NNREG_BLAS_SELECTED stops loops.
 func selectBLASKernels() {
     #if os(Linux)
-    guard getenv("OPENBLAS_CORETYPE") == nil, getenv("NNREG_BLAS_SELECTED") == nil,
-        let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-        let core = CPUFeatures.openBLASCoreType(cpuinfo: info)
-    else { return }
-    setenv("OPENBLAS_CORETYPE", core, 1)
-    setenv("NNREG_BLAS_SELECTED", "1", 1)
-    execv("/proc/self/exe", CommandLine.unsafeArgv)  // returns only on failure: carry on with the default kernels
+        guard getenv("OPENBLAS_CORETYPE") == nil, getenv("NNREG_BLAS_SELECTED") == nil,
+            let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let core = CPUFeatures.openBLASCoreType(cpuinfo: info)
+        else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv("NNREG_BLAS_SELECTED", "1", 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)  // returns only on failure: carry on with the default kernels
     #endif
 }
 

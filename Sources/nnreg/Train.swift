@@ -53,7 +53,8 @@ struct Train: ParsableCommand {
                 printErr("error: interrupted during epoch \(epoch + 1); " + resumeHint(folder: run.folder))
                 throw ExitCode(130)  // 128 + SIGINT, as shells report it
             } catch let error as TrainingError {
-                let kept = FileManager.default.fileExists(atPath: run.folder + "/last.safetensors")
+                let kept =
+                    FileManager.default.fileExists(atPath: run.folder + "/last.safetensors")
                     ? "\(run.folder)/last.safetensors keeps the last good epoch"
                     : "no epoch finished, so no weights were kept"
                 printErr("error: \(error); \(kept)")

@@ -6,8 +6,9 @@ final class AugmentTests: CLITestCase {
     var images: String { Paths.repo.appendingPathComponent("Tests/NNRegTests/Fixtures/images/folder").path }
 
     func testWritesCopiesPerClassWithAManifestAndIsSeeded() throws {
-        let o = try nnreg("augment", images, "--output", "aug", "--count", "2", "--rotation-range", "30", "--horizontal-flip",
-                          "--format", "png")
+        let o = try nnreg(
+            "augment", images, "--output", "aug", "--count", "2", "--rotation-range", "30", "--horizontal-flip",
+            "--format", "png")
         assertSuccess(o)
         XCTAssertEqual(o.stdout, "")
         for cls in ["a_circle", "b_square"] {
@@ -18,8 +19,9 @@ final class AugmentTests: CLITestCase {
         let manifest = try read("aug/manifest.csv").split(separator: "\n")
         XCTAssertEqual(manifest.count, 13)
         XCTAssert(manifest[0].hasPrefix("file,source,theta,"))
-        let again = try nnreg("augment", images, "--output", "aug2", "--count", "2", "--rotation-range", "30",
-                              "--horizontal-flip", "--format", "png")
+        let again = try nnreg(
+            "augment", images, "--output", "aug2", "--count", "2", "--rotation-range", "30",
+            "--horizontal-flip", "--format", "png")
         assertSuccess(again)
         XCTAssertEqual(try read("aug/manifest.csv"), try read("aug2/manifest.csv"), "same seed, same draws")
     }

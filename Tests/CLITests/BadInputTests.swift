@@ -15,13 +15,15 @@ final class BadInputTests: CLITestCase {
         XCTAssertTrue(o.stderr.hasPrefix("error: "), "\(arguments): \(o.stderr)", file: file, line: line)
         XCTAssertEqual(o.stderr.filter { $0 == "\n" }.count, 1, "one line: \(o.stderr)", file: file, line: line)
         for fragment in fragments {
-            XCTAssertTrue(o.stderr.contains(fragment), "\(arguments): \(o.stderr)\nlacks: \(fragment)", file: file, line: line)
+            XCTAssertTrue(
+                o.stderr.contains(fragment), "\(arguments): \(o.stderr)\nlacks: \(fragment)", file: file, line: line)
         }
         XCTAssertFalse(exists("run"), "\(arguments) left a run folder", file: file, line: line)
     }
 
     /// `train` and `validate` both refuse the spec with the same message.
-    func assertBadSpec(_ spec: String, _ fragments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertBadSpec(_ spec: String, _ fragments: [String], file: StaticString = #filePath, line: UInt = #line) throws
+    {
         try assertInputError(["train", spec], fragments, file: file, line: line)
         try assertInputError(["validate", spec], fragments, file: file, line: line)
     }
@@ -81,7 +83,8 @@ final class BadInputTests: CLITestCase {
 
     func testMissingLabelColumn() throws {
         let spec = try tinySpec { self.data(&$0, "label", "lbl") }
-        try assertBadSpec(spec, [#"train.csv: no column "lbl"; the columns are "f1", "f2", "f3", "f4", "f5", "f6", "label""#])
+        try assertBadSpec(
+            spec, [#"train.csv: no column "lbl"; the columns are "f1", "f2", "f3", "f4", "f5", "f6", "label""#])
     }
 
     /// Label 2 with a 2-unit softmax. (The first 2 in train.csv is on line 6.)
@@ -106,15 +109,18 @@ final class BadInputTests: CLITestCase {
 
     func testEvaluateAndPredictNeedAModel() throws {
         let test = Paths.tiny("test.csv")
-        try assertInputError(["evaluate", "--model", "nothere", "--data", test], ["nothere: no such run folder or model file"])
-        try assertInputError(["predict", "--model", "nothere", "--data", test], ["nothere: no such run folder or model file"])
+        try assertInputError(
+            ["evaluate", "--model", "nothere", "--data", test], ["nothere: no such run folder or model file"])
+        try assertInputError(
+            ["predict", "--model", "nothere", "--data", test], ["nothere: no such run folder or model file"])
 
         try FileManager.default.createDirectory(atPath: path("fake"), withIntermediateDirectories: false)
         try write("fake/model.safetensors", "hello, I am not a model\n")
         for model in ["fake", "fake/model.safetensors"] {
             for command in ["evaluate", "predict"] {
                 try assertInputError(
-                    [command, "--model", model, "--data", test], ["fake/model.safetensors: not a valid safetensors file"])
+                    [command, "--model", model, "--data", test],
+                    ["fake/model.safetensors: not a valid safetensors file"])
             }
         }
     }

@@ -156,7 +156,9 @@ class CLITestCase: XCTestCase {
         try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
-    func read(_ name: String) throws -> String { try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) }
+    func read(_ name: String) throws -> String {
+        try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+    }
 
     func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
 
@@ -222,8 +224,10 @@ class CLITestCase: XCTestCase {
     func historyWithoutSeconds(_ run: String) throws -> String {
         let lines = try read(run + "/history.csv").split(separator: "\n")
         XCTAssertEqual(lines.first?.split(separator: ",").last, "seconds")
-        return lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
-            .joined(separator: "\n")
+        return lines.map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",")
+        }
+        .joined(separator: "\n")
     }
 
     /// Every file under a folder with its contents, to show that a command changed nothing.

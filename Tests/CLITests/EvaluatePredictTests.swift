@@ -53,8 +53,11 @@ final class EvaluatePredictTests: CLITestCase {
         let matrix = doc["confusion_matrix"] as! [[Int]]
         let width = max(1, matrix.joined().map { String($0).count }.max()!)
         func pad(_ s: String) -> String { String(repeating: " ", count: width - s.count) + s }
-        let table = [pad("") + " " + ["0", "1", "2"].map(pad).joined(separator: " ")]
-            + matrix.enumerated().map { i, row in pad(String(i)) + " " + row.map { pad(String($0)) }.joined(separator: " ") }
+        let table =
+            [pad("") + " " + ["0", "1", "2"].map(pad).joined(separator: " ")]
+            + matrix.enumerated().map { i, row in
+                pad(String(i)) + " " + row.map { pad(String($0)) }.joined(separator: " ")
+            }
         XCTAssertEqual(
             o.lines,
             [
@@ -84,7 +87,8 @@ final class EvaluatePredictTests: CLITestCase {
         }
         let doc = try XCTUnwrap(
             json(try nnreg("evaluate", "--model", "run", "--data", testCSV, "--json").stdout) as? [String: Any])
-        XCTAssertEqual(Double(correct) / 100, doc["accuracy"] as! Double, accuracy: 1e-12, "predict agrees with evaluate")
+        XCTAssertEqual(
+            Double(correct) / 100, doc["accuracy"] as! Double, accuracy: 1e-12, "predict agrees with evaluate")
     }
 
     func testPredictOutputFile() throws {
@@ -96,7 +100,8 @@ final class EvaluatePredictTests: CLITestCase {
         XCTAssertEqual(o.stdout, "")
         XCTAssertEqual(o.stderr, "wrote 100 predictions to out/p.csv\n")
         XCTAssertEqual(try read("out/p.csv"), piped.stdout)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path("out")), ["p.csv"], "no temporary file left")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: path("out")), ["p.csv"], "no temporary file left")
     }
 
     /// `-` reads the CSV from a pipe.
@@ -120,7 +125,8 @@ final class EvaluatePredictTests: CLITestCase {
         XCTAssertTrue(train.lines[0].hasPrefix("epoch 1/4 - loss: "), train.stdout)
         XCTAssertTrue(train.lines[0].contains(" - mae: ") && train.lines[0].contains(" - val_mae: "), train.stdout)
         XCTAssertEqual(
-            try read("run/history.csv").split(separator: "\n").first, "epoch,loss,mae,val_loss,val_mae,learning_rate,seconds")
+            try read("run/history.csv").split(separator: "\n").first,
+            "epoch,loss,mae,val_loss,val_mae,learning_rate,seconds")
         XCTAssertFalse(exists("run/classes.json"), "a regression run has no classes")
         let metrics = try jsonFile("run/metrics.json")
         XCTAssertTrue(metrics["test"] is NSNull, "no test set: \(metrics)")
@@ -133,7 +139,8 @@ final class EvaluatePredictTests: CLITestCase {
         XCTAssertNotNil(text.lines[0].range(of: #"^loss: \d+\.\d{4}$"#, options: .regularExpression), text.stdout)
         XCTAssertNotNil(text.lines[1].range(of: #"^mae: \d+\.\d{4}$"#, options: .regularExpression), text.stdout)
 
-        let doc = try XCTUnwrap(json(try nnreg("evaluate", "--model", "run", "--data", data, "--json").stdout) as? [String: Any])
+        let doc = try XCTUnwrap(
+            json(try nnreg("evaluate", "--model", "run", "--data", data, "--json").stdout) as? [String: Any])
         XCTAssertEqual(Set(doc.keys), ["loss", "mae", "samples"])
         XCTAssertEqual(doc["samples"] as? Int, 300)
 
@@ -141,6 +148,9 @@ final class EvaluatePredictTests: CLITestCase {
         assertSuccess(predict)
         XCTAssertEqual(predict.lines.first, "row,value")
         XCTAssertEqual(predict.lines.count, 301)
-        XCTAssertTrue(predict.lines.dropFirst().allSatisfy { $0.split(separator: ",").count == 2 && Double($0.split(separator: ",")[1]) != nil })
+        XCTAssertTrue(
+            predict.lines.dropFirst().allSatisfy {
+                $0.split(separator: ",").count == 2 && Double($0.split(separator: ",")[1]) != nil
+            })
     }
 }

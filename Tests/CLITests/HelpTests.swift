@@ -50,14 +50,18 @@ final class HelpTests: CLITestCase {
 
     func testSubcommandHelpShowsUsageAndOptions() throws {
         let usage = [
-            "train": "nnreg train <spec> [--output <output>] [--epochs <epochs>] [--seed <seed>] [--resume] [--overwrite] [--json] [--quiet]",
+            "train":
+                "nnreg train <spec> [--output <output>] [--epochs <epochs>] [--seed <seed>] [--resume] [--overwrite] [--json] [--quiet]",
             "evaluate": "nnreg evaluate --model <model> --data <data> [--json]",
             "predict": "nnreg predict --model <model> --data <data> [--output <output>]",
             "summary": "nnreg summary <spec>",
             "validate": "nnreg validate <spec> [--json]",
         ]
         let options = [
-            "train": ["--output <output>", "--epochs <epochs>", "--seed <seed>", "--resume", "--overwrite", "--json", "--quiet"],
+            "train": [
+                "--output <output>", "--epochs <epochs>", "--seed <seed>", "--resume", "--overwrite", "--json",
+                "--quiet",
+            ],
             "evaluate": ["--model <model>", "--data <data>", "--json"],
             "predict": ["--model <model>", "--data <data>", "--output <output>"],
             "summary": ["<spec>"],

@@ -35,7 +35,8 @@ final class InspectTests: CLITestCase {
         assertSuccess(o)
         XCTAssertEqual(o.stderr, "")
         XCTAssertEqual(
-            o.stdout, "tiny.json: valid; train 240, validation 60, test 100 samples of shape (None, 6); 323 parameters\n")
+            o.stdout,
+            "tiny.json: valid; train 240, validation 60, test 100 samples of shape (None, 6); 323 parameters\n")
         XCTAssertFalse(exists("run"), "validate must not create the run folder")
     }
 

@@ -52,7 +52,9 @@ final class InterruptTests: CLITestCase {
             o.stderr,
             "error: interrupted during epoch \(finished + 1); continue with: nnreg train \(spec) --output cut --epochs 5 --resume\n"
         )
-        XCTAssertTrue(o.lines.last?.hasPrefix("epoch \(finished)/5 ") == true, "stdout ends with the last finished epoch: \(o.stdout)")
+        XCTAssertTrue(
+            o.lines.last?.hasPrefix("epoch \(finished)/5 ") == true,
+            "stdout ends with the last finished epoch: \(o.stdout)")
 
         // Run exactly the command the message gives.
         let hint = o.stderr.components(separatedBy: "continue with: nnreg ").last!.trimmingCharacters(in: .newlines)
@@ -75,7 +77,8 @@ final class InterruptTests: CLITestCase {
         XCTAssertEqual(o.status, 1, o.stderr)
         XCTAssertNotNil(
             o.stderr.range(
-                of: #"^error: loss became (nan|inf|-inf) at epoch 1, batch \d+; lower the learning rate, .*; no epoch finished, so no weights were kept\n$"#,
+                of:
+                    #"^error: loss became (nan|inf|-inf) at epoch 1, batch \d+; lower the learning rate, .*; no epoch finished, so no weights were kept\n$"#,
                 options: .regularExpression), o.stderr)
         XCTAssertFalse(o.stdout.contains("epoch 1/4 - "), "no epoch line for the failed epoch: \(o.stdout)")
         for name in ["last.safetensors", "model.safetensors", "metrics.json", "history.csv"] {
@@ -101,7 +104,8 @@ final class InterruptTests: CLITestCase {
         XCTAssertEqual(o.status, 1, o.stderr)
         XCTAssertNotNil(
             o.stderr.range(
-                of: #"^error: loss became (nan|inf|-inf) at epoch 2, batch \d+; .*; \#(path("run"))/last.safetensors keeps the last good epoch\n$"#,
+                of:
+                    #"^error: loss became (nan|inf|-inf) at epoch 2, batch \d+; .*; \#(path("run"))/last.safetensors keeps the last good epoch\n$"#,
                 options: .regularExpression), o.stderr)
         XCTAssertEqual(o.lines.filter { $0.hasPrefix("epoch ") }.count, 1, o.stdout)
         XCTAssertFalse(o.stdout.contains("error"), "errors go to stderr only: \(o.stdout)")

@@ -30,7 +30,8 @@ final class TrainTests: CLITestCase {
         XCTAssertEqual(metrics["stop_reason"] as? String, "completed 3 epochs")
 
         let resolved = try jsonFile("run/spec.json")
-        XCTAssertEqual((resolved["training"] as? [String: Any])?["epochs"] as? Int, 3, "--epochs is in the resolved spec")
+        XCTAssertEqual(
+            (resolved["training"] as? [String: Any])?["epochs"] as? Int, 3, "--epochs is in the resolved spec")
         XCTAssertEqual(try json(read("run/classes.json")) as? [String], ["0", "1", "2"])
         XCTAssertTrue(try read("run/loss.svg").hasPrefix("<svg") || read("run/loss.svg").hasPrefix("<?xml"))
         XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("run/model.safetensors")).count > 8, true)
@@ -59,7 +60,8 @@ final class TrainTests: CLITestCase {
         let metrics = try jsonFile("run/metrics.json")
         func part(_ name: String) -> String {
             let values = metrics[name] as! [String: Double]
-            return "\(name): loss: \(String(format: "%.4f", values["loss"]!)) - accuracy: \(String(format: "%.4f", values["accuracy"]!))"
+            return
+                "\(name): loss: \(String(format: "%.4f", values["loss"]!)) - accuracy: \(String(format: "%.4f", values["accuracy"]!))"
         }
         let best = try XCTUnwrap(metrics["best_epoch"] as? Int)
         XCTAssertEqual(
@@ -132,7 +134,8 @@ final class TrainTests: CLITestCase {
         XCTAssertEqual(o.stdout, "")
         XCTAssertEqual(
             o.stderr,
-            "error: \(path("run")) already holds a run; pass --resume to continue it, --overwrite to replace it, or --output DIR\n")
+            "error: \(path("run")) already holds a run; pass --resume to continue it, --overwrite to replace it, or --output DIR\n"
+        )
         XCTAssertEqual(try snapshot("run"), before)
 
         assertSuccess(try nnreg("train", "tiny.json", "--epochs", "3", "--quiet", "--overwrite"))

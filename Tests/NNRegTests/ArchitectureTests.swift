@@ -9,7 +9,8 @@ final class ArchitectureTests: XCTestCase {
 
     func testMaxoutBackwardMatchesFiniteDifferences() throws {
         try checkGradients(Maxout(units: 3, pieces: 4), inputShape: [5])
-        try checkGradients(Maxout(units: 2, pieces: 3, biasInitializer: .randomNormal(mean: 0, stddev: 1)), inputShape: [2, 4])
+        try checkGradients(
+            Maxout(units: 2, pieces: 3, biasInitializer: .randomNormal(mean: 0, stddev: 1)), inputShape: [2, 4])
         try checkGradients(Maxout(units: 4, pieces: 1, useBias: false), inputShape: [3])  // one piece: a linear dense
     }
 
@@ -47,8 +48,9 @@ final class ArchitectureTests: XCTestCase {
         try checkGradients(Residual(layers: branch()), inputShape: [4])
         try checkGradients(Residual(layers: branch()), inputShape: [4], training: false)
         // Batch norm inside the branch: its gradient through the batch statistics.
-        try checkGradients(Residual(layers: [Dense(units: 4), BatchNormalization(), ActivationLayer(.tanh)]),
-                           inputShape: [4], batch: 4)
+        try checkGradients(
+            Residual(layers: [Dense(units: 4), BatchNormalization(), ActivationLayer(.tanh)]),
+            inputShape: [4], batch: 4)
         // Nested blocks.
         try checkGradients(Residual(layers: [Residual(layers: branch()), LayerNormalization()]), inputShape: [4])
     }
@@ -129,12 +131,17 @@ final class ArchitectureTests: XCTestCase {
     func testShapeMismatchNamesBothShapes() {
         var rng = RNG(seed: 1)
         XCTAssertThrowsError(try Residual(layers: [Dense(units: 8)]).build(inputShape: [4], maxBatch: 2, rng: &rng)) {
-            XCTAssertEqual("\($0)", "residual branch output shape (None, 8) does not match its input shape (None, 4); x + f(x) needs equal shapes")
+            XCTAssertEqual(
+                "\($0)",
+                "residual branch output shape (None, 8) does not match its input shape (None, 4); x + f(x) needs equal shapes"
+            )
         }
         XCTAssertThrowsError(try Residual(layers: []).build(inputShape: [4], maxBatch: 2, rng: &rng))
         // A sub-layer's own error says which sub-layer.
-        XCTAssertThrowsError(try Residual(layers: [Dense(units: 4), BatchNormalization(axis: 5)])
-            .build(inputShape: [4], maxBatch: 2, rng: &rng)) {
+        XCTAssertThrowsError(
+            try Residual(layers: [Dense(units: 4), BatchNormalization(axis: 5)])
+                .build(inputShape: [4], maxBatch: 2, rng: &rng)
+        ) {
             XCTAssertTrue("\($0)".hasPrefix("layers[1]: batch_normalization axis 5"), "\($0)")
         }
     }
@@ -145,21 +152,26 @@ final class ArchitectureTests: XCTestCase {
         var rng = RNG(seed: 1)
         let inner = Residual(layers: [Dense(units: 4), BatchNormalization()])
         let model = try Sequential(
-            layers: [Dense(units: 4), Residual(layers: [Dense(units: 4), inner, Maxout(units: 4, pieces: 2)]), Dense(units: 2)],
+            layers: [
+                Dense(units: 4), Residual(layers: [Dense(units: 4), inner, Maxout(units: 4, pieces: 2)]),
+                Dense(units: 2),
+            ],
             inputShape: [3], maxBatch: 2, rng: &rng)
         let names = model.namedParameters.map(\.name)
-        XCTAssertEqual(names, [
-            "layers.0.dense.kernel", "layers.0.dense.bias",
-            "layers.1.residual.layers.0.dense.kernel", "layers.1.residual.layers.0.dense.bias",
-            "layers.1.residual.layers.1.residual.layers.0.dense.kernel",
-            "layers.1.residual.layers.1.residual.layers.0.dense.bias",
-            "layers.1.residual.layers.1.residual.layers.1.batch_normalization.gamma",
-            "layers.1.residual.layers.1.residual.layers.1.batch_normalization.beta",
-            "layers.1.residual.layers.1.residual.layers.1.batch_normalization.moving_mean",
-            "layers.1.residual.layers.1.residual.layers.1.batch_normalization.moving_variance",
-            "layers.1.residual.layers.2.maxout.kernel", "layers.1.residual.layers.2.maxout.bias",
-            "layers.2.dense.kernel", "layers.2.dense.bias",
-        ])
+        XCTAssertEqual(
+            names,
+            [
+                "layers.0.dense.kernel", "layers.0.dense.bias",
+                "layers.1.residual.layers.0.dense.kernel", "layers.1.residual.layers.0.dense.bias",
+                "layers.1.residual.layers.1.residual.layers.0.dense.kernel",
+                "layers.1.residual.layers.1.residual.layers.0.dense.bias",
+                "layers.1.residual.layers.1.residual.layers.1.batch_normalization.gamma",
+                "layers.1.residual.layers.1.residual.layers.1.batch_normalization.beta",
+                "layers.1.residual.layers.1.residual.layers.1.batch_normalization.moving_mean",
+                "layers.1.residual.layers.1.residual.layers.1.batch_normalization.moving_variance",
+                "layers.1.residual.layers.2.maxout.kernel", "layers.1.residual.layers.2.maxout.bias",
+                "layers.2.dense.kernel", "layers.2.dense.bias",
+            ])
         XCTAssertEqual(Set(names).count, names.count)
         // The same Parameter objects the sub-layers own, not copies.
         XCTAssertTrue(model.namedParameters[9].parameter === inner.parameters[5])
@@ -199,8 +211,9 @@ final class ArchitectureTests: XCTestCase {
         var rng = RNG(seed: 1)
         let noise = NoiseLayer(.dropout(rate: 0.5, noiseShape: nil), seed: 4)
         let first = Dense(units: 6)
-        let model = try Sequential(layers: [Residual(layers: [first, noise, Dense(units: 6)])],
-                                   inputShape: [6], maxBatch: 1, rng: &rng)
+        let model = try Sequential(
+            layers: [Residual(layers: [first, noise, Dense(units: 6)])],
+            inputShape: [6], maxBatch: 1, rng: &rng)
         XCTAssertFalse(first.needsInputGradient, "the model's first layer needs no dx, nor its branch's first")
         let x = Tensor(shape: [1, 6], values: [1, 2, 3, 4, 5, 6])
         func masks(epoch: Int) -> [Float] {

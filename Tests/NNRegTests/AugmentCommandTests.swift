@@ -19,15 +19,19 @@ extension AugmentationTests {
     static func decode(_ path: String) throws -> TestImage {
         let bytes = try readFileBytes(path)
         let newline = bytes.firstIndex(of: 10)!
-        let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ").dropFirst().map { Int($0)! }
-        return TestImage(height: header[0], width: header[1], channels: header[2],
-                         pixels: bytes[(newline + 1)...].map(Float.init))
+        let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ").dropFirst().map {
+            Int($0)!
+        }
+        return TestImage(
+            height: header[0], width: header[1], channels: header[2],
+            pixels: bytes[(newline + 1)...].map(Float.init))
     }
 
     func makeImages(_ root: String) throws {
         var rng = RNG(seed: 60)
         for (rel, h) in [("cats/a.png", 4), ("cats/b.jpg", 5), ("dogs/c.jpeg", 6), ("dogs/.hidden.png", 4)] {
-            let image = TestImage(height: h, width: 5, channels: 3, pixels: (0..<(h * 15)).map { _ in Float(rng.int(below: 256)) })
+            let image = TestImage(
+                height: h, width: 5, channels: 3, pixels: (0..<(h * 15)).map { _ in Float(rng.int(below: 256)) })
             try writeAtomically(try Self.encode(image, "png"), to: root + "/" + rel)
         }
         try writeAtomically("not an image", to: root + "/cats/notes.txt")
@@ -47,11 +51,15 @@ extension AugmentationTests {
             inputRoot: base + "/in", outputRoot: base + "/out", count: 2, seed: 5, format: "png", augmenter: a,
             decode: Self.decode, encode: Self.encode)
         XCTAssertEqual(manifest.ignored, ["mixup"])
-        XCTAssertEqual(manifest.rows.map { $0[0] }, [
-            "cats/a_aug0.png", "cats/a_aug1.png", "cats/b_aug0.png", "cats/b_aug1.png", "dogs/c_aug0.png",
-            "dogs/c_aug1.png",
-        ])
-        XCTAssertEqual(manifest.rows.map { $0[1] }, ["cats/a.png", "cats/a.png", "cats/b.jpg", "cats/b.jpg", "dogs/c.jpeg", "dogs/c.jpeg"])
+        XCTAssertEqual(
+            manifest.rows.map { $0[0] },
+            [
+                "cats/a_aug0.png", "cats/a_aug1.png", "cats/b_aug0.png", "cats/b_aug1.png", "dogs/c_aug0.png",
+                "dogs/c_aug1.png",
+            ])
+        XCTAssertEqual(
+            manifest.rows.map { $0[1] },
+            ["cats/a.png", "cats/a.png", "cats/b.jpg", "cats/b.jpg", "dogs/c.jpeg", "dogs/c.jpeg"])
         let csv = try String(contentsOfFile: base + "/out/manifest.csv", encoding: .utf8)
         XCTAssertEqual(csv, manifest.csv)
         XCTAssertTrue(csv.hasPrefix("file,source,theta,tx,ty,shear,zx,zy,flip_horizontal,flip_vertical,"))
@@ -98,11 +106,13 @@ extension AugmentationTests {
                 augmenter: augmenter(), decode: Self.decode, encode: Self.encode))
         XCTAssertThrowsError(
             try AugmentCommand.run(
-                inputRoot: base + "/in", outputRoot: base + "/o", count: 0, seed: 1, format: nil, augmenter: augmenter(),
+                inputRoot: base + "/in", outputRoot: base + "/o", count: 0, seed: 1, format: nil,
+                augmenter: augmenter(),
                 decode: Self.decode, encode: Self.encode))
         XCTAssertThrowsError(
             try AugmentCommand.run(
-                inputRoot: base + "/in", outputRoot: base + "/o", count: 1, seed: 1, format: "gif", augmenter: augmenter(),
+                inputRoot: base + "/in", outputRoot: base + "/o", count: 1, seed: 1, format: "gif",
+                augmenter: augmenter(),
                 decode: Self.decode, encode: Self.encode))
         XCTAssertFalse(FileManager.default.fileExists(atPath: base + "/o"))
     }

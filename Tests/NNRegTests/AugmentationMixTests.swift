@@ -30,8 +30,9 @@ extension AugmentationTests {
                 XCTAssertEqual(y[i * k + c], lambda * y0[i * k + c] + (1 - lambda) * y0[j * k + c], accuracy: 1e-6)
             }
             for q in 0..<d {
-                XCTAssertEqual(x[i * d + q], lambda * original[i * d + q] + (1 - lambda) * original[j * d + q],
-                               accuracy: 1e-3)
+                XCTAssertEqual(
+                    x[i * d + q], lambda * original[i * d + q] + (1 - lambda) * original[j * d + q],
+                    accuracy: 1e-3)
             }
         }
     }

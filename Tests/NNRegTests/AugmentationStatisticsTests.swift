@@ -24,21 +24,25 @@ extension AugmentationTests {
             if let mean = c.mean { assertClose(a.statistics.mean, mean, atol: 1e-4, rtol: 1e-5, "\(c.name) mean") }
             if let std = c.std { assertClose(a.statistics.std, std, atol: 1e-4, rtol: 1e-5, "\(c.name) std") }
             if let zca = c.zca { assertClose(a.statistics.zca, zca, atol: 1e-4, rtol: 1e-4, "\(c.name) zca") }
-            let batch = Tensor(shape: [4] + Array(f.fit_shape.dropFirst()), values: Array(f.fit_x[0..<(4 * x.sampleSize)]))
+            let batch = Tensor(
+                shape: [4] + Array(f.fit_shape.dropFirst()), values: Array(f.fit_x[0..<(4 * x.sampleSize)]))
             a.standardize(batch, workspace: AugmentationWorkspace())
             assertClose(batch.array, c.standardized, atol: 1e-4, rtol: isZCA ? 1e-4 : 1e-5, c.name)
             // The one-image form agrees with the batch form.
             var one = Array(f.fit_x[0..<x.sampleSize])
             one.withUnsafeMutableBufferPointer {
-                a.standardize($0.baseAddress!, height: f.fit_shape[1], width: f.fit_shape[2], channels: f.fit_shape[3],
-                              workspace: AugmentationWorkspace())
+                a.standardize(
+                    $0.baseAddress!, height: f.fit_shape[1], width: f.fit_shape[2], channels: f.fit_shape[3],
+                    workspace: AugmentationWorkspace())
             }
             assertClose(one, Array(batch.array[0..<x.sampleSize]), atol: 1e-5, rtol: 1e-5, "\(c.name) one image")
         }
     }
 
     func testKerasOverridesAreReported() {
-        let a = augmenter(["zca_whitening": true, "featurewise_std_normalization": true, "samplewise_std_normalization": true])
+        let a = augmenter([
+            "zca_whitening": true, "featurewise_std_normalization": true, "samplewise_std_normalization": true,
+        ])
         XCTAssertTrue(a.featurewiseCenter && !a.featurewiseStdNormalization && a.samplewiseCenter)
         XCTAssertEqual(a.adjustments.count, 3)
     }
@@ -56,7 +60,12 @@ extension AugmentationTests {
                     a[j * n + i] = v
                 }
             }
-            if n == 13 { for j in 0..<n { a[3 * n + j] = 0; a[j * n + 3] = 0 } }  // a zero eigenvalue
+            if n == 13 {
+                for j in 0..<n {
+                    a[3 * n + j] = 0
+                    a[j * n + 3] = 0
+                }
+            }  // a zero eigenvalue
             let (values, vectors) = SymmetricEigen.decompose(a, n: n)
             let (reference, _) = SymmetricEigen.jacobi(a, n: n)
             let scale = values.map(abs).max()! + 1

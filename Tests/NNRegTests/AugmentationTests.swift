@@ -34,7 +34,9 @@ final class AugmentationTests: XCTestCase {
 
     /// A JSON number, bool or null.
     enum Param: Decodable {
-        case number(Double), bool(Bool), null
+        case number(Double)
+        case bool(Bool)
+        case null
         init(from decoder: Decoder) throws {
             let c = try decoder.singleValueContainer()
             if c.decodeNil() {
@@ -79,8 +81,10 @@ final class AugmentationTests: XCTestCase {
         return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }()
 
-    func assertClose(_ a: [Float], _ b: [Float], atol: Float = 1e-4, rtol: Float = 1e-5, _ what: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose(
+        _ a: [Float], _ b: [Float], atol: Float = 1e-4, rtol: Float = 1e-5, _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(a.count, b.count, what, file: file, line: line)
         var bad = 0
         for i in 0..<min(a.count, b.count) where !(abs(a[i] - b[i]) <= atol + rtol * abs(b[i])) {
@@ -97,8 +101,9 @@ final class AugmentationTests: XCTestCase {
     func applied(_ a: Augmenter, _ p: AugmentParameters, _ x: [Float], _ shape: [Int]) -> [Float] {
         var y = x
         y.withUnsafeMutableBufferPointer {
-            a.apply(p, to: $0.baseAddress!, height: shape[0], width: shape[1], channels: shape[2],
-                    workspace: AugmentationWorkspace())
+            a.apply(
+                p, to: $0.baseAddress!, height: shape[0], width: shape[1], channels: shape[2],
+                workspace: AugmentationWorkspace())
         }
         return y
     }
@@ -120,7 +125,6 @@ final class AugmentationTests: XCTestCase {
     func fillAugmenter(_ c: Case) -> Augmenter {
         augmenter(["fill_mode": .string(c.fill_mode ?? "nearest"), "cval": .number(c.cval ?? 0)])
     }
-
 
     // MARK: - Identity and seeding
 

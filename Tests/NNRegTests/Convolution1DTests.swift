@@ -24,7 +24,8 @@ struct Conv1DFixture: Decodable {
     let pool: [Pool]
 
     static func load() throws -> Conv1DFixture {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "conv1d", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try XCTUnwrap(
+            Bundle.module.url(forResource: "conv1d", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Conv1DFixture.self, from: Data(contentsOf: url))
     }
 }
@@ -32,7 +33,9 @@ struct Conv1DFixture: Decodable {
 /// Keras's output length and padding before the sequence, written out independently of
 /// `Window2D`: E = (K - 1) * D + 1; valid: (steps - E) / S + 1, no padding; same:
 /// ceil(steps / S), floor(pad_total / 2) before; causal: E - 1 before, ceil(steps / S).
-func kerasWindow1D(steps: Int, size k: Int, stride s: Int, dilation d: Int = 1, padding: String) -> (out: Int, padBefore: Int) {
+func kerasWindow1D(steps: Int, size k: Int, stride s: Int, dilation d: Int = 1, padding: String) -> (
+    out: Int, padBefore: Int
+) {
     let extent = (k - 1) * d + 1
     switch padding {
     case "valid": return ((steps - extent) / s + 1, 0)
@@ -152,9 +155,12 @@ final class Convolution1DTests: XCTestCase {
                 c.activation.backward(
                     dy: dy.data, y: yRef.data, z: zf.data, dz: dz.data, rows: y.count / c.filters, width: c.filters)
                 let (steps, cin, k) = (c.input[0], c.input[1], c.kernel)
-                let pad = kerasWindow1D(steps: steps, size: k, stride: c.strides, dilation: c.dilation, padding: c.padding.rawValue)
-                    .padBefore
-                var dx = [Double](repeating: 0, count: x.count), dkernel = [Double](repeating: 0, count: k * cin * c.filters)
+                let pad = kerasWindow1D(
+                    steps: steps, size: k, stride: c.strides, dilation: c.dilation, padding: c.padding.rawValue
+                )
+                .padBefore
+                var dx = [Double](repeating: 0, count: x.count),
+                    dkernel = [Double](repeating: 0, count: k * cin * c.filters)
                 var dbias = [Double](repeating: 0, count: c.filters)
                 for s in 0..<3 {
                     for t in 0..<out {
@@ -176,9 +182,11 @@ final class Convolution1DTests: XCTestCase {
                 let gx = try XCTUnwrap(conv.backward(dy))
                 XCTAssertEqual(gx.shape, [3] + c.input, what)
                 assertElementsClose(gx.array, dx.map { Float($0) }, atol: 1e-5, rtol: 1e-5, "dx, \(what)")
-                assertElementsClose(conv.kernel.grad.array, dkernel.map { Float($0) }, atol: 1e-5, rtol: 1e-5, "dkernel, \(what)")
+                assertElementsClose(
+                    conv.kernel.grad.array, dkernel.map { Float($0) }, atol: 1e-5, rtol: 1e-5, "dkernel, \(what)")
                 if let bias = conv.bias {
-                    assertElementsClose(bias.grad.array, dbias.map { Float($0) }, atol: 1e-5, rtol: 1e-5, "dbias, \(what)")
+                    assertElementsClose(
+                        bias.grad.array, dbias.map { Float($0) }, atol: 1e-5, rtol: 1e-5, "dbias, \(what)")
                 }
             }
         }
@@ -203,7 +211,8 @@ final class Convolution1DTests: XCTestCase {
                 filters: c.filters, kernelSize: c.kernel_size, strides: c.strides,
                 padding: try XCTUnwrap(Padding(rawValue: c.padding)), dilationRate: c.dilation_rate,
                 activation: try XCTUnwrap(Activation(rawValue: c.activation)), useBias: c.use_bias)
-            let outShape = try conv.build(inputShape: Array(c.input_shape.dropFirst()), maxBatch: c.input_shape[0], rng: &rng)
+            let outShape = try conv.build(
+                inputShape: Array(c.input_shape.dropFirst()), maxBatch: c.input_shape[0], rng: &rng)
             XCTAssertEqual([c.input_shape[0]] + outShape, c.output_shape, c.name)
             XCTAssertEqual(conv.kernel.value.shape, [c.kernel_size, c.input_shape[2], c.filters], c.name)
             _ = conv.kernel.value.buffer.update(fromContentsOf: c.kernel)
@@ -216,7 +225,9 @@ final class Convolution1DTests: XCTestCase {
             XCTAssertEqual(dx.shape, c.input_shape, c.name)
             assertElementsClose(dx.array, c.dx, atol: 2e-5, rtol: 1e-5, "dx, \(c.name)")
             assertElementsClose(conv.kernel.grad.array, c.dkernel, atol: 2e-5, rtol: 1e-5, "dkernel, \(c.name)")
-            if let bias = conv.bias { assertElementsClose(bias.grad.array, c.dbias, atol: 2e-5, rtol: 1e-5, "dbias, \(c.name)") }
+            if let bias = conv.bias {
+                assertElementsClose(bias.grad.array, c.dbias, atol: 2e-5, rtol: 1e-5, "dbias, \(c.name)")
+            }
         }
     }
 
@@ -224,7 +235,8 @@ final class Convolution1DTests: XCTestCase {
     /// k3 d2 on 9 steps: 4 before, 9 out; k3 stride 2 on 9: 2 before, 5 out; the unit height
     /// of the 2-D window is not padded.
     func testCausalPaddingIsAllBefore() throws {
-        let a = try Window2D(input: (1, 9), window: (1, 3), strides: (1, 1), dilation: (1, 2), padding: .causal, layer: "t")
+        let a = try Window2D(
+            input: (1, 9), window: (1, 3), strides: (1, 1), dilation: (1, 2), padding: .causal, layer: "t")
         XCTAssertEqual([a.outH, a.padTop, a.outW, a.padLeft], [1, 0, 9, 4])
         let b = try Window2D(input: (1, 9), window: (1, 3), strides: (1, 2), padding: .causal, layer: "t")
         XCTAssertEqual([b.outH, b.padTop, b.outW, b.padLeft], [1, 0, 5, 2])
@@ -259,12 +271,15 @@ final class Convolution1DTests: XCTestCase {
         }
         XCTAssertEqual(
             message(Conv1D(filters: 1, kernelSize: 3, dilationRate: 2), [4, 1]),
-            "conv1d kernel length 3 (dilated to 5) is larger than the input length 4 with padding \"valid\"; use padding \"same\" or a smaller window")
+            "conv1d kernel length 3 (dilated to 5) is larger than the input length 4 with padding \"valid\"; use padding \"same\" or a smaller window"
+        )
         XCTAssertEqual(
             message(Conv1D(filters: 1, kernelSize: 3, strides: 2, dilationRate: 2), [8, 1]),
-            "conv1d strides 2 with dilation_rate 2: strides > 1 is not supported together with dilation_rate > 1 (as in Keras)")
+            "conv1d strides 2 with dilation_rate 2: strides > 1 is not supported together with dilation_rate > 1 (as in Keras)"
+        )
         XCTAssertEqual(
-            message(Conv1D(filters: 1, kernelSize: 3), [8, 8, 1]), "conv1d needs non-empty (steps, features) inputs, got shape [8, 8, 1]")
+            message(Conv1D(filters: 1, kernelSize: 3), [8, 8, 1]),
+            "conv1d needs non-empty (steps, features) inputs, got shape [8, 8, 1]")
         XCTAssertEqual(message(Conv1D(filters: 1, kernelSize: 5, padding: .causal), [2, 1]), "no error")
     }
 
@@ -300,9 +315,11 @@ final class Convolution1DTests: XCTestCase {
         var rng = RNG(seed: 1)
         let model = try ModelBuilder.build(spec.model.layers, inputShape: [10, 3], maxBatch: 4, rng: &rng)
         XCTAssertEqual(model.layerShapes, [[8, 4], [4, 4], [4], [2]])
-        XCTAssertEqual(model.namedParameters.map(\.name), [
-            "layers.0.conv1d.kernel", "layers.0.conv1d.bias", "layers.3.dense.kernel", "layers.3.dense.bias",
-        ])
+        XCTAssertEqual(
+            model.namedParameters.map(\.name),
+            [
+                "layers.0.conv1d.kernel", "layers.0.conv1d.bias", "layers.3.dense.kernel", "layers.3.dense.bias",
+            ])
         XCTAssertEqual(model.namedParameters[0].parameter.value.shape, [3, 3, 4])
         XCTAssertNotNil(model.namedParameters[0].parameter.regularizer)
         let summary = model.summary(name: "m")
@@ -326,10 +343,14 @@ final class Convolution1DTests: XCTestCase {
     /// Bad values are SpecErrors at their JSON path.
     func testBadValuesNameTheirJSONPath() throws {
         XCTAssertEqual(
-            specError(sequenceSpec(#"{"type": "conv1d", "filters": 4, "kernel_size": 3, "strides": 2, "dilation_rate": 2}"#)),
+            specError(
+                sequenceSpec(#"{"type": "conv1d", "filters": 4, "kernel_size": 3, "strides": 2, "dilation_rate": 2}"#)),
             "model.layers[0].dilation_rate: must be 1 when strides > 1 (as in Keras)")
         let causalPool = try XCTUnwrap(
-            specError(sequenceSpec(#"{"type": "conv1d", "filters": 4, "kernel_size": 3}, {"type": "max_pooling1d", "padding": "causal"}"#)))
+            specError(
+                sequenceSpec(
+                    #"{"type": "conv1d", "filters": 4, "kernel_size": 3}, {"type": "max_pooling1d", "padding": "causal"}"#
+                )))
         XCTAssertTrue(causalPool.hasPrefix("model.layers[1].padding: unknown padding \"causal\""), causalPool)
         XCTAssertEqual(
             specError(sequenceSpec(#"{"type": "conv1d", "filters": 4, "kernel_size": [3, 3]}"#)),
@@ -354,6 +375,7 @@ final class Convolution1DTests: XCTestCase {
             "model.layers[1]: max_pooling1d needs non-empty (steps, features) inputs, got shape [3]")
         XCTAssertEqual(
             try buildError(#"{"type": "conv1d", "filters": 2, "kernel_size": 11}"#),
-            "model.layers[0]: conv1d kernel length 11 is larger than the input length 10 with padding \"valid\"; use padding \"same\" or a smaller window")
+            "model.layers[0]: conv1d kernel length 11 is larger than the input length 10 with padding \"valid\"; use padding \"same\" or a smaller window"
+        )
     }
 }

@@ -56,16 +56,22 @@ final class ConvolutionTests: XCTestCase {
             Conv2D(filters: 3, kernelSize: (3, 3), activation: .tanh, biasInitializer: $0)
         },
         Config(name: "3x2 strided same", input: [7, 6, 2]) {
-            Conv2D(filters: 3, kernelSize: (3, 2), strides: (2, 2), padding: .same, activation: .sigmoid, biasInitializer: $0)
+            Conv2D(
+                filters: 3, kernelSize: (3, 2), strides: (2, 2), padding: .same, activation: .sigmoid,
+                biasInitializer: $0)
         },
         Config(name: "3x3 stride (2, 1) valid", input: [8, 7, 3]) {
             Conv2D(filters: 2, kernelSize: (3, 3), strides: (2, 1), biasInitializer: $0)
         },
         Config(name: "3x3 stride 2 same, even input", input: [6, 6, 2]) {
-            Conv2D(filters: 2, kernelSize: (3, 3), strides: (2, 2), padding: .same, activation: .swish, biasInitializer: $0)
+            Conv2D(
+                filters: 2, kernelSize: (3, 3), strides: (2, 2), padding: .same, activation: .swish, biasInitializer: $0
+            )
         },
         Config(name: "3x3 dilated 2 same", input: [7, 7, 2]) {
-            Conv2D(filters: 3, kernelSize: (3, 3), padding: .same, dilationRate: (2, 2), activation: .elu, biasInitializer: $0)
+            Conv2D(
+                filters: 3, kernelSize: (3, 3), padding: .same, dilationRate: (2, 2), activation: .elu,
+                biasInitializer: $0)
         },
         Config(name: "2x3 dilated (2, 1) valid", input: [6, 5, 1]) {
             Conv2D(filters: 4, kernelSize: (2, 3), dilationRate: (2, 1), activation: .softmax, biasInitializer: $0)
@@ -93,7 +99,9 @@ final class ConvolutionTests: XCTestCase {
         let threads = Parallel.threads
         defer { Parallel.setThreads(threads) }
         for config in configs {
-            for (chunk, block, shards) in [(5, Int.max, 1), (2, 7, 1), (1, 1, 1), (5, Int.max, 2), (1, 3, 2), (2, 1, 3)] {
+            for (chunk, block, shards) in [
+                (5, Int.max, 1), (2, 7, 1), (1, 1, 1), (5, Int.max, 2), (1, 3, 2), (2, 1, 3),
+            ] {
                 Parallel.setThreads(shards)
                 var rng = RNG(seed: 7)
                 let conv = config.make(.zeros)
@@ -107,17 +115,20 @@ final class ConvolutionTests: XCTestCase {
 
                 let y = conv.forward(x, training: true, rng: &rng)
                 let yRef = Conv2D.referenceForward(
-                    x, kernel: conv.kernel.value, bias: conv.bias?.value, window: conv.window, activation: conv.activation)
+                    x, kernel: conv.kernel.value, bias: conv.bias?.value, window: conv.window,
+                    activation: conv.activation)
                 XCTAssertEqual(y.shape, yRef.shape, what)
                 assertElementsClose(y.array, yRef.array, atol: 1e-5, rtol: 1e-5, "y, \(what)")
 
                 let dy = random(y.shape, &rng)
                 let dx = try XCTUnwrap(conv.backward(dy))
                 let ref = Conv2D.referenceBackward(
-                    x, kernel: conv.kernel.value, bias: conv.bias?.value, window: conv.window, activation: conv.activation,
+                    x, kernel: conv.kernel.value, bias: conv.bias?.value, window: conv.window,
+                    activation: conv.activation,
                     dy: dy)
                 assertElementsClose(dx.array, ref.dx.array, atol: 1e-5, rtol: 1e-5, "dx, \(what)")
-                assertElementsClose(conv.kernel.grad.array, ref.dkernel.array, atol: 1e-5, rtol: 1e-5, "dkernel, \(what)")
+                assertElementsClose(
+                    conv.kernel.grad.array, ref.dkernel.array, atol: 1e-5, rtol: 1e-5, "dkernel, \(what)")
                 if let bias = conv.bias {
                     assertElementsClose(bias.grad.array, ref.dbias!.array, atol: 1e-5, rtol: 1e-5, "dbias, \(what)")
                 }
@@ -141,11 +152,13 @@ final class ConvolutionTests: XCTestCase {
         for c in fixture.conv {
             var rng = RNG(seed: 1)
             let conv = Conv2D(
-                filters: c.filters, kernelSize: (c.kernel_size[0], c.kernel_size[1]), strides: (c.strides[0], c.strides[1]),
+                filters: c.filters, kernelSize: (c.kernel_size[0], c.kernel_size[1]),
+                strides: (c.strides[0], c.strides[1]),
                 padding: try XCTUnwrap(Padding(rawValue: c.padding)),
                 dilationRate: (c.dilation_rate[0], c.dilation_rate[1]),
                 activation: try XCTUnwrap(Activation(rawValue: c.activation)), useBias: c.use_bias)
-            let outShape = try conv.build(inputShape: Array(c.input_shape.dropFirst()), maxBatch: c.input_shape[0], rng: &rng)
+            let outShape = try conv.build(
+                inputShape: Array(c.input_shape.dropFirst()), maxBatch: c.input_shape[0], rng: &rng)
             XCTAssertEqual([c.input_shape[0]] + outShape, c.output_shape, c.name)
             _ = conv.kernel.value.buffer.update(fromContentsOf: c.kernel)
             _ = conv.bias?.value.buffer.update(fromContentsOf: c.bias)
@@ -155,7 +168,9 @@ final class ConvolutionTests: XCTestCase {
             let dx = try XCTUnwrap(conv.backward(Tensor(shape: c.output_shape, values: c.dy)))
             assertElementsClose(dx.array, c.dx, atol: 2e-5, rtol: 1e-5, "dx, \(c.name)")
             assertElementsClose(conv.kernel.grad.array, c.dkernel, atol: 2e-5, rtol: 1e-5, "dkernel, \(c.name)")
-            if let bias = conv.bias { assertElementsClose(bias.grad.array, c.dbias, atol: 2e-5, rtol: 1e-5, "dbias, \(c.name)") }
+            if let bias = conv.bias {
+                assertElementsClose(bias.grad.array, c.dbias, atol: 2e-5, rtol: 1e-5, "dbias, \(c.name)")
+            }
         }
     }
 
@@ -164,7 +179,8 @@ final class ConvolutionTests: XCTestCase {
     func testSamePaddingSplitsLikeTF() throws {
         let a = try Window2D(input: (5, 6), window: (4, 3), strides: (1, 2), padding: .same, layer: "test")
         XCTAssertEqual([a.outH, a.padTop, a.outW, a.padLeft], [5, 1, 3, 0])
-        let b = try Window2D(input: (9, 9), window: (3, 3), strides: (1, 1), dilation: (2, 3), padding: .same, layer: "test")
+        let b = try Window2D(
+            input: (9, 9), window: (3, 3), strides: (1, 1), dilation: (2, 3), padding: .same, layer: "test")
         XCTAssertEqual([b.outH, b.padTop, b.outW, b.padLeft], [9, 2, 9, 3])
         let c = try Window2D(input: (7, 8), window: (3, 2), strides: (2, 3), padding: .valid, layer: "test")
         XCTAssertEqual([c.outH, c.padTop, c.outW, c.padLeft], [3, 0, 3, 0])
@@ -219,13 +235,16 @@ final class ConvolutionTests: XCTestCase {
         }
         XCTAssertEqual(
             message(Conv2D(filters: 1, kernelSize: (5, 3)), [4, 4, 1]),
-            "conv2d kernel height 5 is larger than the input height 4 with padding \"valid\"; use padding \"same\" or a smaller window")
+            "conv2d kernel height 5 is larger than the input height 4 with padding \"valid\"; use padding \"same\" or a smaller window"
+        )
         XCTAssertEqual(
             message(Conv2D(filters: 1, kernelSize: (3, 3), dilationRate: (1, 3)), [8, 6, 1]),
-            "conv2d kernel width 3 (dilated to 7) is larger than the input width 6 with padding \"valid\"; use padding \"same\" or a smaller window")
+            "conv2d kernel width 3 (dilated to 7) is larger than the input width 6 with padding \"valid\"; use padding \"same\" or a smaller window"
+        )
         XCTAssertEqual(
             message(Conv2D(filters: 1, kernelSize: (3, 3), strides: (2, 1), dilationRate: (1, 2)), [8, 8, 1]),
-            "conv2d strides (2, 1) with dilation_rate (1, 2): strides > 1 is not supported together with dilation_rate > 1 (as in Keras)")
+            "conv2d strides (2, 1) with dilation_rate (1, 2): strides > 1 is not supported together with dilation_rate > 1 (as in Keras)"
+        )
         XCTAssertEqual(
             message(Conv2D(filters: 1, kernelSize: (3, 3)), [8, 8]),
             "conv2d needs (height, width, channels) inputs, got shape [8, 8]")

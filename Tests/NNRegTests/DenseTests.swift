@@ -36,7 +36,8 @@ final class DenseTests: XCTestCase {
         _ = try plain.build(inputShape: [100], maxBatch: 1, rng: &rng)
         _ = try dropped.build(inputShape: [100], maxBatch: 1, rng: &rng)
         let x = Tensor(shape: [1, 100], values: Array(repeating: 1, count: 100))
-        XCTAssertEqual(dropped.forward(x, training: false, rng: &rng)[0], plain.forward(x, training: false, rng: &rng)[0])
+        XCTAssertEqual(
+            dropped.forward(x, training: false, rng: &rng)[0], plain.forward(x, training: false, rng: &rng)[0])
         // E[y] = 100 with inverted scaling; 2000 draws, stddev of the mean ~0.18.
         var s = 0.0
         for _ in 0..<2000 { s += Double(dropped.forward(x, training: true, rng: &rng)[0]) }

@@ -86,10 +86,17 @@ final class DropoutTests: XCTestCase {
 
     func testNoiseShapeMustBroadcastOverTheInput() {
         var rng = RNG(seed: 1)
-        XCTAssertThrowsError(try NoiseLayer(.dropout(rate: 0.5, noiseShape: [nil, 5, 1])).build(inputShape: [3, 4], maxBatch: 2, rng: &rng)) {
+        XCTAssertThrowsError(
+            try NoiseLayer(.dropout(rate: 0.5, noiseShape: [nil, 5, 1])).build(
+                inputShape: [3, 4], maxBatch: 2, rng: &rng)
+        ) {
             XCTAssertEqual("\($0)", "noise_shape [null, 5, 1]: entry 1 must be null, 1 or 3, got 5")
         }
-        XCTAssertThrowsError(try NoiseLayer(.dropout(rate: 0.5, noiseShape: [8, 1, 1])).build(inputShape: [3, 4], maxBatch: 2, rng: &rng))
-        XCTAssertNoThrow(try NoiseLayer(.dropout(rate: 0.5, noiseShape: [1, 3, nil])).build(inputShape: [3, 4], maxBatch: 2, rng: &rng))
+        XCTAssertThrowsError(
+            try NoiseLayer(.dropout(rate: 0.5, noiseShape: [8, 1, 1])).build(
+                inputShape: [3, 4], maxBatch: 2, rng: &rng))
+        XCTAssertNoThrow(
+            try NoiseLayer(.dropout(rate: 0.5, noiseShape: [1, 3, nil])).build(
+                inputShape: [3, 4], maxBatch: 2, rng: &rng))
     }
 }

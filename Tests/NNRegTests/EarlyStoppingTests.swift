@@ -6,7 +6,11 @@ import XCTest
 final class EarlyStoppingTests: XCTestCase {
     struct Fixture: Decodable {
         struct Case: Decodable {
-            struct Step: Decodable { let epoch: Int; let wait: Int; let stop: Bool }
+            struct Step: Decodable {
+                let epoch: Int
+                let wait: Int
+                let stop: Bool
+            }
             let name: String
             let monitor: String
             let values: [Double]
@@ -24,21 +28,25 @@ final class EarlyStoppingTests: XCTestCase {
     }
 
     func testDecisionsMatchKeras() throws {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "early_stopping", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try XCTUnwrap(
+            Bundle.module.url(forResource: "early_stopping", withExtension: "json", subdirectory: "Fixtures"))
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
         XCTAssertEqual(fixture.cases.count, 10)
         for c in fixture.cases {
             let mode = (c.mode.flatMap(MonitorMode.init(rawValue:)) ?? .auto).resolved(for: c.monitor)
-            var es = EarlyStopping(monitor: c.monitor, minDelta: c.min_delta ?? 0, patience: c.patience ?? 0, mode: mode,
-                                   baseline: c.baseline, restoreBestWeights: c.restore_best_weights ?? false,
-                                   startFromEpoch: c.start_from_epoch ?? 0)
+            var es = EarlyStopping(
+                monitor: c.monitor, minDelta: c.min_delta ?? 0, patience: c.patience ?? 0, mode: mode,
+                baseline: c.baseline, restoreBestWeights: c.restore_best_weights ?? false,
+                startFromEpoch: c.start_from_epoch ?? 0)
             var weightsEpoch = -1, snapshot = -1
             var run = 0
             for (epoch, value) in c.values.enumerated() {
                 weightsEpoch = epoch
                 let d = es.update(epoch: epoch, value: value)
                 if d.snapshot { snapshot = epoch }
-                guard epoch < c.log.count else { return XCTFail("\(c.name): Keras stopped at epoch \(c.log.count - 1)") }
+                guard epoch < c.log.count else {
+                    return XCTFail("\(c.name): Keras stopped at epoch \(c.log.count - 1)")
+                }
                 XCTAssertEqual(d.wait, c.log[epoch].wait, "\(c.name) epoch \(epoch) wait")
                 XCTAssertEqual(d.stop, c.log[epoch].stop, "\(c.name) epoch \(epoch) stop")
                 run += 1

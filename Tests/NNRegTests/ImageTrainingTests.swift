@@ -13,7 +13,8 @@ final class ImageTrainingTests: XCTestCase {
     }
 
     func spec(_ dir: String, onBadFile: String = "error", augmentation: String = "null") throws -> Spec {
-        try Spec.parse("""
+        try Spec.parse(
+            """
             {"name": "img", "seed": 3,
              "data": {"train": "\(dir)/train", "image_size": [8, 8], "color_mode": "grayscale", "rescale": 0.00392156862745098,
                       "validation_split": 0.34, "on_bad_file": "\(onBadFile)"},
@@ -35,12 +36,14 @@ final class ImageTrainingTests: XCTestCase {
         let dir = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try train(try spec(dir))
-        let rows = try String(contentsOfFile: dir + "/run/split.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        let rows = try String(contentsOfFile: dir + "/run/split.csv", encoding: .utf8).split(separator: "\n")
+            .dropFirst()
         XCTAssertEqual(rows.count, 6)
         let files = rows.map { $0.split(separator: ",")[1] }
         XCTAssertEqual(Set(files).count, 6, "train and validation never share a file")
         XCTAssertEqual(rows.filter { $0.hasPrefix("validation,") }.count, 2, "stratified: one of each class")
-        XCTAssertEqual(try String(contentsOfFile: dir + "/run/classes.json", encoding: .utf8), "[\"a_circle\", \"b_square\"]\n")
+        XCTAssertEqual(
+            try String(contentsOfFile: dir + "/run/classes.json", encoding: .utf8), "[\"a_circle\", \"b_square\"]\n")
         let saved = try SavedModel(location: dir + "/run")
         XCTAssertEqual(saved.inputShape, [8, 8, 1])
         XCTAssertEqual(try saved.load(dir + "/train").count, 6)
@@ -55,7 +58,9 @@ final class ImageTrainingTests: XCTestCase {
         try train(try spec(dir, onBadFile: "skip"))
         let skipped = try String(contentsOfFile: dir + "/run/skipped_files.csv", encoding: .utf8)
         XCTAssert(skipped.contains("train,\(bad),"), skipped)
-        XCTAssertEqual(skipped.components(separatedBy: bad).count, 2, "listed once, not again for the validation split: \(skipped)")
+        XCTAssertEqual(
+            skipped.components(separatedBy: bad).count, 2, "listed once, not again for the validation split: \(skipped)"
+        )
     }
 
     /// On-the-fly augmentation: seeded (two runs give the same history), standardization
@@ -73,7 +78,9 @@ final class ImageTrainingTests: XCTestCase {
             s.training.epochs = 3
             try train(s)
             let csv = try String(contentsOfFile: dir + "/run/history.csv", encoding: .utf8)
-            histories.append(csv.split(separator: "\n").map { $0.split(separator: ",").dropLast().joined(separator: ",") }.joined(separator: "\n"))
+            histories.append(
+                csv.split(separator: "\n").map { $0.split(separator: ",").dropLast().joined(separator: ",") }.joined(
+                    separator: "\n"))
         }
         XCTAssertEqual(histories[0], histories[1])
         let file = try SafeTensors.read(dir + "/run/model.safetensors")

@@ -32,11 +32,12 @@ private func tensor(_ rows: [[Float]]) -> Tensor {
 private func evaluate(_ loss: Loss, output: Tensor, target: Tensor, weights: [Float]?) -> (Float, [Float]) {
     let gradient = Tensor(shape: output.shape)
     gradient.fill(.nan)
-    let value = weights.map { w in
-        w.withUnsafeBufferPointer {
-            loss.compute(output: output, target: target, weights: $0.baseAddress, gradient: gradient)
-        }
-    } ?? loss.compute(output: output, target: target, weights: nil, gradient: gradient)
+    let value =
+        weights.map { w in
+            w.withUnsafeBufferPointer {
+                loss.compute(output: output, target: target, weights: $0.baseAddress, gradient: gradient)
+            }
+        } ?? loss.compute(output: output, target: target, weights: nil, gradient: gradient)
     return (value, gradient.array)
 }
 
@@ -84,8 +85,9 @@ final class LossTests: XCTestCase {
                     var up = o, down = o
                     up[i] += h
                     down[i] -= h
-                    let fd = (referenceLoss(config, up, t, wd, n: n, k: k)
-                        - referenceLoss(config, down, t, wd, n: n, k: k)) / (2 * h)
+                    let fd =
+                        (referenceLoss(config, up, t, wd, n: n, k: k)
+                            - referenceLoss(config, down, t, wd, n: n, k: k)) / (2 * h)
                     XCTAssertEqual(Double(gradient[i]), fd, accuracy: 1e-5 + 1e-4 * abs(fd), "\(label) gradient[\(i)]")
                 }
             }
@@ -189,7 +191,8 @@ func referenceLoss(_ c: LossConfig, _ o: [Double], _ t: [Double], _ w: [Double]?
             }
             l /= Double(k)
         default:
-            let y: [Double] = c.name == "sparse_categorical_crossentropy"
+            let y: [Double] =
+                c.name == "sparse_categorical_crossentropy"
                 ? (0..<k).map { ($0 == Int(t[i]) ? 1 - ls : 0) + ls / Double(k) }
                 : (0..<k).map { t[i * k + $0] * (1 - ls) + ls / Double(k) }
             let q: [Double]

@@ -8,21 +8,55 @@ import XCTest
 /// statistics summed in Double here and in float32 by TF), 2e-5 + 1e-4 |v| for gradients.
 final class NormalizationTests: XCTestCase {
     struct Fixture: Decodable {
-        struct Gradients: Decodable { let dx: [Float]; let dgamma: [Float]?; let dbeta: [Float]? }
+        struct Gradients: Decodable {
+            let dx: [Float]
+            let dgamma: [Float]?
+            let dbeta: [Float]?
+        }
         struct BatchNorm: Decodable {
-            let name: String; let shape: [Int]; let axis: Int; let momentum: Float; let epsilon: Float
-            let center: Bool; let scale: Bool; let x: [Float]; let r: [Float]
-            let gamma: [Float]?; let beta: [Float]?; let moving_mean: [Float]; let moving_variance: [Float]
-            let training_output: [Float]; let moving_mean_after: [Float]; let moving_variance_after: [Float]
-            let inference_output: [Float]; let training_gradients: Gradients; let inference_gradients: Gradients
-            let batch_variance_biased: [Float]; let batch_variance_unbiased: [Float]
+            let name: String
+            let shape: [Int]
+            let axis: Int
+            let momentum: Float
+            let epsilon: Float
+            let center: Bool
+            let scale: Bool
+            let x: [Float]
+            let r: [Float]
+            let gamma: [Float]?
+            let beta: [Float]?
+            let moving_mean: [Float]
+            let moving_variance: [Float]
+            let training_output: [Float]
+            let moving_mean_after: [Float]
+            let moving_variance_after: [Float]
+            let inference_output: [Float]
+            let training_gradients: Gradients
+            let inference_gradients: Gradients
+            let batch_variance_biased: [Float]
+            let batch_variance_unbiased: [Float]
         }
         struct LayerNorm: Decodable {
-            let name: String; let shape: [Int]; let axis: Int; let epsilon: Float; let center: Bool; let scale: Bool
-            let x: [Float]; let r: [Float]; let gamma: [Float]?; let beta: [Float]?; let output: [Float]
+            let name: String
+            let shape: [Int]
+            let axis: Int
+            let epsilon: Float
+            let center: Bool
+            let scale: Bool
+            let x: [Float]
+            let r: [Float]
+            let gamma: [Float]?
+            let beta: [Float]?
+            let output: [Float]
             let gradients: Gradients
         }
-        struct Defaults: Decodable { let axis: Int; let momentum: Float?; let epsilon: Float; let center: Bool; let scale: Bool }
+        struct Defaults: Decodable {
+            let axis: Int
+            let momentum: Float?
+            let epsilon: Float
+            let center: Bool
+            let scale: Bool
+        }
         let keras: String
         let defaults: [String: Defaults]
         let batch_normalization: [BatchNorm]
@@ -30,12 +64,15 @@ final class NormalizationTests: XCTestCase {
     }
 
     func load() throws -> Fixture {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "normalization", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try XCTUnwrap(
+            Bundle.module.url(forResource: "normalization", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 
-    private func assertClose(_ a: [Float], _ b: [Float]?, atol: Float = 1e-5, rtol: Float = 1e-5, _ what: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func assertClose(
+        _ a: [Float], _ b: [Float]?, atol: Float = 1e-5, rtol: Float = 1e-5, _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         guard let b else { return XCTFail("\(what): no reference", file: file, line: line) }
         XCTAssertEqual(a.count, b.count, what, file: file, line: line)
         for i in 0..<min(a.count, b.count) {
@@ -43,8 +80,10 @@ final class NormalizationTests: XCTestCase {
         }
     }
 
-    private func assertGradients(_ layer: Layer, _ dx: Tensor?, _ ref: Fixture.Gradients, _ what: String,
-                                 file: StaticString = #filePath, line: UInt = #line) {
+    private func assertGradients(
+        _ layer: Layer, _ dx: Tensor?, _ ref: Fixture.Gradients, _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         assertClose(dx?.array ?? [], ref.dx, atol: 2e-5, rtol: 1e-4, "\(what) dx", file: file, line: line)
         for p in layer.parameters where p.trainable {
             let expected = p.name == "gamma" ? ref.dgamma : ref.dbeta
@@ -58,7 +97,8 @@ final class NormalizationTests: XCTestCase {
         let f = try load()
         XCTAssertEqual(f.keras, "3.15.1")
         let bn = BatchNormalization(), ln = LayerNormalization()
-        let kbn = try XCTUnwrap(f.defaults["batch_normalization"]), kln = try XCTUnwrap(f.defaults["layer_normalization"])
+        let kbn = try XCTUnwrap(f.defaults["batch_normalization"]),
+            kln = try XCTUnwrap(f.defaults["layer_normalization"])
         XCTAssertEqual([bn.axis, ln.axis], [kbn.axis, kln.axis])
         XCTAssertEqual(bn.momentum, kbn.momentum)
         XCTAssertEqual([bn.epsilon, ln.epsilon], [kbn.epsilon, kln.epsilon])  // both 1e-3 in Keras 3
@@ -73,10 +113,12 @@ final class NormalizationTests: XCTestCase {
         XCTAssertEqual(f.batch_normalization.count, 5)
         for c in f.batch_normalization {
             var rng = RNG(seed: 1)
-            let layer = BatchNormalization(axis: c.axis, momentum: c.momentum, epsilon: c.epsilon, center: c.center, scale: c.scale)
+            let layer = BatchNormalization(
+                axis: c.axis, momentum: c.momentum, epsilon: c.epsilon, center: c.center, scale: c.scale)
             _ = try layer.build(inputShape: Array(c.shape.dropFirst()), maxBatch: c.shape[0], rng: &rng)
-            XCTAssertEqual(layer.parameters.map(\.name),
-                           (c.scale ? ["gamma"] : []) + (c.center ? ["beta"] : []) + ["moving_mean", "moving_variance"])
+            XCTAssertEqual(
+                layer.parameters.map(\.name),
+                (c.scale ? ["gamma"] : []) + (c.center ? ["beta"] : []) + ["moving_mean", "moving_variance"])
             for (p, v) in [(layer.gamma, c.gamma), (layer.beta, c.beta)] { if let p, let v { set(p.value, v) } }
             set(layer.movingMean.value, c.moving_mean)
             set(layer.movingVariance.value, c.moving_variance)
@@ -130,11 +172,12 @@ final class NormalizationTests: XCTestCase {
     // MARK: - Finite differences
 
     private func batchNorm(axis: Int = -1, center: Bool = true, scale: Bool = true) -> BatchNormalization {
-        BatchNormalization(axis: axis, momentum: 0.9, center: center, scale: scale,
-                           betaInitializer: .randomNormal(mean: 0, stddev: 0.5),
-                           gammaInitializer: .randomUniform(minval: 0.5, maxval: 1.5),
-                           movingMeanInitializer: .randomNormal(mean: 0, stddev: 0.5),
-                           movingVarianceInitializer: .randomUniform(minval: 0.5, maxval: 2))
+        BatchNormalization(
+            axis: axis, momentum: 0.9, center: center, scale: scale,
+            betaInitializer: .randomNormal(mean: 0, stddev: 0.5),
+            gammaInitializer: .randomUniform(minval: 0.5, maxval: 1.5),
+            movingMeanInitializer: .randomNormal(mean: 0, stddev: 0.5),
+            movingVarianceInitializer: .randomUniform(minval: 0.5, maxval: 2))
     }
 
     /// Training mode: the gradient flows through the batch mean and variance.
@@ -152,8 +195,9 @@ final class NormalizationTests: XCTestCase {
 
     func testLayerNormalizationBackwardMatchesFiniteDifferences() throws {
         func ln(axis: Int = -1, center: Bool = true, scale: Bool = true) -> LayerNormalization {
-            LayerNormalization(axis: axis, center: center, scale: scale, betaInitializer: .randomNormal(mean: 0, stddev: 0.5),
-                               gammaInitializer: .randomUniform(minval: 0.5, maxval: 1.5))
+            LayerNormalization(
+                axis: axis, center: center, scale: scale, betaInitializer: .randomNormal(mean: 0, stddev: 0.5),
+                gammaInitializer: .randomUniform(minval: 0.5, maxval: 1.5))
         }
         try checkGradients(ln(), inputShape: [5])
         try checkGradients(ln(), inputShape: [3, 4], batch: 2)
@@ -190,14 +234,17 @@ final class NormalizationTests: XCTestCase {
 
     func testMovingStatisticsAreStoredNotTrained() throws {
         var rng = RNG(seed: 1)
-        let model = try Sequential(layers: [Dense(units: 3), BatchNormalization(), LayerNormalization()],
-                                   inputShape: [2], maxBatch: 4, rng: &rng)
-        XCTAssertEqual(model.namedParameters.map(\.name), [
-            "layers.0.dense.kernel", "layers.0.dense.bias",
-            "layers.1.batch_normalization.gamma", "layers.1.batch_normalization.beta",
-            "layers.1.batch_normalization.moving_mean", "layers.1.batch_normalization.moving_variance",
-            "layers.2.layer_normalization.gamma", "layers.2.layer_normalization.beta",
-        ])
+        let model = try Sequential(
+            layers: [Dense(units: 3), BatchNormalization(), LayerNormalization()],
+            inputShape: [2], maxBatch: 4, rng: &rng)
+        XCTAssertEqual(
+            model.namedParameters.map(\.name),
+            [
+                "layers.0.dense.kernel", "layers.0.dense.bias",
+                "layers.1.batch_normalization.gamma", "layers.1.batch_normalization.beta",
+                "layers.1.batch_normalization.moving_mean", "layers.1.batch_normalization.moving_variance",
+                "layers.2.layer_normalization.gamma", "layers.2.layer_normalization.beta",
+            ])
         XCTAssertEqual(model.trainableParameters.count, 6)
         XCTAssertEqual(model.summary(name: "m").contains("Non-trainable params: 6 (24 B)"), true)
     }

@@ -54,12 +54,14 @@ final class OptimizerTests: XCTestCase {
             var (wa, ma, va) = (w0, [Float](repeating: 0.1, count: n), [Float](repeating: 0.2, count: n))
             var (wb, mb, vb) = (wa, ma, va)
             for _ in 0..<3 {
-                Adam.step(&wa, g, clip, m: &ma, v: &va, vHat: nil, count: n, alpha: 0.01, oneMinusBeta1: 0.1,
-                          oneMinusBeta2: 0.001, epsilon: 1e-7)
+                Adam.step(
+                    &wa, g, clip, m: &ma, v: &va, vHat: nil, count: n, alpha: 0.01, oneMinusBeta1: 0.1,
+                    oneMinusBeta2: 0.001, epsilon: 1e-7)
                 for j in 0..<n {
                     var (wj, mj, vj) = (wb[j], mb[j], vb[j])
-                    Adam.step(&wj, [g[j]], clip, m: &mj, v: &vj, vHat: nil, count: 1, alpha: 0.01, oneMinusBeta1: 0.1,
-                              oneMinusBeta2: 0.001, epsilon: 1e-7)
+                    Adam.step(
+                        &wj, [g[j]], clip, m: &mj, v: &vj, vHat: nil, count: 1, alpha: 0.01, oneMinusBeta1: 0.1,
+                        oneMinusBeta2: 0.001, epsilon: 1e-7)
                     (wb[j], mb[j], vb[j]) = (wj, mj, vj)
                 }
             }
@@ -74,10 +76,21 @@ final class OptimizerTests: XCTestCase {
         let curvature: [Float] = [1, 4, 0.5, 2]
         let configs: [OptimizerConfig] = [
             config("sgd") { $0.learningRate = 0.1 },
-            config("sgd") { $0.learningRate = 0.05; $0.momentum = 0.9; $0.nesterov = true },
-            config("rmsprop") { $0.learningRate = 0.01; $0.momentum = 0.5; $0.centered = true },
+            config("sgd") {
+                $0.learningRate = 0.05
+                $0.momentum = 0.9
+                $0.nesterov = true
+            },
+            config("rmsprop") {
+                $0.learningRate = 0.01
+                $0.momentum = 0.5
+                $0.centered = true
+            },
             config("adagrad") { $0.learningRate = 0.5 },
-            config("adam") { $0.learningRate = 0.05; $0.amsgrad = true },
+            config("adam") {
+                $0.learningRate = 0.05
+                $0.amsgrad = true
+            },
             config("adamw") { $0.learningRate = 0.05 },
             config("nadam") { $0.learningRate = 0.05 },
         ]
@@ -110,8 +123,10 @@ final class OptimizerTests: XCTestCase {
             let first = makeOptimizer(cfg)
             first.prepare(resumed)
             for step in 0..<2 {
-                fixture.setGradients(step, straight); a.step()
-                fixture.setGradients(step, resumed); first.step()
+                fixture.setGradients(step, straight)
+                a.step()
+                fixture.setGradients(step, resumed)
+                first.step()
             }
             let second = makeOptimizer(cfg)
             second.prepare(resumed)
@@ -123,8 +138,10 @@ final class OptimizerTests: XCTestCase {
                 }
             }
             for step in 2..<fixture.gradients.count {
-                fixture.setGradients(step, straight); a.step()
-                fixture.setGradients(step, resumed); second.step()
+                fixture.setGradients(step, straight)
+                a.step()
+                fixture.setGradients(step, resumed)
+                second.step()
             }
             for (x, y) in zip(straight, resumed) { XCTAssertEqual(x.value.array, y.value.array, type) }
         }
@@ -184,7 +201,8 @@ final class OptimizerTests: XCTestCase {
             error(#"{"type": "sgd", "momentum": 1.5}"#), "training.optimizer.momentum: must be in [0, 1], got 1.5")
         XCTAssertEqual(
             error(#"{"type": "adam", "clipnorm": 1, "clipvalue": 0.5}"#),
-            "training.optimizer.clipvalue: only one of clipnorm, clipvalue and global_clipnorm can be set (as in Keras)")
+            "training.optimizer.clipvalue: only one of clipnorm, clipvalue and global_clipnorm can be set (as in Keras)"
+        )
         XCTAssertEqual(error(#"{"type": "nadam", "beta_1": 1}"#), "training.optimizer.beta_1: must be in [0, 1), got 1")
         XCTAssertEqual(
             error(#"{"type": "rmsprop", "momentum": -1}"#), "training.optimizer.momentum: must be in [0, 1], got -1")

@@ -41,7 +41,9 @@ final class Pooling1DTests: XCTestCase {
         let threads = Parallel.threads
         defer { Parallel.setThreads(threads) }
         let (n, steps, c) = (3, 9, 11)
-        for (size, stride, padding) in [(2, 2, "valid"), (3, 2, "valid"), (3, 1, "same"), (4, 3, "same"), (2, 2, "same")] {
+        for (size, stride, padding) in [
+            (2, 2, "valid"), (3, 2, "valid"), (3, 1, "same"), (4, 3, "same"), (2, 2, "same"),
+        ] {
             let (out, pad) = kerasWindow1D(steps: steps, size: size, stride: stride, padding: padding)
             var rng = RNG(seed: 4)
             let values = (0..<(n * steps * c)).map { _ in rng.normal() }
@@ -116,7 +118,8 @@ final class Pooling1DTests: XCTestCase {
             let padding = try p.padding.map { try XCTUnwrap(Padding(rawValue: $0)) }
             switch p.type {
             case "max_pooling1d": layer = MaxPooling1D(poolSize: p.pool_size!, strides: p.strides, padding: padding!)
-            case "average_pooling1d": layer = AveragePooling1D(poolSize: p.pool_size!, strides: p.strides, padding: padding!)
+            case "average_pooling1d":
+                layer = AveragePooling1D(poolSize: p.pool_size!, strides: p.strides, padding: padding!)
             case "global_max_pooling1d": layer = GlobalMaxPooling1D()
             case "global_average_pooling1d": layer = GlobalAveragePooling1D()
             default: return XCTFail("unknown layer \(p.type)")
@@ -143,11 +146,14 @@ final class Pooling1DTests: XCTestCase {
         }
         XCTAssertEqual(
             message(MaxPooling1D(poolSize: 3), [2, 5]),
-            "max_pooling1d pool length 3 is larger than the input length 2 with padding \"valid\"; use padding \"same\" or a smaller window")
+            "max_pooling1d pool length 3 is larger than the input length 2 with padding \"valid\"; use padding \"same\" or a smaller window"
+        )
         XCTAssertEqual(
-            message(AveragePooling1D(), [4, 4, 1]), "average_pooling1d needs non-empty (steps, features) inputs, got shape [4, 4, 1]")
+            message(AveragePooling1D(), [4, 4, 1]),
+            "average_pooling1d needs non-empty (steps, features) inputs, got shape [4, 4, 1]")
         XCTAssertEqual(
-            message(GlobalMaxPooling1D(), [10]), "global_max_pooling1d needs non-empty (steps, features) inputs, got shape [10]")
+            message(GlobalMaxPooling1D(), [10]),
+            "global_max_pooling1d needs non-empty (steps, features) inputs, got shape [10]")
         XCTAssertEqual(
             message(GlobalAveragePooling1D(), [0, 3]),
             "global_average_pooling1d needs non-empty (steps, features) inputs, got shape [0, 3]")

@@ -25,20 +25,24 @@ final class PoolingTests: XCTestCase {
         let maxPool = try run(MaxPooling2D(poolSize: (2, 2)), x, dy: [1, 2, 3, 4])
         XCTAssertEqual(maxPool.y.shape, [1, 2, 2, 1])
         XCTAssertEqual(maxPool.y.array, [4, 7, 5, 9])
-        XCTAssertEqual(maxPool.dx, [
-            0, 0, 0, 0,
-            1, 0, 2, 0,
-            0, 3, 0, 0,
-            0, 0, 0, 4,
-        ])
+        XCTAssertEqual(
+            maxPool.dx,
+            [
+                0, 0, 0, 0,
+                1, 0, 2, 0,
+                0, 3, 0, 0,
+                0, 0, 0, 4,
+            ])
         let avgPool = try run(AveragePooling2D(poolSize: (2, 2)), x, dy: [1, 2, 3, 4])
         XCTAssertEqual(avgPool.y.array, [2.5, 2.5, 2, 2.75])
-        XCTAssertEqual(avgPool.dx, [
-            0.25, 0.25, 0.5, 0.5,
-            0.25, 0.25, 0.5, 0.5,
-            0.75, 0.75, 1, 1,
-            0.75, 0.75, 1, 1,
-        ])
+        XCTAssertEqual(
+            avgPool.dx,
+            [
+                0.25, 0.25, 0.5, 0.5,
+                0.25, 0.25, 0.5, 0.5,
+                0.75, 0.75, 1, 1,
+                0.75, 0.75, 1, 1,
+            ])
     }
 
     /// Oracle: by hand. 3x3 windows, stride 2, "same" on 4x4: 2x2 outputs, pad_total 1, all
@@ -48,20 +52,24 @@ final class PoolingTests: XCTestCase {
         let x = Tensor(shape: [1, 4, 4, 1], values: image)
         let maxPool = try run(MaxPooling2D(poolSize: (3, 3), strides: (2, 2), padding: .same), x, dy: [1, 2, 3, 4])
         XCTAssertEqual(maxPool.y.array, [7, 7, 5, 9])
-        XCTAssertEqual(maxPool.dx, [
-            0, 0, 0, 0,
-            0, 0, 3, 0,
-            0, 3, 0, 0,
-            0, 0, 0, 4,
-        ])
+        XCTAssertEqual(
+            maxPool.dx,
+            [
+                0, 0, 0, 0,
+                0, 0, 3, 0,
+                0, 3, 0, 0,
+                0, 0, 0, 4,
+            ])
         let avgPool = try run(AveragePooling2D(poolSize: (3, 3), strides: (2, 2), padding: .same), x, dy: [9, 6, 6, 4])
         assertElementsClose(avgPool.y.array, [25.0 / 9, 2, 1.5, 2.75], atol: 0, rtol: 1e-6, "y")
-        XCTAssertEqual(avgPool.dx, [
-            1, 1, 2, 1,
-            1, 1, 2, 1,
-            2, 2, 4, 2,
-            1, 1, 2, 1,
-        ])
+        XCTAssertEqual(
+            avgPool.dx,
+            [
+                1, 1, 2, 1,
+                1, 1, 2, 1,
+                2, 2, 4, 2,
+                1, 1, 2, 1,
+            ])
     }
 
     /// Oracle: TF 2.21 (see MaxPooling2D): ties go to the first maximum in row-major order.
@@ -144,7 +152,8 @@ final class PoolingTests: XCTestCase {
         let dy = (0..<(n * 3 * 3 * c)).map { _ in rng.uniform() }
         for shards in [1, 2, 3] {
             Parallel.setThreads(shards)
-            let r = try run(MaxPooling2D(poolSize: (2, 2), padding: .same), Tensor(shape: [n, h, w, c], values: values), dy: dy)
+            let r = try run(
+                MaxPooling2D(poolSize: (2, 2), padding: .same), Tensor(shape: [n, h, w, c], values: values), dy: dy)
             XCTAssertEqual(r.y.shape, [n, 3, 3, c])
             var y = [Float](repeating: 0, count: r.y.count), dx = [Float](repeating: 0, count: values.count)
             for s in 0..<n {
@@ -194,7 +203,8 @@ final class PoolingTests: XCTestCase {
         }
         XCTAssertEqual(
             message(MaxPooling2D(poolSize: (3, 3)), [2, 5, 1]),
-            "max_pooling2d pool height 3 is larger than the input height 2 with padding \"valid\"; use padding \"same\" or a smaller window")
+            "max_pooling2d pool height 3 is larger than the input height 2 with padding \"valid\"; use padding \"same\" or a smaller window"
+        )
         XCTAssertEqual(
             message(AveragePooling2D(poolSize: (2, 2)), [5, 5]),
             "average_pooling2d needs (height, width, channels) inputs, got shape [5, 5]")

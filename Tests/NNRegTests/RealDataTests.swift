@@ -3,7 +3,8 @@ import XCTest
 
 /// Real data: Fashion-MNIST as `make data` writes it (make test runs make data first).
 final class RealDataTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 
     /// The BENCHMARKS.md MLP, 2 epochs, reaches >= 84% test accuracy (issue: foundation).
     func testTwoEpochMLPOnFashionMNIST() throws {

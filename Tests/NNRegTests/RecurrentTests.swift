@@ -27,8 +27,15 @@ final class RecurrentTests: XCTestCase {
             let x: [Float], y: [Float], y_shape: [Int]
             let input_masks: [[Float]]?, recurrent_masks: [[Float]]?
         }
-        struct Counts: Decodable { let input: Int; let recurrent: Int }
-        struct InitialBias: Decodable { let lstm: [Float]; let lstm_no_unit_forget_bias: [Float]; let gru_shape: [Int] }
+        struct Counts: Decodable {
+            let input: Int
+            let recurrent: Int
+        }
+        struct InitialBias: Decodable {
+            let lstm: [Float]
+            let lstm_no_unit_forget_bias: [Float]
+            let gru_shape: [Int]
+        }
         let keras: String
         let batch: Int, steps: Int, features: Int, units: Int
         let cases: [Case]
@@ -37,7 +44,8 @@ final class RecurrentTests: XCTestCase {
     }
 
     func load() throws -> Fixture {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "recurrent", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try XCTUnwrap(
+            Bundle.module.url(forResource: "recurrent", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 
@@ -60,25 +68,32 @@ final class RecurrentTests: XCTestCase {
         func make() -> Layer {
             switch kind {
             case "lstm":
-                return LSTM(units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
-                            returnSequences: returnSequences, dropout: dropout, recurrentDropout: recurrentDropout,
-                            biasInitializer: biasInitializer)
+                return LSTM(
+                    units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                    returnSequences: returnSequences, dropout: dropout, recurrentDropout: recurrentDropout,
+                    biasInitializer: biasInitializer)
             case "gru":
-                return GRU(units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
-                           returnSequences: returnSequences, dropout: dropout, recurrentDropout: recurrentDropout,
-                           biasInitializer: biasInitializer)
+                return GRU(
+                    units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                    returnSequences: returnSequences, dropout: dropout, recurrentDropout: recurrentDropout,
+                    biasInitializer: biasInitializer)
             default:
-                return SimpleRNN(units: units, activation: activation, useBias: useBias, returnSequences: returnSequences,
-                                 dropout: dropout, recurrentDropout: recurrentDropout, biasInitializer: biasInitializer)
+                return SimpleRNN(
+                    units: units, activation: activation, useBias: useBias, returnSequences: returnSequences,
+                    dropout: dropout, recurrentDropout: recurrentDropout, biasInitializer: biasInitializer)
             }
         }
 
         func reference(_ p: RecurrentProblem) -> [Double] {
             switch kind {
-            case "lstm": return LSTM.referenceForward(p, activation: activation, recurrentActivation: recurrentActivation,
-                                                      returnSequences: returnSequences)
-            case "gru": return GRU.referenceForward(p, activation: activation, recurrentActivation: recurrentActivation,
-                                                    returnSequences: returnSequences)
+            case "lstm":
+                return LSTM.referenceForward(
+                    p, activation: activation, recurrentActivation: recurrentActivation,
+                    returnSequences: returnSequences)
+            case "gru":
+                return GRU.referenceForward(
+                    p, activation: activation, recurrentActivation: recurrentActivation,
+                    returnSequences: returnSequences)
             default: return SimpleRNN.referenceForward(p, activation: activation, returnSequences: returnSequences)
             }
         }
@@ -94,9 +109,10 @@ final class RecurrentTests: XCTestCase {
     func problem(_ layer: Layer, x: Tensor, masks: Bool) -> RecurrentProblem {
         let c = core(layer)
         let d = { (a: [Float]) in a.map(Double.init) }
-        var p = RecurrentProblem(batch: x.shape[0], steps: c.steps, features: c.features, units: c.units, x: d(x.array),
-                                 kernel: d(c.kernel.value.array), recurrentKernel: d(c.recurrentKernel.value.array),
-                                 bias: c.bias.map { d($0.value.array) })
+        var p = RecurrentProblem(
+            batch: x.shape[0], steps: c.steps, features: c.features, units: c.units, x: d(x.array),
+            kernel: d(c.kernel.value.array), recurrentKernel: d(c.recurrentKernel.value.array),
+            bias: c.bias.map { d($0.value.array) })
         if masks {
             p.inputMasks = c.inputMasks.map(d)
             p.recurrentMasks = c.recurrentMasks.map(d)
@@ -104,7 +120,9 @@ final class RecurrentTests: XCTestCase {
         return p
     }
 
-    func assertClose(_ a: [Float], _ b: [Double], _ tol: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose(
+        _ a: [Float], _ b: [Double], _ tol: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(a.count, b.count, what, file: file, line: line)
         for i in 0..<min(a.count, b.count) where abs(Double(a[i]) - b[i]) > tol {
             XCTFail("\(what)[\(i)]: \(a[i]) vs \(b[i])", file: file, line: line)
@@ -160,15 +178,18 @@ final class RecurrentTests: XCTestCase {
         for c in training {
             let cfg = config(c)
             let d = { (a: [Float]) in a.map(Double.init) }
-            var p = RecurrentProblem(batch: f.batch, steps: f.steps, features: f.features, units: f.units, x: d(c.x),
-                                     kernel: d(c.kernel), recurrentKernel: d(c.recurrent_kernel), bias: c.bias.map(d))
+            var p = RecurrentProblem(
+                batch: f.batch, steps: f.steps, features: f.features, units: f.units, x: d(c.x),
+                kernel: d(c.kernel), recurrentKernel: d(c.recurrent_kernel), bias: c.bias.map(d))
             p.inputMasks = (c.input_masks ?? []).map(d)
             p.recurrentMasks = (c.recurrent_masks ?? []).map(d)
             XCTAssertFalse(p.inputMasks.isEmpty, c.name)
             assertClose(c.y, cfg.reference(p), 1e-5, c.name)
             // Without the masks the output differs: the masks are really applied.
-            let plain = cfg.reference(RecurrentProblem(batch: f.batch, steps: f.steps, features: f.features, units: f.units,
-                                                       x: p.x, kernel: p.kernel, recurrentKernel: p.recurrentKernel, bias: p.bias))
+            let plain = cfg.reference(
+                RecurrentProblem(
+                    batch: f.batch, steps: f.steps, features: f.features, units: f.units,
+                    x: p.x, kernel: p.kernel, recurrentKernel: p.recurrentKernel, bias: p.bias))
             XCTAssertGreaterThan(zip(c.y, plain).map { abs(Double($0) - $1) }.max()!, 1e-2, c.name)
         }
     }
@@ -233,8 +254,9 @@ final class RecurrentTests: XCTestCase {
             for rs in [false, true] {
                 for (dp, rdp) in [(Float(0), Float(0)), (0.3, 0), (0, 0.4), (0.3, 0.4)] {
                     for (act, rec) in [(Activation.tanh, Activation.sigmoid), (.swish, .tanh), (.softmax, .softmax)] {
-                        var cfg = Config(kind: kind, units: 5, activation: act, recurrentActivation: rec,
-                                         returnSequences: rs, dropout: dp, recurrentDropout: rdp)
+                        var cfg = Config(
+                            kind: kind, units: 5, activation: act, recurrentActivation: rec,
+                            returnSequences: rs, dropout: dp, recurrentDropout: rdp)
                         cfg.useBias = !(act == .swish)
                         let layer = cfg.make()
                         _ = try layer.build(inputShape: [6, 3], maxBatch: 5, rng: &rng)
@@ -244,7 +266,9 @@ final class RecurrentTests: XCTestCase {
                         for training in [false, true] {
                             let y = layer.forward(x, training: training, rng: &rng)
                             XCTAssertEqual(y.shape, rs ? [3, 6, 5] : [3, 5], what)
-                            assertClose(y.array, cfg.reference(problem(layer, x: x, masks: true)), 1e-5, "\(what) training=\(training)")
+                            assertClose(
+                                y.array, cfg.reference(problem(layer, x: x, masks: true)), 1e-5,
+                                "\(what) training=\(training)")
                         }
                     }
                 }
@@ -267,7 +291,8 @@ final class RecurrentTests: XCTestCase {
     /// Activations whose derivative needs the pre-activation (swish, gelu, softplus), no bias.
     func testBackwardWithOtherActivations() throws {
         for kind in ["lstm", "gru", "simple_rnn"] {
-            var cfg = Config(kind: kind, units: 3, activation: .swish, recurrentActivation: .softplus, returnSequences: true)
+            var cfg = Config(
+                kind: kind, units: 3, activation: .swish, recurrentActivation: .softplus, returnSequences: true)
             cfg.useBias = false
             try checkGradients(cfg.make(), inputShape: [4, 2])
             cfg.activation = .gelu
@@ -310,7 +335,8 @@ final class RecurrentTests: XCTestCase {
     func testRecurrentDropoutMaskIsConstantAcrossSteps() throws {
         let u = 16, t = 5
         var rng = RNG(seed: 21)
-        let layer = SimpleRNN(units: u, activation: .linear, useBias: false, returnSequences: true, recurrentDropout: 0.5)
+        let layer = SimpleRNN(
+            units: u, activation: .linear, useBias: false, returnSequences: true, recurrentDropout: 0.5)
         _ = try layer.build(inputShape: [t, u], maxBatch: 2, rng: &rng)
         identity(layer.kernel.value, u)
         identity(layer.recurrentKernel.value, u)
@@ -323,7 +349,9 @@ final class RecurrentTests: XCTestCase {
             for j in 0..<u {
                 let m = mask[s * u + j]
                 if m == 0 { died += 1 }
-                for step in 0..<t { XCTAssertEqual(y[(s * t + step) * u + j], pow(m, Float(step)), "s\(s) u\(j) t\(step)") }
+                for step in 0..<t {
+                    XCTAssertEqual(y[(s * t + step) * u + j], pow(m, Float(step)), "s\(s) u\(j) t\(step)")
+                }
             }
         }
         XCTAssertTrue(died > 0 && died < 2 * u)
@@ -342,7 +370,9 @@ final class RecurrentTests: XCTestCase {
         let mask = try XCTUnwrap(layer.core.inputMasks.first)
         for s in 0..<2 {
             for step in 0..<t {
-                XCTAssertEqual(Array(y.array[((s * t + step) * u)..<((s * t + step + 1) * u)]), Array(mask[(s * u)..<((s + 1) * u)]))
+                XCTAssertEqual(
+                    Array(y.array[((s * t + step) * u)..<((s * t + step + 1) * u)]),
+                    Array(mask[(s * u)..<((s + 1) * u)]))
             }
         }
     }
@@ -360,7 +390,8 @@ final class RecurrentTests: XCTestCase {
                 var rng = RNG(seed: 1)
                 XCTAssertThrowsError(try Config(kind: kind).make().build(inputShape: shape, maxBatch: 2, rng: &rng)) {
                     XCTAssertTrue($0 is ShapeError)
-                    XCTAssertTrue("\($0)".contains("\(kind) needs (timesteps, features) inputs, got shape \(shape)"), "\($0)")
+                    XCTAssertTrue(
+                        "\($0)".contains("\(kind) needs (timesteps, features) inputs, got shape \(shape)"), "\($0)")
                 }
             }
         }
@@ -403,8 +434,11 @@ final class RecurrentTests: XCTestCase {
         for th in Set([threads, 1]).sorted() {
             BLAS.setThreads(th)
             let f = time(forward), fb = time(step)
-            print(String(format: "lstm 4x50 N=32 T=52, %d BLAS threads: forward %.1f ms, forward+backward %.1f ms/batch = %.0f sequences/s",
-                         th, f * 1e3, fb * 1e3, Double(n) / fb))
+            print(
+                String(
+                    format:
+                        "lstm 4x50 N=32 T=52, %d BLAS threads: forward %.1f ms, forward+backward %.1f ms/batch = %.0f sequences/s",
+                    th, f * 1e3, fb * 1e3, Double(n) / fb))
         }
         BLAS.setThreads(threads)
     }

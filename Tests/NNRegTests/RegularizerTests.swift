@@ -5,12 +5,26 @@ import XCTest
 /// Tolerance: 1e-5 relative (Float32 sums of 12 terms).
 final class RegularizerTests: XCTestCase {
     struct Fixture: Decodable {
-        struct Reg: Decodable { let name: String; let l1: Float; let l2: Float; let penalty: Float; let gradient: [Float] }
+        struct Reg: Decodable {
+            let name: String
+            let l1: Float
+            let l2: Float
+            let penalty: Float
+            let gradient: [Float]
+        }
         struct Con: Decodable {
             struct Args: Decodable {
-                let max_norm: Float?; let axis: [Int]?; let min_max_norm: [Float]?; let non_neg: Bool?; let unit_norm: Bool?
+                let max_norm: Float?
+                let axis: [Int]?
+                let min_max_norm: [Float]?
+                let non_neg: Bool?
+                let unit_norm: Bool?
             }
-            let name: String; let args: Args; let shape: [Int]; let input: [Float]; let output: [Float]
+            let name: String
+            let args: Args
+            let shape: [Int]
+            let input: [Float]
+            let output: [Float]
         }
         let weights: [Float]
         let regularizers: [Reg]
@@ -18,7 +32,8 @@ final class RegularizerTests: XCTestCase {
     }
 
     func load() throws -> Fixture {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "regularizers", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try XCTUnwrap(
+            Bundle.module.url(forResource: "regularizers", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 
@@ -31,7 +46,9 @@ final class RegularizerTests: XCTestCase {
             XCTAssertEqual(reg.penalty(w), r.penalty, accuracy: 1e-5 * abs(r.penalty), r.name)
             let g = Tensor(shape: [4, 3])
             reg.addGradient(w, into: g)
-            for i in 0..<12 { XCTAssertEqual(g[i], r.gradient[i], accuracy: 1e-6 + 1e-5 * abs(r.gradient[i]), "\(r.name)[\(i)]") }
+            for i in 0..<12 {
+                XCTAssertEqual(g[i], r.gradient[i], accuracy: 1e-6 + 1e-5 * abs(r.gradient[i]), "\(r.name)[\(i)]")
+            }
         }
     }
 
@@ -52,7 +69,9 @@ final class RegularizerTests: XCTestCase {
             }
             let w = Tensor(shape: c.shape, values: c.input)
             constraint.apply(w)
-            for i in 0..<w.count { XCTAssertEqual(w[i], c.output[i], accuracy: 1e-6 + 1e-5 * abs(c.output[i]), "\(c.name)[\(i)]") }
+            for i in 0..<w.count {
+                XCTAssertEqual(w[i], c.output[i], accuracy: 1e-6 + 1e-5 * abs(c.output[i]), "\(c.name)[\(i)]")
+            }
         }
     }
 }

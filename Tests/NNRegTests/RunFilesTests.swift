@@ -226,10 +226,13 @@ final class RunFilesTests: XCTestCase {
         XCTAssertEqual(polylines(elements(RunFiles.lossSVG(constant, title: "flat")), "loss").count, 1)
 
         let extreme = [-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude, 1e-320, 0].enumerated().map {
-            HistoryRecord(epoch: $0.offset, values: [("loss", $0.element), ("mae", $0.element), ("val_mae", -$0.element)])
+            HistoryRecord(
+                epoch: $0.offset, values: [("loss", $0.element), ("mae", $0.element), ("val_mae", -$0.element)])
         }
         XCTAssertEqual(polylines(elements(RunFiles.lossSVG(extreme, title: "extreme")), "mae").count, 1)
-        let tiny = (1...3).map { HistoryRecord(epoch: $0, values: [("loss", 1e-300 * Double($0)), ("val_loss", 1e300)]) }
+        let tiny = (1...3).map {
+            HistoryRecord(epoch: $0, values: [("loss", 1e-300 * Double($0)), ("val_loss", 1e300)])
+        }
         XCTAssertEqual(polylines(elements(RunFiles.lossSVG(tiny, title: "tiny")), "loss").count, 1)
 
         let empty = elements(RunFiles.lossSVG([], title: "nothing"))

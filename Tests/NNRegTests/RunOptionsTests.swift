@@ -3,15 +3,19 @@ import XCTest
 
 /// Spec options that shape a run: checkpoints, class weights, ensembles, schedules in the history.
 final class RunOptionsTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
     var dir = ""
 
-    override func setUp() { dir = NSTemporaryDirectory() + "nnreg-runopts-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "nnreg-runopts-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     /// specs/tiny.json's model on data/tiny with `extra` top-level sections and `training` additions.
     func run(_ extra: String = "", training: String = "", epochs: Int = 6) throws -> JSON {
-        let spec = try Spec.parse("""
+        let spec = try Spec.parse(
+            """
             {"name": "t", "seed": 5,
              "data": {"train": "\(Self.root)/data/tiny/train.csv", "test": "\(Self.root)/data/tiny/test.csv",
                       "label": "label", "validation_split": 0.2},
@@ -32,8 +36,11 @@ final class RunOptionsTests: XCTestCase {
         _ = try run(#""checkpoint": {"monitor": "val_loss", "save_freq": 2, "keep": 2},"#)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/checkpoints").sorted()
         XCTAssertEqual(files, ["epoch-0004.safetensors", "epoch-0006.safetensors"])
-        let model = try SafeTensors.read(dir + "/model.safetensors"), last = try SafeTensors.read(dir + "/checkpoints/epoch-0006.safetensors")
-        XCTAssertEqual(model["layers.0.dense.kernel"]?.array, last["layers.0.dense.kernel"]?.array, "without save_best_only the last weights")
+        let model = try SafeTensors.read(dir + "/model.safetensors"),
+            last = try SafeTensors.read(dir + "/checkpoints/epoch-0006.safetensors")
+        XCTAssertEqual(
+            model["layers.0.dense.kernel"]?.array, last["layers.0.dense.kernel"]?.array,
+            "without save_best_only the last weights")
     }
 
     func testSaveBestOnlyKeepsTheBestEpochInModelSafetensors() throws {
@@ -70,7 +77,8 @@ final class RunOptionsTests: XCTestCase {
         let data = try saved.load(Self.root + "/data/tiny/test.csv")
         let p = saved.predict(data)
         for r in 0..<data.count { XCTAssertEqual(p[r * 3] + p[r * 3 + 1] + p[r * 3 + 2], 1, accuracy: 1e-5) }
-        XCTAssertEqual(try saved.evaluate(data).last?.1, doc.objectValue?["test"]?.objectValue?["accuracy"]?.doubleValue)
+        XCTAssertEqual(
+            try saved.evaluate(data).last?.1, doc.objectValue?["test"]?.objectValue?["accuracy"]?.doubleValue)
         for k in 0..<3 { XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/members/\(k)/history.json")) }
     }
 

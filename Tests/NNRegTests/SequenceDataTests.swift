@@ -163,7 +163,6 @@ final class SequenceDataTests: XCTestCase {
         XCTAssertEqual(co2.test, 2056..<2284)
     }
 
-
     /// No leakage: with every value equal to its row number, each sample shows which rows
     /// it read. Every row a training sample reads (inputs and targets) comes before the
     /// first row any validation sample reads, and every validation row before any test row.
@@ -386,7 +385,8 @@ final class SequenceDataTests: XCTestCase {
     func testCO2MissingValuesFollowThePolicy() throws {
         XCTAssertEqual(
             message { try SequenceSeries.read(.path(co2Path), target: nil, features: nil, missing: .error) },
-            co2Path + #":8:2: missing value (column "co2"); fill it in, or set data.missing to "drop" or "interpolate""#)
+            co2Path + #":8:2: missing value (column "co2"); fill it in, or set data.missing to "drop" or "interpolate""#
+        )
         let dropped = try SequenceSeries.read(.path(co2Path), target: nil, features: nil, missing: .drop)
         XCTAssertEqual(dropped.count, 2225)
         XCTAssertEqual(dropped.timestamps[6], "1958-05-17")

@@ -4,10 +4,12 @@ import XCTest
 /// data.sequence through the spec: windows feed recurrent layers; the model must
 /// output `horizon` values; a saved model predicts forecasts beside their dates.
 final class SequenceExperimentTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 
     func spec(horizon: Int = 1, units: Int = 1, loss: String = "mse") throws -> Spec {
-        try Spec.parse("""
+        try Spec.parse(
+            """
             {"name": "co2", "seed": 1,
              "data": {"train": "\(Self.root)/data/co2/co2_weekly.csv", "missing": "interpolate",
                       "normalization": "featurewise", "sequence": {"window": 8, "horizon": \(horizon)},
@@ -37,7 +39,9 @@ final class SequenceExperimentTests: XCTestCase {
 
     func testHorizonMustMatchTheOutputAndLossMustBeRegression() throws {
         XCTAssertThrowsError(try Experiment(spec: spec(horizon: 3, units: 1))) {
-            XCTAssertEqual("\($0)", "model.layers[1]: data.sequence.horizon is 3, so the model must output (None, 3); it outputs (None, 1)")
+            XCTAssertEqual(
+                "\($0)",
+                "model.layers[1]: data.sequence.horizon is 3, so the model must output (None, 3); it outputs (None, 1)")
         }
         XCTAssertThrowsError(try Experiment(spec: spec(loss: "binary_crossentropy"))) {
             XCTAssert("\($0)".hasPrefix("training.loss: a time series forecast needs a regression loss"), "\($0)")

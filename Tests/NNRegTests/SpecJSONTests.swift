@@ -89,7 +89,8 @@ final class JSONSpecTests: XCTestCase {
             syntaxError("[\"\\x\"]"), #"line 1, column 4: expected an escape (\" \\ \/ \b \f \n \r \t \uXXXX), got 'x'"#
         )
         XCTAssertEqual(syntaxError("{} {}"), "line 1, column 4: expected end of input after the value, got '{'")
-        XCTAssertEqual(syntaxError("{\"é\": x}"), "line 1, column 7: expected a value, got 'x'")  // columns count characters
+        // Columns count characters, not bytes.
+        XCTAssertEqual(syntaxError("{\"é\": x}"), "line 1, column 7: expected a value, got 'x'")
         XCTAssertEqual(
             syntaxError(String(repeating: "[", count: 600)),
             "line 1, column 513: expected at most 512 levels of nesting")

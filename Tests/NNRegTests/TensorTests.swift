@@ -12,11 +12,16 @@ final class TensorTests: XCTestCase {
             for i in 0..<a.count { a[i] = rng.normal() }
             for i in 0..<b.count { b[i] = rng.normal() }
             let fast = Tensor(shape: [m, n]), slow = Tensor(shape: [m, n])
-            for i in 0..<fast.count { fast[i] = 1; slow[i] = 1 }
-            BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: ta ? m : k,
-                       b: b.data, ldb: tb ? k : n, beta: 2, c: fast.data, ldc: n)
-            BLAS.sgemmNaive(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: ta ? m : k,
-                            b: b.data, ldb: tb ? k : n, beta: 2, c: slow.data, ldc: n)
+            for i in 0..<fast.count {
+                fast[i] = 1
+                slow[i] = 1
+            }
+            BLAS.sgemm(
+                transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: ta ? m : k,
+                b: b.data, ldb: tb ? k : n, beta: 2, c: fast.data, ldc: n)
+            BLAS.sgemmNaive(
+                transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: ta ? m : k,
+                b: b.data, ldb: tb ? k : n, beta: 2, c: slow.data, ldc: n)
             for i in 0..<fast.count { XCTAssertEqual(fast[i], slow[i], accuracy: 1e-4 * max(1, abs(slow[i]))) }
         }
     }
@@ -42,11 +47,21 @@ final class TensorTests: XCTestCase {
         var rng = RNG(seed: 7)
         let n = 100_000
         var s = 0.0, s2 = 0.0
-        for _ in 0..<n { let z = Double(rng.normal()); s += z; s2 += z * z }
+        for _ in 0..<n {
+            let z = Double(rng.normal())
+            s += z
+            s2 += z * z
+        }
         XCTAssertEqual(s / Double(n), 0, accuracy: 5 / Double(n).squareRoot())
         XCTAssertEqual(s2 / Double(n), 1, accuracy: 0.02)
-        for _ in 0..<10_000 { let u = rng.uniform(); XCTAssert(u >= 0 && u < 1) }
-        for _ in 0..<10_000 { let i = rng.int(below: 7); XCTAssert(i >= 0 && i < 7) }
+        for _ in 0..<10_000 {
+            let u = rng.uniform()
+            XCTAssert(u >= 0 && u < 1)
+        }
+        for _ in 0..<10_000 {
+            let i = rng.int(below: 7)
+            XCTAssert(i >= 0 && i < 7)
+        }
     }
 }
 

@@ -25,7 +25,8 @@ final class TrainerTests: XCTestCase {
         var config = OptimizerConfig.defaults(for: optimizer)
         config.learningRate = 0.01
         return Trainer(
-            model: model, optimizer: makeOptimizer(config), metrics: [makeMetric("accuracy")], batchSize: 32, seed: seed)
+            model: model, optimizer: makeOptimizer(config), metrics: [makeMetric("accuracy")], batchSize: 32, seed: seed
+        )
     }
 
     func testMLPLearnsBlobs() throws {

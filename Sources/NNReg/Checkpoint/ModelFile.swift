@@ -21,7 +21,7 @@ public enum ModelFile {
         public static let optimizerScalars = "optimizer.scalars"  // JSON object
         public static let callbacks = "callbacks"  // JSON object of objects of numbers
         public static let sequence = "sequence"  // SequenceScaler.metadataJSON for time-series models
-        public static let members = "ensemble_members"  // N when tensors are prefixed "members.k." 
+        public static let members = "ensemble_members"  // N when tensors are prefixed "members.k."
     }
     public static let format = "nnreg/1"
 
@@ -55,26 +55,35 @@ public enum ModelFile {
 
     /// Copies the file's tensors into `model`'s parameters; every parameter must be
     /// present with its shape.
-    public static func loadWeights(_ file: SafeTensorsFile, into model: Sequential, path: String, prefix: String = "") throws {
+    public static func loadWeights(_ file: SafeTensorsFile, into model: Sequential, path: String, prefix: String = "")
+        throws
+    {
         for (name, p) in model.namedParameters {
             guard let t = file[prefix + name] else {
-                throw SafeTensorsError(path: path, problem: "no tensor \"\(prefix + name)\" for this model (was it written for another spec?)")
+                throw SafeTensorsError(
+                    path: path,
+                    problem: "no tensor \"\(prefix + name)\" for this model (was it written for another spec?)")
             }
             guard t.shape == p.value.shape else {
-                throw SafeTensorsError(path: path, problem: "tensor \"\(prefix + name)\" has shape \(t.shape), the model needs \(p.value.shape)")
+                throw SafeTensorsError(
+                    path: path,
+                    problem: "tensor \"\(prefix + name)\" has shape \(t.shape), the model needs \(p.value.shape)")
             }
             p.value.copy(from: t)
         }
     }
 
     /// Restores optimizer slots and scalars written by `optimizerTensors`.
-    public static func loadOptimizer(_ file: SafeTensorsFile, into optimizer: Optimizer, model: Sequential, path: String) throws {
+    public static func loadOptimizer(
+        _ file: SafeTensorsFile, into optimizer: Optimizer, model: Sequential, path: String
+    ) throws {
         let trainable = model.namedParameters.filter(\.parameter.trainable)
         for (index, named) in trainable.enumerated() {
             for slot in optimizer.slots(of: index) {
                 let name = "optimizer.\(named.name).\(slot.name)"
                 guard let t = file[name], t.shape == slot.tensor.shape else {
-                    throw SafeTensorsError(path: path, problem: "optimizer state \"\(name)\" is missing or has the wrong shape")
+                    throw SafeTensorsError(
+                        path: path, problem: "optimizer state \"\(name)\" is missing or has the wrong shape")
                 }
                 slot.tensor.copy(from: t)
             }
@@ -91,7 +100,8 @@ public enum ModelFile {
 
     /// Metadata for the optimizer's scalar state.
     public static func optimizerMetadata(_ optimizer: Optimizer) -> [String: String] {
-        let scalars = JSON.object(.init(optimizer.scalars.sorted { $0.key < $1.key }.map { ($0.key, JSON.number($0.value)) }))
+        let scalars = JSON.object(
+            .init(optimizer.scalars.sorted { $0.key < $1.key }.map { ($0.key, JSON.number($0.value)) }))
         return [
             Key.iterations: String(optimizer.iterations),
             Key.learningRate: "\(optimizer.learningRate)",

@@ -228,8 +228,12 @@ public struct Augmenter: Sendable {
         if p.flipHorizontal { geometry.flipHorizontal(image) }
         if p.flipVertical { geometry.flipVertical(image) }
         if let b = p.brightness { ImageColor.brightness(image, count: count, factor: Float(b), top: 255 * rescale) }
-        if let c = p.contrast { ImageColor.contrast(image, pixels: height * width, channels: channels, factor: Float(c)) }
-        if let s = p.saturation, channels == 3 { ImageColor.saturation(image, pixels: height * width, factor: Float(s)) }
+        if let c = p.contrast {
+            ImageColor.contrast(image, pixels: height * width, channels: channels, factor: Float(c))
+        }
+        if let s = p.saturation, channels == 3 {
+            ImageColor.saturation(image, pixels: height * width, factor: Float(s))
+        }
         if let h = p.hue, channels == 3 { ImageColor.hue(image, pixels: height * width, delta: Float(h)) }
         if let crop = p.crop {
             let scratch = workspace.image
@@ -265,8 +269,9 @@ public struct Augmenter: Sendable {
     /// (H, W, C) of the images in `t`: its own (N, H, W, C), or `given` for flat rows.
     static func imageShape(_ t: Tensor, _ given: [Int]?) -> (Int, Int, Int) {
         if let s = given {
-            precondition(s.count == 3 && s.allSatisfy { $0 > 0 } && s[0] * s[1] * s[2] == t.sampleSize,
-                         "image shape \(s) does not fit samples of \(t.sampleSize) values (\(t.shape))")
+            precondition(
+                s.count == 3 && s.allSatisfy { $0 > 0 } && s[0] * s[1] * s[2] == t.sampleSize,
+                "image shape \(s) does not fit samples of \(t.sampleSize) values (\(t.shape))")
             return (s[0], s[1], s[2])
         }
         precondition(t.shape.count == 4, "augmentation needs (N, H, W, C) images or an image shape, got \(t.shape)")

@@ -64,13 +64,15 @@ public enum AugmentCommand {
             throw usage("\(inputRoot): not a folder of images")
         }
         if isInside(output, input) {
-            throw usage("the output folder \(outputRoot) is inside the input folder \(inputRoot); choose a folder outside it")
+            throw usage(
+                "the output folder \(outputRoot) is inside the input folder \(inputRoot); choose a folder outside it")
         }
         let sources = try imageFiles(under: input)
         guard !sources.isEmpty else { throw usage("\(inputRoot): no .jpg, .jpeg or .png images found") }
         // With the input inside the output, a copy could land inside the input: refuse before writing.
         for rel in sources where isInside(output + "/" + rel, input) {
-            throw usage("copies of \(rel) would be written inside the input folder \(inputRoot); choose another output folder")
+            throw usage(
+                "copies of \(rel) would be written inside the input folder \(inputRoot); choose another output folder")
         }
 
         var ignored: [String] = []
@@ -82,12 +84,15 @@ public enum AugmentCommand {
         if augmenter.mixup > 0 { ignored.append("mixup") }
         if augmenter.cutmix > 0 { ignored.append("cutmix") }
 
-        var manifest = Manifest(columns: ["file", "source"] + AugmentParameters.manifestColumns, rows: [], ignored: ignored)
+        var manifest = Manifest(
+            columns: ["file", "source"] + AugmentParameters.manifestColumns, rows: [], ignored: ignored)
         let workspace = AugmentationWorkspace()
         for rel in sources {
             let sourcePath = input + "/" + rel
             let image: I
-            do { image = try decode(sourcePath) } catch { throw fileError(sourcePath, "cannot read image", error, isInput: true) }
+            do { image = try decode(sourcePath) } catch {
+                throw fileError(sourcePath, "cannot read image", error, isInput: true)
+            }
             guard image.height > 0, image.width > 0, image.channels > 0,
                 image.pixels.count == image.height * image.width * image.channels
             else {
@@ -101,11 +106,13 @@ public enum AugmentCommand {
             let ext = outFormat == nil ? sourceExt : (fmt == "png" ? "png" : "jpg")
             for k in 0..<count {
                 var rng = RNG(seed: seed, stream: fnv1a("\(rel)\u{0}\(k)"))
-                let p = augmenter.drawParameters(height: image.height, width: image.width, channels: image.channels, rng: &rng)
+                let p = augmenter.drawParameters(
+                    height: image.height, width: image.width, channels: image.channels, rng: &rng)
                 var copy = image
                 copy.pixels.withUnsafeMutableBufferPointer {
-                    augmenter.apply(p, to: $0.baseAddress!, height: image.height, width: image.width,
-                                    channels: image.channels, workspace: workspace)
+                    augmenter.apply(
+                        p, to: $0.baseAddress!, height: image.height, width: image.width,
+                        channels: image.channels, workspace: workspace)
                 }
                 let file = "\(stem)_aug\(k).\(ext)"
                 let path = output + "/" + file

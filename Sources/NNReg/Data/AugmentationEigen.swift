@@ -37,8 +37,10 @@ enum SymmetricEigen {
     }
 
     /// Householder tridiagonalization; V (row-major) holds the accumulated transform.
-    private static func tred2(_ V: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>,
-                              _ e: UnsafeMutablePointer<Double>, _ n: Int) {
+    private static func tred2(
+        _ V: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>,
+        _ e: UnsafeMutablePointer<Double>, _ n: Int
+    ) {
         @inline(__always) func at(_ i: Int, _ j: Int) -> UnsafeMutablePointer<Double> { V + i * n + j }
         for j in 0..<n { d[j] = at(n - 1, j).pointee }
         var i = n - 1
@@ -119,8 +121,10 @@ enum SymmetricEigen {
 
     /// Implicit QL on the tridiagonal (d, e); VT holds V transposed (row k = column k of V).
     /// Eigenvalues end ascending with their vectors.
-    private static func tql2(_ VT: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>,
-                             _ e: UnsafeMutablePointer<Double>, _ n: Int) {
+    private static func tql2(
+        _ VT: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>,
+        _ e: UnsafeMutablePointer<Double>, _ n: Int
+    ) {
         for i in 1..<max(n, 1) { e[i - 1] = e[i] }
         e[n - 1] = 0
         var f = 0.0, tst1 = 0.0

@@ -241,7 +241,8 @@ struct ImageGeometry {
     /// Writes `value` into every channel of the pixels in `box`.
     func fill(_ x: UnsafeMutablePointer<Float>, box: AugmentParameters.EraseBox, value: Float) {
         for i in box.y..<min(box.y + box.height, height) {
-            (x + (i * width + box.x) * channels).update(repeating: value, count: min(box.width, width - box.x) * channels)
+            (x + (i * width + box.x) * channels).update(
+                repeating: value, count: min(box.width, width - box.x) * channels)
         }
     }
 

@@ -26,8 +26,10 @@ extension Augmenter {
     /// Returns nil (and changes nothing) when both are off or the batch has one row.
     /// Flat rows (N, D) are read as images of `imageShape` [H, W, C] (cutmix needs it).
     @discardableResult
-    public func mix(x: Tensor, y: Tensor, imageShape: [Int]? = nil, rng: inout RNG,
-                    workspace: AugmentationWorkspace) -> MixRecord? {
+    public func mix(
+        x: Tensor, y: Tensor, imageShape: [Int]? = nil, rng: inout RNG,
+        workspace: AugmentationWorkspace
+    ) -> MixRecord? {
         let n = x.shape[0]
         precondition(y.shape[0] == n, "\(n) inputs but \(y.shape[0]) targets")
         guard mixes, n > 1 else { return nil }

@@ -56,7 +56,8 @@ public final class AugmentedBatches {
     /// The RNG stream of batch b of epoch e: a tag in the top 16 bits, the epoch in the
     /// next 24, the batch in the low 24 (distinct from the trainer's per-epoch streams).
     public static func stream(epoch: Int, batch: Int) -> UInt64 {
-        (0x4147 << 48) | (UInt64(truncatingIfNeeded: epoch) & 0xFF_FFFF) << 24 | (UInt64(truncatingIfNeeded: batch) & 0xFF_FFFF)
+        (0x4147 << 48) | (UInt64(truncatingIfNeeded: epoch) & 0xFF_FFFF) << 24
+            | (UInt64(truncatingIfNeeded: batch) & 0xFF_FFFF)
     }
 
     /// Synchronously prepares batch `b` of epoch `epoch` (rows order[b*batchSize ..< ...])
@@ -66,8 +67,10 @@ public final class AugmentedBatches {
         prepare(epoch: epoch, batch: b, order: order, x: bx, y: by, workspace: workspace)
     }
 
-    private func prepare(epoch: Int, batch b: Int, order: UnsafeBufferPointer<Int32>, x bx: Tensor, y by: Tensor,
-                         workspace: AugmentationWorkspace) {
+    private func prepare(
+        epoch: Int, batch b: Int, order: UnsafeBufferPointer<Int32>, x bx: Tensor, y by: Tensor,
+        workspace: AugmentationWorkspace
+    ) {
         let start = b * batchSize, end = min(start + batchSize, order.count)
         precondition(start < end, "batch \(b) is past the \(order.count) rows")
         let n = end - start
@@ -111,8 +114,9 @@ public final class AugmentedBatches {
                 let slot = b % 2
                 run.free[slot].wait()
                 if run.isCancelled { return }
-                prepare(epoch: epoch, batch: b, order: run.order, x: slots[slot].x, y: slots[slot].y,
-                        workspace: workspace)
+                prepare(
+                    epoch: epoch, batch: b, order: run.order, x: slots[slot].x, y: slots[slot].y,
+                    workspace: workspace)
                 run.ready[slot].signal()
             }
         }

@@ -129,8 +129,10 @@ extension Augmenter {
     }
 
     /// `standardize` for one (H, W, C) image.
-    public func standardize(_ image: UnsafeMutablePointer<Float>, height: Int, width: Int, channels: Int,
-                            workspace: AugmentationWorkspace) {
+    public func standardize(
+        _ image: UnsafeMutablePointer<Float>, height: Int, width: Int, channels: Int,
+        workspace: AugmentationWorkspace
+    ) {
         guard standardizes else { return }
         let d = height * width * channels
         standardizeElementwise(image, count: d, channels: channels)

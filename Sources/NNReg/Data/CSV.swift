@@ -313,6 +313,6 @@ private enum FileBytes {
 /// A field as CSV writers here quote it (RFC 4180): in double quotes, with quotes
 /// doubled, when it holds a comma, a quote or a line break; unchanged otherwise.
 func csvField(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

@@ -31,7 +31,9 @@ public enum DataShape {
             let first = try CSV.read(
                 .bytes(lines, name: data.train),
                 options: CSV.Options(missing: .drop, textColumns: names.indices.map(CSV.Column.index)))
-            let timestamp = first.classNames.keys.sorted().first { first.classNames[$0]!.allSatisfy { Double($0) == nil } }
+            let timestamp = first.classNames.keys.sorted().first {
+                first.classNames[$0]!.allSatisfy { Double($0) == nil }
+            }
             features = names.count - (timestamp == nil ? 0 : 1)
         }
         return [sequence.window, features]

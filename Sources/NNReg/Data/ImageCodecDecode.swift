@@ -61,7 +61,9 @@ extension ImageCodec {
                 if bytesPerSample == 1 {
                     for i in 0..<count { out[i] = Float(samples[i]) }
                 } else {
-                    for i in 0..<count { out[i] = Float(UInt16(samples[2 * i]) << 8 | UInt16(samples[2 * i + 1])) / 257 }
+                    for i in 0..<count {
+                        out[i] = Float(UInt16(samples[2 * i]) << 8 | UInt16(samples[2 * i + 1])) / 257
+                    }
                 }
                 initialized = count
             }

@@ -25,9 +25,10 @@ public struct RawData {
     /// The rows at `indices`.
     public func subset(_ indices: [Int]) -> RawData {
         let d = Dataset(x: x, y: Tensor(shape: [count, 1], values: labels)).subset(indices)
-        return RawData(x: d.x, labels: d.y.array, classNames: classNames, source: source,
-                       lines: lines.map { l in indices.map { l[$0] } }, files: files.map { f in indices.map { f[$0] } },
-                       skipped: skipped)
+        return RawData(
+            x: d.x, labels: d.y.array, classNames: classNames, source: source,
+            lines: lines.map { l in indices.map { l[$0] } }, files: files.map { f in indices.map { f[$0] } },
+            skipped: skipped)
     }
 
     /// "file:line" of row i, or "file: row i+1" when lines are unknown.
@@ -58,22 +59,28 @@ public enum DataLoader {
     /// Reads one labelled source: a folder of class subfolders of images, or a CSV file
     /// (or "-" for standard input). Images are resized to `imageSize` (default: the spec's,
     /// else the first image's size).
-    public static func read(_ path: String, spec: DataSpec, classNames: [String]?, imageSize: [Int]? = nil) throws -> RawData {
+    public static func read(_ path: String, spec: DataSpec, classNames: [String]?, imageSize: [Int]? = nil) throws
+        -> RawData
+    {
         if path != "-" && ImageFolder.isFolder(path) {
             let names = classNames ?? spec.classNames
             let scanned = try ImageFolder.scan(path, classNames: names).files
-            let r = try ImageFolder.load(path, imageSize: imageSize ?? spec.imageSize, colorMode: spec.colorMode,
-                                         classNames: names, onBadFile: spec.onBadFile,
-                                         threads: ProcessInfo.processInfo.activeProcessorCount)
+            let r = try ImageFolder.load(
+                path, imageSize: imageSize ?? spec.imageSize, colorMode: spec.colorMode,
+                classNames: names, onBadFile: spec.onBadFile,
+                threads: ProcessInfo.processInfo.activeProcessorCount)
             let skipped = Set(r.skipped.map(\.path))
-            return RawData(x: r.x, labels: r.labels, classNames: r.classNames, source: path, lines: nil,
-                           files: scanned.map(\.path).filter { !skipped.contains($0) }, skipped: r.skipped)
+            return RawData(
+                x: r.x, labels: r.labels, classNames: r.classNames, source: path, lines: nil,
+                files: scanned.map(\.path).filter { !skipped.contains($0) }, skipped: r.skipped)
         }
-        let table = try CSV.readLabeled(path, label: spec.label ?? .last, missing: spec.missing, classNames: classNames ?? spec.classNames)
+        let table = try CSV.readLabeled(
+            path, label: spec.label ?? .last, missing: spec.missing, classNames: classNames ?? spec.classNames)
         guard table.rowCount > 0 else { throw DataError("\(table.source): no data rows") }
         let x = Tensor(shape: [table.rowCount, table.featureCount], values: table.features)
-        return RawData(x: x, labels: table.labels, classNames: table.classNames ?? spec.classNames, source: table.source,
-                       lines: table.lines)
+        return RawData(
+            x: x, labels: table.labels, classNames: table.classNames ?? spec.classNames, source: table.source,
+            lines: table.lines)
     }
 
     /// Reads train (and validation, test) files, holds out validation_split / test_split
@@ -88,19 +95,22 @@ public enum DataLoader {
         var test = try d.test.map { try read($0, spec: d, classNames: names, imageSize: size) }
         var rng = RNG(seed: spec.seed, stream: 0x5B11)
         if test == nil && d.testSplit > 0 {
-            let (keep, held) = splitIndices(count: train.count, fraction: d.testSplit,
-                                            classes: classification ? train.labels.map { Int($0) } : nil, rng: &rng)
+            let (keep, held) = splitIndices(
+                count: train.count, fraction: d.testSplit,
+                classes: classification ? train.labels.map { Int($0) } : nil, rng: &rng)
             test = train.subset(held)
             train = train.subset(keep)
         }
         if validation == nil && d.validationSplit > 0 {
-            let (keep, held) = splitIndices(count: train.count, fraction: d.validationSplit,
-                                            classes: classification ? train.labels.map { Int($0) } : nil, rng: &rng)
+            let (keep, held) = splitIndices(
+                count: train.count, fraction: d.validationSplit,
+                classes: classification ? train.labels.map { Int($0) } : nil, rng: &rng)
             validation = train.subset(held)
             train = train.subset(keep)
         }
         for other in [validation, test].compactMap({ $0 }) where other.sampleShape != train.sampleShape {
-            throw DataError("\(other.source): samples have shape \(other.sampleShape), the training data \(train.sampleShape)")
+            throw DataError(
+                "\(other.source): samples have shape \(other.sampleShape), the training data \(train.sampleShape)")
         }
         var normalizer = Normalizer(rescale: Float(d.rescale), mode: d.normalization)
         normalizer.fit(train.x)
@@ -116,7 +126,9 @@ public enum DataLoader {
         func label(_ v: Float) -> String { v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : "\(v)" }
         func checkClass(_ i: Int, _ v: Float) throws -> Int {
             guard v == v.rounded(), v >= 0, Int(v) < outputs else {
-                throw DataError("\(raw.place(i)): label \(label(v)) is not a class id in 0..<\(outputs) (the last layer has \(outputs) units)")
+                throw DataError(
+                    "\(raw.place(i)): label \(label(v)) is not a class id in 0..<\(outputs) (the last layer has \(outputs) units)"
+                )
             }
             return Int(v)
         }
@@ -130,7 +142,8 @@ public enum DataLoader {
             return t
         case "binary_crossentropy":
             guard outputs == 1 else {
-                throw DataError("binary_crossentropy on one label column needs a last layer with 1 unit, it has \(outputs)")
+                throw DataError(
+                    "binary_crossentropy on one label column needs a last layer with 1 unit, it has \(outputs)")
             }
             for (i, v) in raw.labels.enumerated() where !(0...1).contains(v) {
                 throw DataError("\(raw.place(i)): label \(label(v)) is not in [0, 1] as binary_crossentropy needs")
@@ -155,7 +168,9 @@ public enum DataLoader {
                 let id = train.classNames?.firstIndex(of: key) ?? Int(key)
                 guard let id, id >= 0, id < classes else {
                     let known = train.classNames ?? (0..<classes).map(String.init)
-                    throw SpecError(path: "training.class_weight.\(key)", message: "no such class; classes are \(known.joined(separator: ", "))")
+                    throw SpecError(
+                        path: "training.class_weight.\(key)",
+                        message: "no such class; classes are \(known.joined(separator: ", "))")
                 }
                 w[id] = Float(value)
             }

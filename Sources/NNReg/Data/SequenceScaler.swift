@@ -77,8 +77,9 @@ public struct SequenceScaler: Equatable, Sendable {
 
     /// Scales inputs x: (N, window, F) in place.
     public func apply(_ x: Tensor) {
-        precondition(x.shape.count == 3 && x.shape[2] == featureNames.count,
-                     "sequence inputs must be (N, window, \(featureNames.count)), got \(x.shape)")
+        precondition(
+            x.shape.count == 3 && x.shape[2] == featureNames.count,
+            "sequence inputs must be (N, window, \(featureNames.count)), got \(x.shape)")
         normalizer(window: x.shape[1]).apply(x)
     }
 

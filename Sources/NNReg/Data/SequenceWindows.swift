@@ -21,7 +21,8 @@ public final class SequenceSplit: DataSource {
 
     init(rows: Tensor, window: Int, y: Tensor, timestamps: [String], source: String, timestampColumn: String?) {
         precondition(
-            y.shape[0] == 0 || rows.shape[0] >= y.shape[0] + window - 1, "\(rows.shape[0]) rows for \(y.shape[0]) windows")
+            y.shape[0] == 0 || rows.shape[0] >= y.shape[0] + window - 1,
+            "\(rows.shape[0]) rows for \(y.shape[0]) windows")
         self.rows = rows
         self.window = window
         self.y = y

@@ -81,7 +81,9 @@ public final class BatchNormalization: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        precondition(x.sampleSize == xhat.sampleSize, "batch_normalization expects samples like \(xhat.shape.dropFirst()), got \(x.shape)")
+        precondition(
+            x.sampleSize == xhat.sampleSize,
+            "batch_normalization expects samples like \(xhat.shape.dropFirst()), got \(x.shape)")
         let n = x.shape[0]
         let c = view.channels, outer = n * view.outerPerSample
         xhat.setBatch(n)

@@ -202,7 +202,9 @@ public final class Conv2D: Layer {
                 transA: true, m: patch, n: filters, k: rows, a: c, lda: patch, b: d, ldb: filters,
                 beta: first == samples.lowerBound ? 0 : 1, c: dkernel, ldc: filters)
             if needsInputGradient {
-                BLAS.sgemm(transB: true, m: rows, n: patch, k: filters, a: d, lda: filters, b: w, ldb: filters, c: c, ldc: patch)
+                BLAS.sgemm(
+                    transB: true, m: rows, n: patch, k: filters, a: d, lda: filters, b: w, ldb: filters, c: c,
+                    ldc: patch)
                 Conv2D.col2im(c, dx.data, window: window, channels: channels, samples: chunk)
             }
             first += count
@@ -342,9 +344,11 @@ extension Conv2D: ActivationOwner {
         make: { s in
             let k = s.ints("kernel_size"), st = s.ints("strides"), d = s.ints("dilation_rate")
             let c = Conv2D(
-                filters: s.int("filters"), kernelSize: (k[0], k[1]), strides: (st[0], st[1]), padding: s.choice("padding"),
+                filters: s.int("filters"), kernelSize: (k[0], k[1]), strides: (st[0], st[1]),
+                padding: s.choice("padding"),
                 dilationRate: (d[0], d[1]), activation: s.activation(), useBias: s.bool("use_bias"),
-                kernelInitializer: s.initializer("kernel_initializer"), biasInitializer: s.initializer("bias_initializer"))
+                kernelInitializer: s.initializer("kernel_initializer"),
+                biasInitializer: s.initializer("bias_initializer"))
             c.activityRegularizer = s.regularizer("activity_regularizer")
             return c
         })

@@ -135,8 +135,10 @@ extension Conv1D: ActivationOwner {
                 Option("strides", .length, default: 1, doc: "step between windows; > 1 only with dilation_rate 1"),
                 Option(
                     "padding", .choice(noun: "padding", ["valid", "same", "causal"]), default: "valid",
-                    doc: "\"valid\" (no padding), \"same\" (ceil(steps / strides) outputs) or \"causal\" (left padding)"),
-                Option("dilation_rate", .length, default: 1, doc: "spacing between kernel taps; > 1 only with strides 1"),
+                    doc: "\"valid\" (no padding), \"same\" (ceil(steps / strides) outputs) or \"causal\" (left padding)"
+                ),
+                Option(
+                    "dilation_rate", .length, default: 1, doc: "spacing between kernel taps; > 1 only with strides 1"),
                 LayerOptions.activation(default: "linear"),
                 LayerOptions.useBias,
             ] + LayerOptions.weights(["kernel", "bias"]),

@@ -16,7 +16,8 @@ extension Conv2D {
                                 let ih = oh * g.sh - g.padTop + i * g.dh, iw = ow * g.sw - g.padLeft + j * g.dw
                                 if ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW { continue }
                                 for ch in 0..<c {
-                                    sum += Double(x[((s * g.inH + ih) * g.inW + iw) * c + ch])
+                                    sum +=
+                                        Double(x[((s * g.inH + ih) * g.inW + iw) * c + ch])
                                         * Double(kernel[((i * g.kw + j) * c + ch) * f + k])
                                 }
                             }
@@ -47,7 +48,8 @@ extension Conv2D {
         _ x: Tensor, kernel: Tensor, bias: Tensor?, window g: Window2D, activation: Activation, dy: Tensor
     ) -> (dx: Tensor, dkernel: Tensor, dbias: Tensor?) {
         let n = x.shape[0], c = x.shape[3], f = kernel.shape[3]
-        let zf = Tensor(shape: dy.shape, values: referencePreActivation(x, kernel: kernel, bias: bias, window: g).map { Float($0) })
+        let zf = Tensor(
+            shape: dy.shape, values: referencePreActivation(x, kernel: kernel, bias: bias, window: g).map { Float($0) })
         let y = Tensor(shape: dy.shape), dz = Tensor(shape: dy.shape)
         activation.forward(zf.data, y.data, rows: y.count / f, width: f)
         activation.backward(dy: dy.data, y: y.data, z: zf.data, dz: dz.data, rows: y.count / f, width: f)

@@ -66,7 +66,8 @@ public final class Dense: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        precondition(x.sampleSize % inputs == 0 && x.shape.last == inputs, "dense expects (..., \(inputs)), got \(x.shape)")
+        precondition(
+            x.sampleSize % inputs == 0 && x.shape.last == inputs, "dense expects (..., \(inputs)), got \(x.shape)")
         self.x = x
         let n = x.shape[0], rows = x.count / inputs
         y.setBatch(n)

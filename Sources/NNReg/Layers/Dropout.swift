@@ -80,7 +80,9 @@ public final class NoiseLayer: Layer {
             throw ShapeError("spatial_dropout2d needs (height, width, channels) inputs, got \(inputShape)")
         }
         if let shape = noiseShape, shape.count != inputShape.count + 1 {
-            throw ShapeError("noise_shape \(shape.map { $0.map(String.init) ?? "null" }) must have \(inputShape.count + 1) entries (batch first) for input shape \(inputShape)")
+            throw ShapeError(
+                "noise_shape \(shape.map { $0.map(String.init) ?? "null" }) must have \(inputShape.count + 1) entries (batch first) for input shape \(inputShape)"
+            )
         }
         if let shape = noiseShape {
             // Keras broadcasts the mask: each entry is null, 1, or the input's size there.

@@ -55,7 +55,9 @@ public final class LayerNormalization: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        precondition(x.sampleSize == xhat.sampleSize, "layer_normalization expects samples like \(xhat.shape.dropFirst()), got \(x.shape)")
+        precondition(
+            x.sampleSize == xhat.sampleSize,
+            "layer_normalization expects samples like \(xhat.shape.dropFirst()), got \(x.shape)")
         let n = x.shape[0]
         let c = view.channels, inner = view.inner, outer = n * view.outerPerSample
         xhat.setBatch(n)
@@ -138,6 +140,7 @@ extension LayerNormalization {
         make: { s in
             LayerNormalization(
                 axis: s.int("axis"), epsilon: s.float("epsilon"), center: s.bool("center"), scale: s.bool("scale"),
-                betaInitializer: s.initializer("beta_initializer"), gammaInitializer: s.initializer("gamma_initializer"))
+                betaInitializer: s.initializer("beta_initializer"), gammaInitializer: s.initializer("gamma_initializer")
+            )
         })
 }

@@ -71,15 +71,23 @@ enum LayerOptions {
     static func weights(_ names: [String], unitForgetBias: Bool = false) -> [Option] {
         let initial: [String: JSON] = ["kernel": "glorot_uniform", "recurrent": "orthogonal", "bias": "zeros"]
         let what = ["kernel": "the kernel", "recurrent": "the recurrent kernel", "bias": "the bias"]
-        return names.map { Option("\($0)_initializer", .initializer, default: initial[$0]!, doc: "how \(what[$0]!) starts") }
+        return names.map {
+            Option("\($0)_initializer", .initializer, default: initial[$0]!, doc: "how \(what[$0]!) starts")
+        }
             + (unitForgetBias
-                ? [Option("unit_forget_bias", .bool, default: true, doc: "add 1 to the forget gate's bias at start")] : [])
+                ? [Option("unit_forget_bias", .bool, default: true, doc: "add 1 to the forget gate's bias at start")]
+                : [])
             + names.map {
                 Option("\($0)_regularizer", .nullable(.regularizer), default: nil, doc: "L1/L2 penalty on \(what[$0]!)")
             }
-            + [Option("activity_regularizer", .nullable(.regularizer), default: nil, doc: "L1/L2 penalty on the output")]
+            + [
+                Option(
+                    "activity_regularizer", .nullable(.regularizer), default: nil, doc: "L1/L2 penalty on the output")
+            ]
             + names.map {
-                Option("\($0)_constraint", .nullable(.constraint), default: nil, doc: "projection of \(what[$0]!) after each step")
+                Option(
+                    "\($0)_constraint", .nullable(.constraint), default: nil,
+                    doc: "projection of \(what[$0]!) after each step")
             }
     }
 
@@ -96,7 +104,9 @@ enum LayerOptions {
         Option("gamma_constraint", .nullable(.constraint), default: nil, doc: "projection of gamma after each step"),
     ]
 
-    static func activation(default value: JSON? = nil, key: String = "activation", doc: String = "applied to the output") -> Option {
+    static func activation(
+        default value: JSON? = nil, key: String = "activation", doc: String = "applied to the output"
+    ) -> Option {
         value.map { Option(key, .activation, default: $0, doc: doc) } ?? Option(key, .activation, doc: doc)
     }
 

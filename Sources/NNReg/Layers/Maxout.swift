@@ -64,7 +64,9 @@ public final class Maxout: Layer {
         let rows = x.count / inputs, width = units * pieces
         y.setBatch(x.shape[0])
         z.setBatch(rows)
-        affine(x.data, rows: rows, inputs: inputs, kernel: kernel.value.data, bias: bias?.value.data, width: width, into: z.data)
+        affine(
+            x.data, rows: rows, inputs: inputs, kernel: kernel.value.data, bias: bias?.value.data, width: width,
+            into: z.data)
         let zp = z.data, yp = y.data, wp = winner.data
         for r in 0..<rows {
             for j in 0..<units {
@@ -87,13 +89,15 @@ public final class Maxout: Layer {
         for r in 0..<rows {
             for j in 0..<units { dzp[r * width + j * pieces + Int(wp[r * units + j])] = gp[r * units + j] }
         }
-        BLAS.sgemm(transA: true, m: inputs, n: width, k: rows, a: x.data, lda: inputs, b: dzp, ldb: width,
-                   c: kernel.grad.data, ldc: width)
+        BLAS.sgemm(
+            transA: true, m: inputs, n: width, k: rows, a: x.data, lda: inputs, b: dzp, ldb: width,
+            c: kernel.grad.data, ldc: width)
         if let bias { sumColumns(dzp, rows: rows, width: width, into: bias.grad.data) }
         guard needsInputGradient else { return nil }
         dx.setBatch(x.shape[0])
-        BLAS.sgemm(transB: true, m: rows, n: inputs, k: width, a: dzp, lda: width, b: kernel.value.data, ldb: width,
-                   c: dx.data, ldc: inputs)
+        BLAS.sgemm(
+            transB: true, m: rows, n: inputs, k: width, a: dzp, lda: width, b: kernel.value.data, ldb: width,
+            c: dx.data, ldc: inputs)
         return dx
     }
 }
@@ -111,7 +115,8 @@ extension Maxout {
         make: { s in
             let m = Maxout(
                 units: s.int("units"), pieces: s.int("pieces"), useBias: s.bool("use_bias"),
-                kernelInitializer: s.initializer("kernel_initializer"), biasInitializer: s.initializer("bias_initializer"))
+                kernelInitializer: s.initializer("kernel_initializer"),
+                biasInitializer: s.initializer("bias_initializer"))
             m.activityRegularizer = s.regularizer("activity_regularizer")
             return m
         })

@@ -21,8 +21,9 @@ struct AxisView {
         let a = axis < 0 ? axis + rank : axis
         guard rank >= 2, a >= 1, a < rank else {
             let shape = "(None" + inputShape.map { ", \($0)" }.joined() + ")"
-            throw ShapeError("\(kind) axis \(axis) is not a feature axis of input shape \(shape); "
-                + "use 1...\(rank - 1) or -\(rank - 1)...-1 (the batch axis 0 cannot be one)")
+            throw ShapeError(
+                "\(kind) axis \(axis) is not a feature axis of input shape \(shape); "
+                    + "use 1...\(rank - 1) or -\(rank - 1)...-1 (the batch axis 0 cannot be one)")
         }
         channels = inputShape[a - 1]
         inner = inputShape[a...].reduce(1, *)
@@ -139,7 +140,8 @@ struct ChannelAffine {
         }
     }
 
-    func apply(_ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>, outer: Int) {
+    func apply(_ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>, outer: Int)
+    {
         let w = view.channels * view.inner, ap = a.data, bp = b.data, dp = d.data
         for o in 0..<outer {
             let ur = u + o * w, orow = out + o * w

@@ -15,7 +15,8 @@ private func poolWindow(
         throw ShapeError("\(kind) needs (height, width, channels) inputs, got shape \(inputShape)")
     }
     return try Window2D(
-        input: (inputShape[0], inputShape[1]), window: poolSize, strides: strides, padding: padding, layer: "\(kind) pool")
+        input: (inputShape[0], inputShape[1]), window: poolSize, strides: strides, padding: padding,
+        layer: "\(kind) pool")
 }
 
 /// Calls body(p, rows, cols) for each output position p = oh * OW + ow, in order, with the
@@ -93,7 +94,8 @@ public final class MaxPooling2D: Layer {
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
         let g = window!, c = channels
-        precondition(x.shape.dropFirst().elementsEqual(sampleShape), "\(kind) expects \(sampleShape) per sample, got \(x.shape)")
+        precondition(
+            x.shape.dropFirst().elementsEqual(sampleShape), "\(kind) expects \(sampleShape) per sample, got \(x.shape)")
         let n = x.shape[0], inSize = g.inH * g.inW * c, outSize = g.outH * g.outW * c
         y.setBatch(n)
         let arg = argmax.baseAddress!
@@ -201,7 +203,8 @@ public final class AveragePooling2D: Layer {
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
         let g = window!, c = channels
-        precondition(x.shape.dropFirst().elementsEqual(sampleShape), "\(kind) expects \(sampleShape) per sample, got \(x.shape)")
+        precondition(
+            x.shape.dropFirst().elementsEqual(sampleShape), "\(kind) expects \(sampleShape) per sample, got \(x.shape)")
         let n = x.shape[0], inSize = g.inH * g.inW * c, outSize = g.outH * g.outW * c
         y.setBatch(n)
         Parallel.forEachSample(n) { s in
@@ -277,7 +280,9 @@ public final class GlobalAveragePooling2D: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        precondition(x.sampleSize == positions * channels, "\(kind) expects \(positions * channels) values per sample, got \(x.shape)")
+        precondition(
+            x.sampleSize == positions * channels,
+            "\(kind) expects \(positions * channels) values per sample, got \(x.shape)")
         let n = x.shape[0], c = channels, scale = 1 / Float(positions)
         y.setBatch(n)
         for s in 0..<n {
@@ -339,7 +344,9 @@ public final class GlobalMaxPooling2D: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        precondition(x.sampleSize == positions * channels, "\(kind) expects \(positions * channels) values per sample, got \(x.shape)")
+        precondition(
+            x.sampleSize == positions * channels,
+            "\(kind) expects \(positions * channels) values per sample, got \(x.shape)")
         self.x = x
         let n = x.shape[0], c = channels
         y.setBatch(n)

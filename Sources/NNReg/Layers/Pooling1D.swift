@@ -177,7 +177,8 @@ private func windowedSchema(_ type: String, doc: String) -> Schema {
 extension MaxPooling1D {
     static let registration = LayerType(
         windowedSchema("max_pooling1d", doc: "the largest value of each window of steps"),
-        make: { s in MaxPooling1D(poolSize: s.int("pool_size"), strides: s.int("strides"), padding: s.choice("padding")) })
+        make: { s in MaxPooling1D(poolSize: s.int("pool_size"), strides: s.int("strides"), padding: s.choice("padding"))
+        })
 }
 
 extension AveragePooling1D {

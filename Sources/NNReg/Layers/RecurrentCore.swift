@@ -78,13 +78,16 @@ public final class RecurrentCore {
     private var dx: Tensor!
     private var dy: Tensor!
 
-    init(kind: String, gates: Int, options: RecurrentOptions, separateRecurrent: Bool = false,
-         unitForgetBias: Bool = false) {
+    init(
+        kind: String, gates: Int, options: RecurrentOptions, separateRecurrent: Bool = false,
+        unitForgetBias: Bool = false
+    ) {
         let units = options.units, dropout = options.dropout, recurrentDropout = options.recurrentDropout
         precondition(units > 0, "\(kind) units must be positive, got \(units)")
         precondition(dropout >= 0 && dropout < 1, "\(kind) dropout must be in [0, 1), got \(dropout)")
-        precondition(recurrentDropout >= 0 && recurrentDropout < 1,
-                     "\(kind) recurrent_dropout must be in [0, 1), got \(recurrentDropout)")
+        precondition(
+            recurrentDropout >= 0 && recurrentDropout < 1,
+            "\(kind) recurrent_dropout must be in [0, 1), got \(recurrentDropout)")
         self.kind = kind
         self.gates = gates
         self.options = options
@@ -136,7 +139,8 @@ public final class RecurrentCore {
     private func makeBias(rng: inout RNG) -> Parameter {
         let gu = gateWidth, u = units, initializer = options.biasInitializer
         guard unitForgetBias else {
-            return Parameter(name: "bias", shape: separateRecurrent ? [2, gu] : [gu], initializer: initializer, rng: &rng)
+            return Parameter(
+                name: "bias", shape: separateRecurrent ? [2, gu] : [gu], initializer: initializer, rng: &rng)
         }
         let b = Parameter(name: "bias", shape: [gu])
         let first = Tensor(shape: [u]), rest = Tensor(shape: [gu - 2 * u])
@@ -165,13 +169,16 @@ public final class RecurrentCore {
     /// Draws this call's masks (training only), copies x time-major (masked), and
     /// projects every step at once: pre = xs kernel + input bias, (T*N, F) x (F, G*units).
     func beginForward(_ x: Tensor, training: Bool, rng: inout RNG) {
-        precondition(x.shape.count == 3 && x.shape[1] == steps && x.shape[2] == features,
-                     "\(kind) expects (N, \(steps), \(features)), got \(x.shape)")
+        precondition(
+            x.shape.count == 3 && x.shape[1] == steps && x.shape[2] == features,
+            "\(kind) expects (N, \(steps), \(features)), got \(x.shape)")
         n = x.shape[0]
         inputMasked = training && dropout > 0
         recurrentMasked = training && recurrentDropout > 0
         let t = steps, f = features, u = units, gu = gateWidth, rows = t * n
-        if inputMasked, let inputMask { Self.drawMask(inputMask.data, count: maskGroups * n * f, rate: dropout, rng: &rng) }
+        if inputMasked, let inputMask {
+            Self.drawMask(inputMask.data, count: maskGroups * n * f, rate: dropout, rng: &rng)
+        }
         if recurrentMasked, let recurrentMask {
             Self.drawMask(recurrentMask.data, count: gates * n * u, rate: recurrentDropout, rng: &rng)
         }
@@ -196,8 +203,9 @@ public final class RecurrentCore {
         // One sgemm for all gates, or one per gate when each gate has its own input mask.
         let cols = groups == 1 ? gu : u
         for g in 0..<groups {
-            BLAS.sgemm(m: rows, n: cols, k: f, a: xs.data + g * rows * f, lda: f,
-                       b: kernel.value.data + g * cols, ldb: gu, c: pre.data + g * cols, ldc: gu)
+            BLAS.sgemm(
+                m: rows, n: cols, k: f, a: xs.data + g * rows * f, lda: f,
+                b: kernel.value.data + g * cols, ldb: gu, c: pre.data + g * cols, ldc: gu)
         }
         if let bias { addBias(bias.value.data, to: pre.data, rows: rows, width: gu) }
         states.data.update(repeating: 0, count: n * u)
@@ -216,8 +224,9 @@ public final class RecurrentCore {
             for g in 0..<gates {
                 let hm = maskedStates.data + (g * steps + t) * n * u, rm = recurrentMask.data + g * n * u
                 for i in 0..<(n * u) { hm[i] = hPrev[i] * rm[i] }
-                BLAS.sgemm(m: n, n: u, k: u, a: hm, lda: u, b: r + g * u, ldb: gu,
-                           beta: beta, c: target + g * u, ldc: gu)
+                BLAS.sgemm(
+                    m: n, n: u, k: u, a: hm, lda: u, b: r + g * u, ldb: gu,
+                    beta: beta, c: target + g * u, ldc: gu)
             }
         } else {
             BLAS.sgemm(m: n, n: gu, k: u, a: hPrev, lda: u, b: r, ldb: gu, beta: beta, c: target, ldc: gu)
@@ -259,8 +268,9 @@ public final class RecurrentCore {
 
     /// Starts BPTT from dy: (N, T, units) or (N, units); dh = 0.
     func beginBackward(_ dy: Tensor) {
-        precondition(dy.shape[0] == n && dy.count == n * (returnSequences ? steps : 1) * units,
-                     "\(kind) backward expects dy for \(n) samples, got \(dy.shape)")
+        precondition(
+            dy.shape[0] == n && dy.count == n * (returnSequences ? steps : 1) * units,
+            "\(kind) backward expects dy for \(n) samples, got \(dy.shape)")
         self.dy = dy
         dh.data.update(repeating: 0, count: n * units)
     }
@@ -288,14 +298,16 @@ public final class RecurrentCore {
         if recurrentMasked, let recurrentMask {
             if !accumulate { dp.update(repeating: 0, count: n * u) }
             for g in 0..<gates {
-                BLAS.sgemm(transB: true, m: n, n: u, k: u, a: d + g * u, lda: gu, b: r + g * u, ldb: gu,
-                           c: scratch.data, ldc: u)
+                BLAS.sgemm(
+                    transB: true, m: n, n: u, k: u, a: d + g * u, lda: gu, b: r + g * u, ldb: gu,
+                    c: scratch.data, ldc: u)
                 let rm = recurrentMask.data + g * n * u, sc = scratch.data
                 for i in 0..<(n * u) { dp[i] += sc[i] * rm[i] }
             }
         } else {
-            BLAS.sgemm(transB: true, m: n, n: u, k: gu, a: d, lda: gu, b: r, ldb: gu,
-                       beta: accumulate ? 1 : 0, c: dp, ldc: u)
+            BLAS.sgemm(
+                transB: true, m: n, n: u, k: gu, a: d, lda: gu, b: r, ldb: gu,
+                beta: accumulate ? 1 : 0, c: dp, ldc: u)
         }
     }
 
@@ -306,18 +318,21 @@ public final class RecurrentCore {
         let inGroups = inputMasked ? maskGroups : 1, inCols = inGroups == 1 ? gu : u
         // dkernel = xs^T dpre: (F, T*N) x (T*N, G*units), per gate if masked per gate.
         for g in 0..<inGroups {
-            BLAS.sgemm(transA: true, m: f, n: inCols, k: rows, a: xs.data + g * rows * f, lda: f,
-                       b: dIn + g * inCols, ldb: gu, c: kernel.grad.data + g * inCols, ldc: gu)
+            BLAS.sgemm(
+                transA: true, m: f, n: inCols, k: rows, a: xs.data + g * rows * f, lda: f,
+                b: dIn + g * inCols, ldb: gu, c: kernel.grad.data + g * inCols, ldc: gu)
         }
         // drecurrent_kernel = hprev^T drec: (units, T*N) x (T*N, G*units).
         if recurrentMasked, let maskedStates {
             for g in 0..<gates {
-                BLAS.sgemm(transA: true, m: u, n: u, k: rows, a: maskedStates.data + g * rows * u, lda: u,
-                           b: dRec + g * u, ldb: gu, c: recurrentKernel.grad.data + g * u, ldc: gu)
+                BLAS.sgemm(
+                    transA: true, m: u, n: u, k: rows, a: maskedStates.data + g * rows * u, lda: u,
+                    b: dRec + g * u, ldb: gu, c: recurrentKernel.grad.data + g * u, ldc: gu)
             }
         } else {
-            BLAS.sgemm(transA: true, m: u, n: gu, k: rows, a: states.data, lda: u, b: dRec, ldb: gu,
-                       c: recurrentKernel.grad.data, ldc: gu)
+            BLAS.sgemm(
+                transA: true, m: u, n: gu, k: rows, a: states.data, lda: u, b: dRec, ldb: gu,
+                c: recurrentKernel.grad.data, ldc: gu)
         }
         if let bias {
             sumColumns(dIn, rows: rows, width: gu, into: bias.grad.data)
@@ -328,8 +343,9 @@ public final class RecurrentCore {
         dx.setBatch(n)
         let out = dx.data, dt = dxs.data
         for g in 0..<inGroups {
-            BLAS.sgemm(transB: true, m: rows, n: f, k: inCols, a: dIn + g * inCols, lda: gu,
-                       b: kernel.value.data + g * inCols, ldb: gu, c: dt, ldc: f)
+            BLAS.sgemm(
+                transB: true, m: rows, n: f, k: inCols, a: dIn + g * inCols, lda: gu,
+                b: kernel.value.data + g * inCols, ldb: gu, c: dt, ldc: f)
             let mask = inputMasked ? inputMask!.data + g * n * f : nil
             for s in 0..<n {
                 for step in 0..<t {

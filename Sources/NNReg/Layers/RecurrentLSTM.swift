@@ -99,7 +99,8 @@ public final class LSTM: RecurrentLayer {
                 recurrentActivation.backward(dy: ds, y: as_, z: zs, dz: ds, rows: 1, width: u)
                 recurrentActivation.backward(dy: ds + u, y: as_ + u, z: zs + u, dz: ds + u, rows: 1, width: u)
                 activation.backward(dy: ds + 2 * u, y: as_ + 2 * u, z: zs + 2 * u, dz: ds + 2 * u, rows: 1, width: u)
-                recurrentActivation.backward(dy: ds + 3 * u, y: as_ + 3 * u, z: zs + 3 * u, dz: ds + 3 * u, rows: 1, width: u)
+                recurrentActivation.backward(
+                    dy: ds + 3 * u, y: as_ + 3 * u, z: zs + 3 * u, dz: ds + 3 * u, rows: 1, width: u)
             }
         }
     }

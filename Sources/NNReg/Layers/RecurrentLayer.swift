@@ -59,26 +59,34 @@ extension RecurrentCore {
                 "recurrent_dropout", .number(.fraction), default: 0,
                 doc: "fraction of the recurrent state dropped in training"),
             Option(
-                "return_sequences", .bool, default: false, doc: "output every step (N, steps, units), not only the last"),
+                "return_sequences", .bool, default: false, doc: "output every step (N, steps, units), not only the last"
+            ),
         ]
         if type == "gru" {
             options.append(
                 Option(
-                    "reset_after", .bool, default: true, doc: "apply the reset gate after the recurrent product (Keras 3)"))
+                    "reset_after", .bool, default: true,
+                    doc: "apply the reset gate after the recurrent product (Keras 3)"))
         }
         options.append(LayerOptions.seed)
         return Schema(type, options, doc: doc)
     }
 
     /// The options the three layers share, after refusing what they do not support yet.
-    static func common(_ s: LayerSpec) throws -> (units: Int, useBias: Bool, returnSequences: Bool, dropout: Float,
-                                                 recurrentDropout: Float) {
+    static func common(_ s: LayerSpec) throws -> (
+        units: Int, useBias: Bool, returnSequences: Bool, dropout: Float,
+        recurrentDropout: Float
+    ) {
         if !s.isNull("seed") {
             throw SpecError(
                 path: s.path + ".seed",
-                message: "a per-layer seed is not supported for \(s.type); remove it (the spec's seed drives the dropout masks)")
+                message:
+                    "a per-layer seed is not supported for \(s.type); remove it (the spec's seed drives the dropout masks)"
+            )
         }
-        return (s.int("units"), s.bool("use_bias"), s.bool("return_sequences"), s.float("dropout"),
-                s.float("recurrent_dropout"))
+        return (
+            s.int("units"), s.bool("use_bias"), s.bool("return_sequences"), s.float("dropout"),
+            s.float("recurrent_dropout")
+        )
     }
 }

@@ -47,8 +47,10 @@ struct RecurrentProblem {
 
     /// Runs `step(sample, t, state) -> (h, state)` over every sample and step, from a
     /// zero state; returns (N, T, units) or the last h, (N, units).
-    func run(returnSequences: Bool, stateCount: Int,
-             step: (_ s: Int, _ t: Int, _ state: [[Double]]) -> [[Double]]) -> [Double] {
+    func run(
+        returnSequences: Bool, stateCount: Int,
+        step: (_ s: Int, _ t: Int, _ state: [[Double]]) -> [[Double]]
+    ) -> [Double] {
         var y: [Double] = []
         for s in 0..<batch {
             var state = [[Double]](repeating: [Double](repeating: 0, count: units), count: stateCount)

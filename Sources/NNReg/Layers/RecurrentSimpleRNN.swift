@@ -31,16 +31,24 @@ public final class SimpleRNN: RecurrentLayer {
     public func backward(_ dy: Tensor) -> Tensor? {
         let n = core.n, u = units
         return core.backward(dy, accumulate: false, needsInputGradient: needsInputGradient) { t in
-            activation.backward(dy: core.dh.data, y: core.states.data + (t + 1) * n * u, z: core.pre.data + t * n * u,
-                                dz: core.dpre.data + t * n * u, rows: n, width: u)
+            activation.backward(
+                dy: core.dh.data, y: core.states.data + (t + 1) * n * u, z: core.pre.data + t * n * u,
+                dz: core.dpre.data + t * n * u, rows: n, width: u)
         }
     }
 
     /// The naive reference: per sample, per step, in Double.
-    static func referenceForward(_ p: RecurrentProblem, activation: Activation = .tanh, returnSequences: Bool) -> [Double] {
+    static func referenceForward(_ p: RecurrentProblem, activation: Activation = .tanh, returnSequences: Bool)
+        -> [Double]
+    {
         p.run(returnSequences: returnSequences, stateCount: 1) { s, t, state in
-            [activation.reference(zip(p.inputPart(sample: s, step: t, gate: 0),
-                                      p.recurrentPart(sample: s, h: state[0], gate: 0)).map(+))]
+            [
+                activation.reference(
+                    zip(
+                        p.inputPart(sample: s, step: t, gate: 0),
+                        p.recurrentPart(sample: s, h: state[0], gate: 0)
+                    ).map(+))
+            ]
         }
     }
 }

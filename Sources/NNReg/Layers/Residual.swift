@@ -42,8 +42,9 @@ public final class Residual: Layer {
     private var trainingStep = false
 
     public init(layers: [Layer], survivalProbability: Float = 1) {
-        precondition(survivalProbability > 0 && survivalProbability <= 1,
-                     "residual survival_probability must be in (0, 1], got \(survivalProbability)")
+        precondition(
+            survivalProbability > 0 && survivalProbability <= 1,
+            "residual survival_probability must be in (0, 1], got \(survivalProbability)")
         self.layers = layers
         self.survivalProbability = survivalProbability
     }
@@ -64,8 +65,9 @@ public final class Residual: Layer {
         }
         guard shape == inputShape else {
             func show(_ s: [Int]) -> String { "(None" + s.map { ", \($0)" }.joined() + ")" }
-            throw ShapeError("residual branch output shape \(show(shape)) does not match its input shape "
-                + "\(show(inputShape)); x + f(x) needs equal shapes")
+            throw ShapeError(
+                "residual branch output shape \(show(shape)) does not match its input shape "
+                    + "\(show(inputShape)); x + f(x) needs equal shapes")
         }
         layers[0].needsInputGradient = needsInputGradient
         outputs = Array(repeating: nil, count: layers.count)
@@ -77,7 +79,8 @@ public final class Residual: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        precondition(x.sampleSize == y.sampleSize, "residual expects samples like \(y.shape.dropFirst()), got \(x.shape)")
+        precondition(
+            x.sampleSize == y.sampleSize, "residual expects samples like \(y.shape.dropFirst()), got \(x.shape)")
         self.x = x
         trainingStep = training
         let n = x.shape[0], per = x.sampleSize
@@ -150,6 +153,7 @@ extension Residual {
             ],
             doc: "x + block(x), with optional stochastic depth"),
         make: { s in
-            Residual(layers: try s.layers().map(LayerRegistry.make), survivalProbability: s.float("survival_probability"))
+            Residual(
+                layers: try s.layers().map(LayerRegistry.make), survivalProbability: s.float("survival_probability"))
         })
 }

@@ -33,8 +33,9 @@ public final class ActivationLayer: Layer {
         guard needsInputGradient else { return nil }
         if activation == .linear { return dy }
         dx.setBatch(dy.shape[0])
-        activation.backward(dy: dy.data, y: y.data, z: z.map { UnsafePointer($0.data) }, dz: dx.data,
-                            rows: dy.count / width, width: width)
+        activation.backward(
+            dy: dy.data, y: y.data, z: z.map { UnsafePointer($0.data) }, dz: dx.data,
+            rows: dy.count / width, width: width)
         return dx
     }
 }

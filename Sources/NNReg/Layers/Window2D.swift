@@ -59,7 +59,9 @@ struct Window2D: Equatable {
         }
         let rows = try axis(input.h, window.h, strides.h, dilation.h, axes.h)
         let cols = try axis(input.w, window.w, strides.w, dilation.w, axes.w)
-        (inH, inW, kh, kw, sh, sw, dh, dw) = (input.h, input.w, window.h, window.w, strides.h, strides.w, dilation.h, dilation.w)
+        (inH, inW, kh, kw, sh, sw, dh, dw) = (
+            input.h, input.w, window.h, window.w, strides.h, strides.w, dilation.h, dilation.w
+        )
         (outH, outW, padTop, padLeft) = (rows.out, cols.out, rows.padBefore, cols.padBefore)
     }
 }

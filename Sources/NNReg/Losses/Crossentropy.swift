@@ -130,7 +130,8 @@ func classCrossentropy(
         } else {
             smoothed = TargetRow(oneHot: target.data + i * k, classId: 0, keep: keep, spread: spread)
         }
-        let l = options.fromLogits
+        let l =
+            options.fromLogits
             ? softmaxCrossentropy(logits: x, k, smoothed, dx, scale: w / Double(n))
             : probabilities(x, k, smoothed, dx, w / Double(n))
         return w * l

@@ -24,7 +24,9 @@ enum LossRegistry {
     private static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     static func make(_ config: LossConfig) -> Loss {
-        guard let type = byName[variants.aliases[config.name] ?? config.name] else { preconditionFailure("unregistered loss \"\(config.name)\"") }
+        guard let type = byName[variants.aliases[config.name] ?? config.name] else {
+            preconditionFailure("unregistered loss \"\(config.name)\"")
+        }
         return type.make(config)
     }
 

@@ -68,7 +68,8 @@ extension MeanAbsoluteError {
 extension Huber {
     static let registration = LossType(
         schema: Schema(
-            "huber", [Option("delta", .number(.positive), default: 1, doc: "where the loss turns from squared to linear")],
+            "huber",
+            [Option("delta", .number(.positive), default: 1, doc: "where the loss turns from squared to linear")],
             doc: "squared error below delta, linear above"),
         make: { Huber(delta: $0.delta) })
 }

@@ -40,7 +40,8 @@ public final class Adam: KerasOptimizer {
         _ slots: [Tensor], offset: Int, count: Int
     ) {
         Adam.step(
-            w, g, clip, m: slots[0].data + offset, v: slots[1].data + offset, vHat: amsgrad ? slots[2].data + offset : nil,
+            w, g, clip, m: slots[0].data + offset, v: slots[1].data + offset,
+            vHat: amsgrad ? slots[2].data + offset : nil,
             count: count, alpha: alpha, oneMinusBeta1: oneMinusBeta1, oneMinusBeta2: oneMinusBeta2,
             epsilon: epsilon)
     }

@@ -26,7 +26,8 @@ public struct OptimizerConfig: Equatable, Sendable {
     /// Keras 3's defaults for `type`: what a spec naming only the type gets.
     public static func defaults(for type: String) -> OptimizerConfig {
         guard let schema = OptimizerRegistry.variants.schema(for: type),
-            let options = try? schema.validate(.object(JSON.Object()), at: "", SpecContext(baseDirectory: "/", defaultName: ""))
+            let options = try? schema.validate(
+                .object(JSON.Object()), at: "", SpecContext(baseDirectory: "/", defaultName: ""))
         else { preconditionFailure("unregistered optimizer \"\(type)\"") }
         var object = options
         object["type"] = .string(type)

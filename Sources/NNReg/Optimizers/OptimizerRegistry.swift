@@ -38,8 +38,12 @@ enum OptimizerRegistry {
                     Option(
                         "weight_decay", .nullable(.number(.nonNegative)), default: weightDecay.map(JSON.number) ?? nil,
                         doc: "decoupled weight decay: w -= learning_rate * weight_decay * w each step"),
-                    Option("clipnorm", .nullable(.number(.positive)), default: nil, doc: "clip each gradient's norm to this"),
-                    Option("clipvalue", .nullable(.number(.positive)), default: nil, doc: "clip each gradient element to ±this"),
+                    Option(
+                        "clipnorm", .nullable(.number(.positive)), default: nil,
+                        doc: "clip each gradient's norm to this"),
+                    Option(
+                        "clipvalue", .nullable(.number(.positive)), default: nil,
+                        doc: "clip each gradient element to ±this"),
                     Option(
                         "global_clipnorm", .nullable(.number(.positive)), default: nil,
                         doc: "clip the norm of all gradients together to this"),
@@ -55,7 +59,8 @@ enum OptimizerRegistry {
             })
     }
 
-    static let epsilon = Option("epsilon", .number(.positive), default: 1e-7, doc: "added to denominators for stability")
+    static let epsilon = Option(
+        "epsilon", .number(.positive), default: 1e-7, doc: "added to denominators for stability")
     static let betas = [
         Option("beta_1", .number(.fraction), default: 0.9, doc: "decay of the first-moment estimate"),
         Option("beta_2", .number(.fraction), default: 0.999, doc: "decay of the second-moment estimate"),

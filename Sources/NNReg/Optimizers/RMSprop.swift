@@ -72,7 +72,8 @@ extension RMSprop {
                 Option("rho", .number(.fraction), default: 0.9, doc: "decay of the mean squared gradient"),
                 Option("momentum", .number(.unit), default: 0, doc: "velocity kept between steps"),
                 OptimizerRegistry.epsilon,
-                Option("centered", .bool, default: false, doc: "divide by the gradient's variance, not its mean square"),
+                Option(
+                    "centered", .bool, default: false, doc: "divide by the gradient's variance, not its mean square"),
             ],
             doc: "divides each step by a running root mean square of the gradients (Keras compile's default)"),
         make: { RMSprop($0) })

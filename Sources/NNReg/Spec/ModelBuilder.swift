@@ -3,7 +3,9 @@
 /// cannot take becomes a `SpecError` at the layer's path.
 public enum ModelBuilder {
     /// Builds the model for inputs of `inputShape` (no batch dimension).
-    public static func build(_ specs: [LayerSpec], inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> Sequential {
+    public static func build(_ specs: [LayerSpec], inputShape: [Int], maxBatch: Int, rng: inout RNG) throws
+        -> Sequential
+    {
         let layers = try specs.map(LayerRegistry.make)
         let model: Sequential
         do {
@@ -39,7 +41,8 @@ public enum ModelBuilder {
     /// `outputActivation` and return the loss config taking logits.
     public static func fuseOutputActivation(_ model: Sequential, loss: LossConfig) -> LossConfig {
         guard !loss.fromLogits, let owner = model.layers.last as? ActivationOwner else { return loss }
-        let fusable = (owner.activation == .softmax && loss.name.hasSuffix("categorical_crossentropy"))
+        let fusable =
+            (owner.activation == .softmax && loss.name.hasSuffix("categorical_crossentropy"))
             || (owner.activation == .sigmoid && loss.name == "binary_crossentropy")
         guard fusable else { return loss }
         model.outputActivation = owner.activation

@@ -61,7 +61,9 @@ extension SpecOptions {
     public func seed() -> UInt64? { optionalInt("seed").map { UInt64($0) } }
 
     /// Keras noise_shape: one entry per input axis (nil: the input's size); nil: the input's shape.
-    public func noiseShape() -> [Int?]? { isNull("noise_shape") ? nil : value("noise_shape").arrayValue!.map(\.intValue) }
+    public func noiseShape() -> [Int?]? {
+        isNull("noise_shape") ? nil : value("noise_shape").arrayValue!.map(\.intValue)
+    }
 
     /// Nested layers (residual's "layers"), with paths like "model.layers[3].layers[0]".
     public func layers(_ key: String = "layers") -> [LayerSpec] {

@@ -48,7 +48,8 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
             Option("from_logits", .nullable(.bool), default: nil),
             Option("label_smoothing", .nullable(.number(.unit)), default: nil),
             Option(
-                "metrics", .list(.choice(noun: "metric", MetricRegistry.names), what: "a list of metric names", unique: true),
+                "metrics",
+                .list(.choice(noun: "metric", MetricRegistry.names), what: "a list of metric names", unique: true),
                 default: []),
             Option("optimizer", .variants(OptimizerRegistry.variants), default: "rmsprop"),  // Keras compile's default
             Option("lr_schedule", .nullable(.variants(LearningRateSchedule.variants)), default: nil),

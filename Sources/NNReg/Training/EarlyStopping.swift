@@ -26,8 +26,10 @@ public struct EarlyStopping: Equatable {
     public private(set) var bestEpoch: Int?
     public private(set) var stoppedEpoch: Int?
 
-    public init(monitor: String, minDelta: Double = 0, patience: Int = 0, mode: MonitorMode, baseline: Double? = nil,
-                restoreBestWeights: Bool = false, startFromEpoch: Int = 0) {
+    public init(
+        monitor: String, minDelta: Double = 0, patience: Int = 0, mode: MonitorMode, baseline: Double? = nil,
+        restoreBestWeights: Bool = false, startFromEpoch: Int = 0
+    ) {
         self.monitor = monitor
         precondition(mode != .auto, "resolve the monitor mode first")
         self.minDelta = abs(minDelta)

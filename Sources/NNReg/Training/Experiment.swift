@@ -49,9 +49,15 @@ public final class Experiment {
         if let declared = spec.model.inputShape, declared != shape {
             // Flat rows (a CSV of 784 pixels) take the declared shape (28, 28, 1) when the sizes agree.
             guard declared.reduce(1, *) == shape.reduce(1, *) else {
-                throw SpecError(path: "model.input_shape", message: "is \(declared) (\(declared.reduce(1, *)) values) but the training data has samples of shape \(shape)")
+                throw SpecError(
+                    path: "model.input_shape",
+                    message:
+                        "is \(declared) (\(declared.reduce(1, *)) values) but the training data has samples of shape \(shape)"
+                )
             }
-            for part in [data.train, data.validation, data.test].compactMap({ $0 }) { part.x.reshape([part.count] + declared) }
+            for part in [data.train, data.validation, data.test].compactMap({ $0 }) {
+                part.x.reshape([part.count] + declared)
+            }
             shape = declared
         }
         inputShape = shape
@@ -75,11 +81,18 @@ public final class Experiment {
     private func setUpAugmentation(train: Dataset, others: [Dataset]) throws {
         guard let a = spec.augmentation else { return }
         guard inputShape.count == 3 else {
-            throw SpecError(path: "augmentation", message: "needs image inputs (height, width, channels): an image folder, or model.input_shape such as [28, 28, 1] for CSV pixels; the inputs are \(inputShape)")
+            throw SpecError(
+                path: "augmentation",
+                message:
+                    "needs image inputs (height, width, channels): an image folder, or model.input_shape such as [28, 28, 1] for CSV pixels; the inputs are \(inputShape)"
+            )
         }
         var augmenter = Augmenter(a, rescale: Float(spec.data.rescale))
         if augmenter.mixes && spec.training.loss.name == "sparse_categorical_crossentropy" {
-            throw SpecError(path: "augmentation", message: "mixup and cutmix mix the labels: use categorical_crossentropy (labels are one-hot encoded for it)")
+            throw SpecError(
+                path: "augmentation",
+                message:
+                    "mixup and cutmix mix the labels: use categorical_crossentropy (labels are one-hot encoded for it)")
         }
         if augmenter.needsFit { augmenter.fit(train.x, imageShape: inputShape) }
         let workspace = AugmentationWorkspace()
@@ -92,8 +105,9 @@ public final class Experiment {
     func augmentedBatches(member: Int) -> AugmentedBatches? {
         guard let images = augmentedImages else { return nil }
         return augmenter.map {
-            AugmentedBatches(x: images.x, y: images.y, batchSize: spec.training.batchSize, augmenter: $0,
-                             seed: spec.seed &+ UInt64(member), imageShape: inputShape)
+            AugmentedBatches(
+                x: images.x, y: images.y, batchSize: spec.training.batchSize, augmenter: $0,
+                seed: spec.seed &+ UInt64(member), imageShape: inputShape)
         }
     }
 
@@ -106,19 +120,29 @@ public final class Experiment {
         normalizer = s.scaler.normalizer(window: s.train.window)
         inputShape = s.inputShape
         if let declared = spec.model.inputShape, declared != inputShape {
-            throw SpecError(path: "model.input_shape", message: "is \(declared) but the windows have shape \(inputShape)")
+            throw SpecError(
+                path: "model.input_shape", message: "is \(declared) but the windows have shape \(inputShape)")
         }
         if spec.training.loss.isCrossentropy {
-            throw SpecError(path: "training.loss", message: "a time series forecast needs a regression loss (mse, mae, huber), got \(spec.training.loss.name)")
+            throw SpecError(
+                path: "training.loss",
+                message:
+                    "a time series forecast needs a regression loss (mse, mae, huber), got \(spec.training.loss.name)")
         }
         if spec.training.classWeight != nil {
-            throw SpecError(path: "training.class_weight", message: "class weights need class labels; data.sequence forecasts values")
+            throw SpecError(
+                path: "training.class_weight",
+                message: "class weights need class labels; data.sequence forecasts values")
         }
-        let model = try Model(spec: spec, inputShape: inputShape, seed: spec.seed, normalizer: normalizer, classNames: nil)
+        let model = try Model(
+            spec: spec, inputShape: inputShape, seed: spec.seed, normalizer: normalizer, classNames: nil)
         self.model = model
         guard model.outputShape == [s.train.horizon] else {
-            throw SpecError(path: "model.layers[\(spec.model.layers.count - 1)]",
-                            message: "data.sequence.horizon is \(s.train.horizon), so the model must output (None, \(s.train.horizon)); it outputs (None, \(model.outputShape.map(String.init).joined(separator: ", ")))")
+            throw SpecError(
+                path: "model.layers[\(spec.model.layers.count - 1)]",
+                message:
+                    "data.sequence.horizon is \(s.train.horizon), so the model must output (None, \(s.train.horizon)); it outputs (None, \(model.outputShape.map(String.init).joined(separator: ", ")))"
+            )
         }
         train = s.train
         validation = s.validation

@@ -118,7 +118,10 @@ public final class MeanMetric: Metric {
             return c >= 0 && c < Float(k) && inTopK(o, k, target: Int(c), topK) ? 1 : 0
         case .meanSquaredError:
             var sum = 0.0
-            for j in 0..<k { let e = Double(o[j]) - Double(t[j]); sum += e * e }
+            for j in 0..<k {
+                let e = Double(o[j]) - Double(t[j])
+                sum += e * e
+            }
             return sum / Double(k)
         case .meanAbsoluteError:
             var sum = 0.0
@@ -156,13 +159,15 @@ extension MeanMetric {
     static let registrations = [
         MetricType(
             name: "accuracy", higherIsBetter: true,
-            doc: "share of right predictions: binary (one output), sparse (class-id targets) or categorical, as Keras resolves it",
+            doc:
+                "share of right predictions: binary (one output), sparse (class-id targets) or categorical, as Keras resolves it",
             make: { MeanMetric(name: $0, kind: .accuracy) }),
         MetricType(
             name: "binary_accuracy", higherIsBetter: true, doc: "share of outputs on the right side of 0.5",
             make: { MeanMetric(name: $0, kind: .binaryAccuracy(threshold: 0.5)) }),
         MetricType(
-            name: "top_k_accuracy", higherIsBetter: true, doc: "share of samples whose class is among the 5 highest outputs",
+            name: "top_k_accuracy", higherIsBetter: true,
+            doc: "share of samples whose class is among the 5 highest outputs",
             make: { MeanMetric(name: $0, kind: .topKAccuracy(k: 5)) }),
         MetricType(
             name: "mse", higherIsBetter: false, doc: "mean squared error",

@@ -29,10 +29,14 @@ public final class Reporter {
         barShown = true
         let width = 30
         let done = (batch + 1) * width / max(batches, 1)
-        let bar = String(repeating: "=", count: done) + (done < width ? ">" : "") + String(repeating: ".", count: max(width - done - 1, 0))
+        let bar =
+            String(repeating: "=", count: done) + (done < width ? ">" : "")
+            + String(repeating: ".", count: max(width - done - 1, 0))
         let elapsed = now - started
         let eta = elapsed / Double(batch + 1) * Double(batches - batch - 1)
-        write("\r\u{1B}[2Kepoch \(epoch + 1)/\(epochs) [\(bar)] \(batch + 1)/\(batches) - loss: \(format(loss)) - eta \(String(format: "%.0f", eta))s")
+        write(
+            "\r\u{1B}[2Kepoch \(epoch + 1)/\(epochs) [\(bar)] \(batch + 1)/\(batches) - loss: \(format(loss)) - eta \(String(format: "%.0f", eta))s"
+        )
     }
 
     /// Ends a bar left on the screen (before an error message).
@@ -83,7 +87,8 @@ final class ProgressCallback: TrainingCallback {
     }
 
     func epochEnd(_ epoch: Int, _ run: TrainingContext) throws -> Bool {
-        run.reporter.epoch(epoch, epochs: run.epochs, values: run.record.values, note: run.notes.joined(separator: "; "))
+        run.reporter.epoch(
+            epoch, epochs: run.epochs, values: run.record.values, note: run.notes.joined(separator: "; "))
         return false
     }
 }

@@ -39,9 +39,12 @@ public struct HistoryRecord: Equatable {
     public static func == (a: HistoryRecord, b: HistoryRecord) -> Bool {
         func same(_ x: [(name: String, value: Double)], _ y: [(name: String, value: Double)]) -> Bool {
             x.count == y.count
-                && zip(x, y).allSatisfy { $0.name == $1.name && ($0.value == $1.value || ($0.value.isNaN && $1.value.isNaN)) }
+                && zip(x, y).allSatisfy {
+                    $0.name == $1.name && ($0.value == $1.value || ($0.value.isNaN && $1.value.isNaN))
+                }
         }
-        return a.epoch == b.epoch && a.notes == b.notes && same(a.values, b.values) && same(a.diagnostics, b.diagnostics)
+        return a.epoch == b.epoch && a.notes == b.notes && same(a.values, b.values)
+            && same(a.diagnostics, b.diagnostics)
     }
 }
 

@@ -29,7 +29,9 @@ public final class SavedModel {
         let file = try SafeTensors.read(path)
         let meta = file.metadata
         func field(_ key: String) throws -> String {
-            guard let v = meta[key] else { throw DataError("\(path): not an nnreg model (no \"\(key)\" in its metadata)") }
+            guard let v = meta[key] else {
+                throw DataError("\(path): not an nnreg model (no \"\(key)\" in its metadata)")
+            }
             return v
         }
         let spec = try Spec.parse(try field(ModelFile.Key.spec), baseDirectory: "/")
@@ -39,8 +41,9 @@ public final class SavedModel {
         self.spec = spec
         inputShape = shape
         classNames = meta[ModelFile.Key.classes].flatMap { try? JSON.parse($0).arrayValue?.compactMap(\.stringValue) }
-        var normalizer = Normalizer(rescale: Float(try field(ModelFile.Key.rescale)) ?? 1,
-                                    mode: Normalizer.Mode(rawValue: try field(ModelFile.Key.normalization)) ?? .none)
+        var normalizer = Normalizer(
+            rescale: Float(try field(ModelFile.Key.rescale)) ?? 1,
+            mode: Normalizer.Mode(rawValue: try field(ModelFile.Key.normalization)) ?? .none)
         if normalizer.mode == .featurewise {
             guard let mean = file["normalization.mean"], let std = file["normalization.std"] else {
                 throw DataError("\(path): featurewise normalization without its statistics")
@@ -50,7 +53,9 @@ public final class SavedModel {
         }
         self.normalizer = normalizer
         if spec.data.sequence != nil {
-            guard let json = meta[ModelFile.Key.sequence], let scaler = SequenceScaler(metadataJSON: json, normalizer: normalizer) else {
+            guard let json = meta[ModelFile.Key.sequence],
+                let scaler = SequenceScaler(metadataJSON: json, normalizer: normalizer)
+            else {
                 throw DataError("\(path): a time-series model without its sequence scaling metadata")
             }
             sequenceScaler = scaler
@@ -74,8 +79,10 @@ public final class SavedModel {
         let classNames = self.classNames
         ensemble = Ensemble(
             try (0..<members).map { k in
-                let model = try Model(spec: spec, inputShape: shape, seed: 0, normalizer: normalizer, classNames: classNames)
-                try ModelFile.loadWeights(file, into: model.network, path: path, prefix: members > 1 ? "members.\(k)." : "")
+                let model = try Model(
+                    spec: spec, inputShape: shape, seed: 0, normalizer: normalizer, classNames: classNames)
+                try ModelFile.loadWeights(
+                    file, into: model.network, path: path, prefix: members > 1 ? "members.\(k)." : "")
                 return model
             })
     }
@@ -91,8 +98,9 @@ public final class SavedModel {
             let split = try windows(dataPath, scaler: scaler, forecast: forecast)
             return split
         }
-        let raw = try DataLoader.read(dataPath, spec: spec.data, classNames: classNames,
-                                      imageSize: inputShape.count == 3 ? Array(inputShape.prefix(2)) : nil)
+        let raw = try DataLoader.read(
+            dataPath, spec: spec.data, classNames: classNames,
+            imageSize: inputShape.count == 3 ? Array(inputShape.prefix(2)) : nil)
         if raw.sampleShape != inputShape, raw.sampleShape.reduce(1, *) == inputShape.reduce(1, *) {
             raw.x.reshape([raw.count] + inputShape)  // as training did (model.input_shape)
         }
@@ -105,9 +113,11 @@ public final class SavedModel {
     }
 
     func windows(_ dataPath: String, scaler: SequenceScaler, forecast: Bool) throws -> SequenceSplit {
-        let split = try SequenceLoader.windows(.path(dataPath), options: SequenceOptions(spec.data), scaler: scaler, forecast: forecast)
+        let split = try SequenceLoader.windows(
+            .path(dataPath), options: SequenceOptions(spec.data), scaler: scaler, forecast: forecast)
         guard Array(split.x.shape.dropFirst()) == inputShape else {
-            throw DataError("\(split.source): windows of shape \(Array(split.x.shape.dropFirst())), the model takes \(inputShape)")
+            throw DataError(
+                "\(split.source): windows of shape \(Array(split.x.shape.dropFirst())), the model takes \(inputShape)")
         }
         return split
     }

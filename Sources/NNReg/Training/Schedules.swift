@@ -91,7 +91,8 @@ extension LearningRateSchedule {
                     Option("monitor", .string, default: "val_loss", doc: "the history value watched"),
                     Option("factor", .number(.openUnit), default: 0.1, doc: "the rate is multiplied by this"),
                     Option("patience", .count, default: 10, doc: "epochs without improvement before a reduction"),
-                    Option("mode", .mode, default: "auto", doc: "\"min\", \"max\", or \"auto\" (from the monitor's name)"),
+                    Option(
+                        "mode", .mode, default: "auto", doc: "\"min\", \"max\", or \"auto\" (from the monitor's name)"),
                     Option("min_delta", .number(.nonNegative), default: 0.0001, doc: "smallest change that counts"),
                     Option("cooldown", .count, default: 0, doc: "epochs to wait after a reduction"),
                     Option("min_lr", .number(.nonNegative), default: 0, doc: "the rate never goes below this"),
@@ -111,13 +112,15 @@ extension LearningRateSchedule {
         case "cosine_decay":
             self = .cosineDecay(
                 decaySteps: view.int("decay_steps"), alpha: view.float("alpha"),
-                warmupTarget: view.optionalDouble("warmup_target").map(Float.init), warmupSteps: view.int("warmup_steps"))
+                warmupTarget: view.optionalDouble("warmup_target").map(Float.init),
+                warmupSteps: view.int("warmup_steps"))
         default:
             let monitor = view.string("monitor")
             self = .reduceOnPlateau(
                 PlateauReducer(
                     monitor: monitor, factor: view.float("factor"), patience: view.int("patience"),
-                    mode: (view.choice("mode") as MonitorMode).resolved(for: monitor), minDelta: view.double("min_delta"),
+                    mode: (view.choice("mode") as MonitorMode).resolved(for: monitor),
+                    minDelta: view.double("min_delta"),
                     cooldown: view.int("cooldown"), minLR: view.float("min_lr")))
         }
     }
@@ -139,8 +142,10 @@ public struct PlateauReducer: Equatable, Sendable {
     public private(set) var cooldownCounter = 0
     public private(set) var best: Double?
 
-    public init(monitor: String = "val_loss", factor: Float = 0.1, patience: Int = 10, mode: MonitorMode,
-                minDelta: Double = 1e-4, cooldown: Int = 0, minLR: Float = 0) {
+    public init(
+        monitor: String = "val_loss", factor: Float = 0.1, patience: Int = 10, mode: MonitorMode,
+        minDelta: Double = 1e-4, cooldown: Int = 0, minLR: Float = 0
+    ) {
         self.monitor = monitor
         self.factor = factor
         self.patience = patience
@@ -212,7 +217,8 @@ final class LearningRateCallback: TrainingCallback {
     func epochEnd(_ epoch: Int, _ run: TrainingContext) throws -> Bool {
         guard case .reduceOnPlateau(var reducer) = schedule else { return false }
         guard let value = run.record[reducer.monitor] else {
-            throw SpecError(path: "training.lr_schedule.monitor", message: "\"\(reducer.monitor)\" is not in the history")
+            throw SpecError(
+                path: "training.lr_schedule.monitor", message: "\"\(reducer.monitor)\" is not in the history")
         }
         if let lr = reducer.update(value: value, learningRate: run.optimizer.learningRate) {
             run.optimizer.learningRate = lr

@@ -26,10 +26,13 @@ public final class Trainer {
     private var permutation: [Int32] = []
     private var batch: BatchBuffer?
 
-    public init(model: Model, optimizer: Optimizer, metrics: [Metric], batchSize: Int, shuffle: Bool = true,
-                seed: UInt64) {
-        precondition(batchSize > 0 && batchSize <= model.network.maxBatch,
-                     "batch size \(batchSize) vs model capacity \(model.network.maxBatch)")
+    public init(
+        model: Model, optimizer: Optimizer, metrics: [Metric], batchSize: Int, shuffle: Bool = true,
+        seed: UInt64
+    ) {
+        precondition(
+            batchSize > 0 && batchSize <= model.network.maxBatch,
+            "batch size \(batchSize) vs model capacity \(model.network.maxBatch)")
         self.model = model
         self.optimizer = optimizer
         self.metrics = metrics
@@ -104,7 +107,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .nonFinite(epoch, batch, value):
-            return "loss became \(value) at epoch \(epoch + 1), batch \(batch + 1); lower the learning rate, add clipnorm, or check the data for extreme values"
+            return
+                "loss became \(value) at epoch \(epoch + 1), batch \(batch + 1); lower the learning rate, add clipnorm, or check the data for extreme values"
         case let .interrupted(epoch):
             return "interrupted during epoch \(epoch + 1)"
         }

@@ -55,7 +55,9 @@ public final class TrainingRun {
                 throw DataError("\(folder): nothing to resume (no last.safetensors); run without --resume to start")
             }
         } else if !options.overwrite, fm.fileExists(atPath: last) || fm.fileExists(atPath: folder + "/metrics.json") {
-            throw DataError("\(folder) already holds a run; pass --resume to continue it, --overwrite to replace it, or --output DIR")
+            throw DataError(
+                "\(folder) already holds a run; pass --resume to continue it, --overwrite to replace it, or --output DIR"
+            )
         }
     }
 
@@ -137,7 +139,6 @@ public final class TrainingRun {
         if !listed.isEmpty { try writeAtomically(skipped, to: folder + "/skipped_files.csv") }
     }
 
-
     /// Class names for a classifier whose labels were numbers: "0", "1", ...
     func defaultClassNames() -> [String]? {
         guard experiment.isClassifier else { return nil }
@@ -146,7 +147,10 @@ public final class TrainingRun {
 
     /// A fresh run starts from an empty folder of outputs (spec.json and the rest are rewritten).
     func clearOutputs() throws {
-        for name in ["history.csv", "history.json", "model.safetensors", "last.safetensors", "metrics.json", "loss.svg", "checkpoints", "members", "split.csv", "skipped_files.csv"] {
+        for name in [
+            "history.csv", "history.json", "model.safetensors", "last.safetensors", "metrics.json", "loss.svg",
+            "checkpoints", "members", "split.csv", "skipped_files.csv",
+        ] {
             let path = folder + "/" + name
             if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
         }
@@ -173,7 +177,12 @@ public final class TrainingRun {
                 return .object(
                     .init([
                         ("seed", JSON(Int(spec.seed &+ UInt64(k)))),
-                        ("test", experiment.test.map { JSON.metrics(run.trainer.model.evaluate($0, metrics: experiment.makeMetrics())) } ?? .null),
+                        (
+                            "test",
+                            experiment.test.map {
+                                JSON.metrics(run.trainer.model.evaluate($0, metrics: experiment.makeMetrics()))
+                            } ?? .null
+                        ),
                         ("epochs_run", JSON(run.history.count)),
                         ("best_epoch", run.bestEpoch.map { JSON($0 + 1) } ?? .null),
                         ("stop_reason", .string(run.stopReason)),
