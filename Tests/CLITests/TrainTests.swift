@@ -5,7 +5,7 @@ import XCTest
 final class TrainTests: CLITestCase {
     static let runFiles = [
         "spec.json", "history.csv", "history.json", "model.safetensors", "last.safetensors", "metrics.json",
-        "loss.svg", "classes.json",
+        "loss.svg", "classes.json", ".nnreg-files", ".nnreg.lock",
     ]
 
     func testQuietTrainingWritesTheRunFolderAndPrintsNothing() throws {

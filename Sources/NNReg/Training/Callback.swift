@@ -31,8 +31,12 @@ extension TrainingCallback {
 /// What the callbacks of one model's training share.
 final class TrainingContext {
     let spec: Spec
-    /// The run folder (an ensemble member's own folder).
-    let folder: String
+    /// The run folder, whose manifest lists what this run writes.
+    let files: RunFolder
+    /// Where this model's files go in it: "" for a run, "members/k/" for an ensemble member.
+    let prefix: String
+    /// The folder this model's files go to (an ensemble member's own folder).
+    var folder: String { files.path + (prefix.isEmpty ? "" : "/" + prefix.dropLast()) }
     let trainer: Trainer
     let reporter: Reporter
     /// Metadata every weights file carries (the resolved spec, input shape, scaling), made once.
@@ -53,11 +57,12 @@ final class TrainingContext {
     var modelFileUpdate: (due: Bool, weights: [Tensor]?) = (true, nil)
 
     init(
-        spec: Spec, folder: String, trainer: Trainer, reporter: Reporter, metadata: [String: String],
-        statistics: [(name: String, tensor: Tensor)]
+        spec: Spec, files: RunFolder, prefix: String, trainer: Trainer, reporter: Reporter,
+        metadata: [String: String], statistics: [(name: String, tensor: Tensor)]
     ) {
         self.spec = spec
-        self.folder = folder
+        self.files = files
+        self.prefix = prefix
         self.trainer = trainer
         self.reporter = reporter
         self.metadata = metadata
@@ -72,6 +77,12 @@ final class TrainingContext {
     var record: HistoryRecord {
         get { history[history.count - 1] }
         set { history[history.count - 1] = newValue }
+    }
+
+    /// The path of this model's file `name`, claimed in the run folder's manifest first.
+    func claim(_ name: String) throws -> String {
+        try files.claim(prefix + name)
+        return folder + "/" + name
     }
 
     /// The weights as weights files name them, with the statistics.
@@ -149,7 +160,7 @@ final class TrainingLoop {
         meta[ModelFile.Key.callbacks] = callbackState.compact()
         try SafeTensors.write(
             tensors: run.weightTensors() + ModelFile.optimizerTensors(model: run.network, optimizer: run.optimizer),
-            metadata: meta, to: run.folder + "/last.safetensors")
+            metadata: meta, to: try run.claim("last.safetensors"))
     }
 
     /// The callbacks' state for last.safetensors: each under its key, then the best epoch.

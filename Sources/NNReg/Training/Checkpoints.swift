@@ -35,16 +35,16 @@ final class CheckpointCallback: TrainingCallback {
         return false
     }
 
-    /// checkpoints/epoch-NNNN.safetensors, then the oldest beyond `keep` deleted.
+    /// checkpoints/epoch-NNNN.safetensors, then the oldest beyond `keep` deleted (of those
+    /// the manifest lists: nnreg's own).
     private func write(_ epoch: Int, _ run: TrainingContext) throws {
-        let dir = run.folder + "/checkpoints"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try SafeTensors.write(
-            tensors: run.weightTensors(), metadata: run.metadata,
-            to: dir + String(format: "/epoch-%04d.safetensors", epoch + 1))
+        let name = String(format: "checkpoints/epoch-%04d.safetensors", epoch + 1)
+        try SafeTensors.write(tensors: run.weightTensors(), metadata: run.metadata, to: try run.claim(name))
         guard let keep = spec.keep else { return }
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("epoch-") }.sorted()
-        for old in files.dropLast(keep) { try FileManager.default.removeItem(atPath: dir + "/" + old) }
+        let fm = FileManager.default
+        let ours = run.files.claimed(startingWith: run.prefix + "checkpoints/").sorted()
+            .filter { fm.fileExists(atPath: run.files.path + "/" + $0) }
+        for old in ours.dropLast(keep) { try fm.removeItem(atPath: run.files.path + "/" + old) }
     }
 
     var state: JSON { best.map { .numbers(["best": $0]) } ?? .null }
@@ -58,7 +58,7 @@ final class ModelFileCallback: TrainingCallback {
         let (due, weights) = run.modelFileUpdate
         if due {
             try SafeTensors.write(
-                tensors: run.weightTensors(weights), metadata: run.metadata, to: run.folder + "/model.safetensors")
+                tensors: run.weightTensors(weights), metadata: run.metadata, to: try run.claim("model.safetensors"))
         }
         return false
     }

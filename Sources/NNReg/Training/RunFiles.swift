@@ -195,9 +195,10 @@ public struct HistoryFileError: Error, CustomStringConvertible, LocalizedError {
 /// Rewrites history.csv, history.json and loss.svg after every epoch.
 final class HistoryFilesCallback: TrainingCallback {
     func epochEnd(_ epoch: Int, _ run: TrainingContext) throws -> Bool {
+        for name in ["history.csv", "history.json"] { _ = try run.claim(name) }
         try RunFiles.writeHistory(run.history, toFolder: run.folder)
         try RunFiles.writeLossSVG(
-            run.history, title: run.spec.name, bestEpoch: run.bestEpoch.map { $0 + 1 }, to: run.folder + "/loss.svg")
+            run.history, title: run.spec.name, bestEpoch: run.bestEpoch.map { $0 + 1 }, to: try run.claim("loss.svg"))
         return false
     }
 }

@@ -41,36 +41,20 @@ public final class TrainingRun {
         self.options = options
         self.reporter = reporter
         folder = spec.output.dir
-        try TrainingRun.checkFolder(folder, options: options)
+        try RunFolder.check(folder, resume: options.resume, overwrite: options.overwrite)
         experiment = try Experiment(spec: spec)
         metadata = experiment.weightsMetadata()
-    }
-
-    /// Refuses to clobber an earlier run unless asked to (--resume continues it, --overwrite replaces it).
-    static func checkFolder(_ folder: String, options: TrainOptions) throws {
-        let fm = FileManager.default
-        let last = folder + "/last.safetensors"
-        if options.resume {
-            guard fm.fileExists(atPath: last) else {
-                throw DataError("\(folder): nothing to resume (no last.safetensors); run without --resume to start")
-            }
-        } else if !options.overwrite, fm.fileExists(atPath: last) || fm.fileExists(atPath: folder + "/metrics.json") {
-            throw DataError(
-                "\(folder) already holds a run; pass --resume to continue it, --overwrite to replace it, or --output DIR"
-            )
-        }
     }
 
     /// Trains every member, evaluates, writes metrics.json; returns that document.
     public func run() throws -> JSON {
         Parallel.setThreads(spec.training.threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        if !options.resume { try clearOutputs() }
-        try writeAtomically(spec.resolvedJSON().pretty() + "\n", to: folder + "/spec.json")
+        let files = try RunFolder.open(folder, resume: options.resume, overwrite: options.overwrite)
+        try files.write(spec.resolvedJSON().pretty() + "\n", to: "spec.json")
         if let names = experiment.classNames ?? defaultClassNames() {
-            try writeAtomically(JSON.array(names.map(JSON.string)).pretty() + "\n", to: folder + "/classes.json")
+            try files.write(JSON.array(names.map(JSON.string)).pretty() + "\n", to: "classes.json")
         }
-        try writeFileLists()
+        try writeFileLists(files)
         interruptRequested = false
         signal(SIGINT) { _ in interruptRequested = true }
         defer { signal(SIGINT, SIG_DFL) }
@@ -78,24 +62,23 @@ public final class TrainingRun {
         let count = spec.training.ensembleMembers
         var members: [TrainingLoop] = []
         for k in 0..<count {
-            let sub = count == 1 ? folder : folder + "/members/\(k)"
+            let sub = count == 1 ? "" : "members/\(k)/"
             if count > 1 { reporter.message("member \(k + 1)/\(count) (seed \(spec.seed &+ UInt64(k)))") }
-            try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
-            let loop = try makeLoop(member: k, folder: sub)
+            let loop = try makeLoop(member: k, files: files, prefix: sub)
             let start = options.resume ? try loop.restore() : 0
             try loop.fit(experiment.train, validation: experiment.validation, from: start)
             members.append(loop)
         }
         let document = evaluate(members)
-        if count > 1 { try writeEnsembleWeights(members) }
-        try writeAtomically(document.pretty() + "\n", to: folder + "/metrics.json")
+        if count > 1 { try writeEnsembleWeights(members, files) }
+        try files.write(document.pretty() + "\n", to: "metrics.json")
         return document
     }
 
     /// Member `k`'s model, optimizer and callbacks, in the order they act after each epoch:
     /// decisions (early stopping, the learning rate), then the files (history, checkpoints,
     /// model.safetensors), then the progress line.
-    func makeLoop(member k: Int, folder: String) throws -> TrainingLoop {
+    func makeLoop(member k: Int, files: RunFolder, prefix: String) throws -> TrainingLoop {
         let training = spec.training
         let trainer = Trainer(
             model: try experiment.makeModel(member: k), optimizer: makeOptimizer(training.optimizer),
@@ -105,7 +88,7 @@ public final class TrainingRun {
         trainer.augmentation = experiment.augmentedBatches(member: k)
         trainer.shouldStop = { interruptRequested }
         let run = TrainingContext(
-            spec: spec, folder: folder, trainer: trainer, reporter: reporter, metadata: metadata,
+            spec: spec, files: files, prefix: prefix, trainer: trainer, reporter: reporter, metadata: metadata,
             statistics: ModelFile.statistics(normalizer: experiment.normalizer, augmenter: experiment.augmenter))
         var callbacks: [TrainingCallback] = []
         if let es = spec.earlyStopping { callbacks.append(EarlyStoppingCallback(es, network: trainer.model.network)) }
@@ -123,7 +106,7 @@ public final class TrainingRun {
 
     /// Image folders: split.csv lists every file with its split (train and validation never
     /// overlap silently), skipped_files.csv the files on_bad_file "skip" left out.
-    func writeFileLists() throws {
+    func writeFileLists(_ files: RunFolder) throws {
         guard let data = experiment.data, data.train.files != nil else { return }
         var split = "split,file,label\n", skipped = "split,file,reason\n"
         // Parts split off the training source carry its skipped list too: list each file once.
@@ -135,25 +118,14 @@ public final class TrainingRun {
                 skipped += "\(name),\(csvField(s.path)),\(csvField(s.reason))\n"
             }
         }
-        try writeAtomically(split, to: folder + "/split.csv")
-        if !listed.isEmpty { try writeAtomically(skipped, to: folder + "/skipped_files.csv") }
+        try files.write(split, to: "split.csv")
+        if !listed.isEmpty { try files.write(skipped, to: "skipped_files.csv") }
     }
 
     /// Class names for a classifier whose labels were numbers: "0", "1", ...
     func defaultClassNames() -> [String]? {
         guard experiment.isClassifier else { return nil }
         return (0..<max(experiment.outputShape.last ?? 1, 2)).map(String.init)
-    }
-
-    /// A fresh run starts from an empty folder of outputs (spec.json and the rest are rewritten).
-    func clearOutputs() throws {
-        for name in [
-            "history.csv", "history.json", "model.safetensors", "last.safetensors", "metrics.json", "loss.svg",
-            "checkpoints", "members", "split.csv", "skipped_files.csv",
-        ] {
-            let path = folder + "/" + name
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        }
     }
 
     /// metrics.json: test and validation results, epochs, stop reason; for an ensemble
@@ -194,7 +166,7 @@ public final class TrainingRun {
     }
 
     /// model.safetensors of an ensemble: every member's weights, prefixed "members.k.".
-    func writeEnsembleWeights(_ members: [TrainingLoop]) throws {
+    func writeEnsembleWeights(_ members: [TrainingLoop], _ files: RunFolder) throws {
         var tensors: [(name: String, tensor: Tensor)] = []
         for (k, loop) in members.enumerated() {
             tensors += loop.run.network.namedParameters.map { ("members.\(k)." + $0.name, $0.parameter.value) }
@@ -202,6 +174,7 @@ public final class TrainingRun {
         tensors += members[0].run.statistics
         var meta = metadata
         meta[ModelFile.Key.members] = String(members.count)
+        try files.claim("model.safetensors")
         try SafeTensors.write(tensors: tensors, metadata: meta, to: folder + "/model.safetensors")
     }
 }
