@@ -78,9 +78,32 @@ struct Augment: ParsableCommand {
         return .object(.init(members))
     }
 
+    /// An error about a value given by flag names the flag ("--rotation-range"), not the
+    /// augmentation key it was written to.
+    func flagError(_ error: SpecError) -> SpecError {
+        let parts = error.path.split(separator: ".", maxSplits: 2).map(String.init)
+        guard parts.count >= 2, parts[0] == "augmentation" else { return error }
+        let key = parts[1].split(separator: "[").first.map(String.init) ?? parts[1]
+        let flag = "--" + key.replacingOccurrences(of: "_", with: "-")
+        let flags = ["horizontal_flip": horizontalFlip, "vertical_flip": verticalFlip]
+        let given: [String: Bool] = [
+            "rotation_range": rotationRange != nil, "width_shift_range": widthShiftRange != nil,
+            "height_shift_range": heightShiftRange != nil, "shear_range": shearRange != nil,
+            "zoom_range": zoomRange != nil, "brightness_range": brightnessRange != nil,
+            "channel_shift_range": channelShiftRange != nil, "fill_mode": fillMode != nil, "cval": cval != nil,
+        ].merging(flags) { a, _ in a }
+        guard given[key] == true else { return error }
+        return SpecError(path: flag, message: error.message)
+    }
+
     func run() throws {
         try runReporting {
-            let augmenter = try Augmenter(json: try options())
+            let augmenter: Augmenter
+            do {
+                augmenter = try Augmenter(json: try options())
+            } catch let error as SpecError {
+                throw flagError(error)
+            }
             let manifest = try AugmentCommand.run(
                 inputRoot: images, outputRoot: output, count: count, seed: seed, format: format, augmenter: augmenter,
                 decode: { try ImageCodec.read($0) },

@@ -78,3 +78,6 @@ func printOut(_ text: String) {
 func printErr(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// A flag value the command itself rejects is bad usage (exit status 2).
+extension ValidationError: UserError {}

@@ -18,6 +18,7 @@ struct Validate: ParsableCommand {
         try runReporting {
             let spec = try Spec.load(path: self.spec)
             let experiment = try Experiment(spec: spec)
+            for note in experiment.notes { printErr("note: " + note) }
             let params = experiment.model.network.namedParameters.reduce(0) { $0 + $1.parameter.value.count }
             let parts: [(String, DataSource?)] = [
                 ("train", experiment.train), ("validation", experiment.validation), ("test", experiment.test),

@@ -133,4 +133,73 @@ final class BadInputTests: CLITestCase {
             [#"regression.csv: no column "label""#])
         try assertInputError(["evaluate", "--model", "model", "--data", "missing.csv"], ["missing.csv: cannot read"])
     }
+
+    /// NaN, infinities and values past a documented bound, from flags or a spec: exit 2
+    /// naming the flag or the path, never a trap.
+    func testNonFiniteAndHugeNumbersAreRejectedByName() throws {
+        let images = Paths.repo.appendingPathComponent("Tests/NNRegTests/Fixtures/images/folder").path
+        for (flag, value, expected) in [
+            ("--rotation-range", "nan", "--rotation-range: must be in [0, 360], got nan"),
+            ("--rotation-range", "1e308", "--rotation-range: must be in [0, 360]"),
+            ("--shear-range", "inf", "--shear-range: must be in [0, 360], got inf"),
+            ("--width-shift-range", "1e308", "--width-shift-range: must be in [0, 100000]"),
+            ("--zoom-range", "inf", "--zoom-range"),
+            ("--channel-shift-range", "inf", "--channel-shift-range: must be in [0, 1000000], got inf"),
+        ] {
+            try assertInputError(["augment", images, "--output", "run", flag, value], [expected])
+        }
+        let spec = try tinySpec { s in
+            s["augmentation"] = ["rotation_range": 1e308]
+            s["model"] = ["input_shape": [2, 3, 1], "layers": [["type": "flatten"], ["type": "dense", "units": 3]]]
+        }
+        try assertBadSpec(spec, ["augmentation.rotation_range: must be in [0, 360], got 1e+308"])
+        let learning = try tinySpec { s in
+            var training = s["training"] as! [String: Any]
+            training["optimizer"] = ["type": "adam", "learning_rate": 1e300]
+            s["training"] = training
+        }
+        try assertBadSpec(learning, ["training.optimizer.learning_rate: must be within float range"])
+    }
+
+    func testMalformedFlagValueIsBadUsage() throws {
+        let images = Paths.repo.appendingPathComponent("Tests/NNRegTests/Fixtures/images/folder").path
+        try assertInputError(
+            ["augment", images, "--output", "run", "--brightness-range", "abc"],
+            ["--brightness-range must be LOW,HIGH, got abc"])
+    }
+
+    /// A split that holds out no rows is an error naming it, never a fake val_loss of 0.
+    func testValidationSplitOfNoRowsIsAnError() throws {
+        let spec = try tinySpec { s in self.data(&s, "validation_split", 0.001) }
+        try assertBadSpec(spec, ["data.validation_split: 0.001 of 300 rows holds out no validation rows"])
+    }
+
+    func testOutputWidthMessageNamesTheLossAndTheLayer() throws {
+        let spec = try regressionSpec { s in
+            self.layers(&s) { $0[1]["units"] = 3 }
+        }
+        try assertBadSpec(
+            spec,
+            [
+                "training.loss: mean_squared_error on one label column needs a last layer with 1 unit; "
+                    + "model.layers[1] has 3"
+            ])
+    }
+
+    /// batch_size above the sample count trains one batch of all of them, as Keras does, and says so once.
+    func testBatchSizeAboveTheSamplesIsClamped() throws {
+        try tinySpec { s in
+            var training = s["training"] as! [String: Any]
+            training["batch_size"] = 1_000_000_000_000
+            s["training"] = training
+        }
+        let o = try nnreg("train", "tiny.json", "--epochs", "1")
+        assertSuccess(o)
+        XCTAssertEqual(
+            o.stdout.components(
+                separatedBy: "note: training.batch_size 1000000000000 is more than the 240 training samples; using 240"
+            )
+            .count, 2, o.stdout)
+        XCTAssertEqual(((try jsonFile("run/spec.json"))["training"] as? [String: Any])?["batch_size"] as? Int, 240)
+    }
 }

@@ -133,7 +133,7 @@ final class SectionSpecTests: XCTestCase {
             #"training.class_weight: expected "balanced" or {"label": weight, ...}, got "balance""#)
         XCTAssertEqual(
             specError(minimalSpec(training: #""loss": "mse", "ensemble": {"members": 0}"#)),
-            "training.ensemble.members: expected a positive integer, got 0")
+            "training.ensemble.members: expected an integer in [1, 100], got 0")
     }
 
     func testCheckpointAndEarlyStopping() throws {
@@ -186,7 +186,7 @@ final class SectionSpecTests: XCTestCase {
     func testAugmentationValidatesOnItsOwnForTheAugmentCommand() throws {
         XCTAssertTrue(try AugmentationSpec(json: ["horizontal_flip": true]).horizontalFlip)
         XCTAssertThrowsError(try AugmentationSpec(json: ["rotation_range": -5])) { error in
-            XCTAssertEqual("\(error)", "augmentation.rotation_range: must be >= 0, got -5")
+            XCTAssertEqual("\(error)", "augmentation.rotation_range: must be in [0, 360], got -5")
         }
     }
 

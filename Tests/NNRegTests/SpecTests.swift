@@ -243,7 +243,7 @@ final class SpecTests: XCTestCase {
             #"training.shuffle: expected true or false, got "yes""#)
         XCTAssertEqual(
             specError(minimalSpec(training: #""loss": "mse", "threads": -1"#)),
-            "training.threads: expected a positive integer or null, got -1")
+            "training.threads: expected an integer in [1, 256] or null, got -1")
         XCTAssertEqual(
             specError(minimalSpec(layers: #"{"type": "conv2d", "filters": 8, "kernel_size": [3]}"#)),
             "model.layers[0].kernel_size: expected a positive integer or [height, width], got [3]")

@@ -98,6 +98,7 @@ public enum DataLoader {
             let (keep, held) = splitIndices(
                 count: train.count, fraction: d.testSplit,
                 classes: classification ? train.labels.map { Int($0) } : nil, rng: &rng)
+            try checkSplit(held: held.count, kept: keep.count, fraction: d.testSplit, key: "test_split", part: "test")
             test = train.subset(held)
             train = train.subset(keep)
         }
@@ -105,6 +106,9 @@ public enum DataLoader {
             let (keep, held) = splitIndices(
                 count: train.count, fraction: d.validationSplit,
                 classes: classification ? train.labels.map { Int($0) } : nil, rng: &rng)
+            try checkSplit(
+                held: held.count, kept: keep.count, fraction: d.validationSplit, key: "validation_split",
+                part: "validation")
             validation = train.subset(held)
             train = train.subset(keep)
         }
@@ -118,10 +122,26 @@ public enum DataLoader {
         return PreparedData(train: train, validation: validation, test: test, normalizer: normalizer, classNames: names)
     }
 
+    /// A split must hold out rows and leave some to train on: Keras raises for an empty
+    /// validation set too, and early stopping on a fake val_loss of 0 would be worse.
+    static func checkSplit(held: Int, kept: Int, fraction: Double, key: String, part: String) throws {
+        let rows = held + kept
+        if held == 0 {
+            throw SpecError(
+                path: "data." + key,
+                message: "\(JSON.format(fraction)) of \(rows) rows holds out no \(part) rows (rounded per class); "
+                    + "use a larger fraction, or give data.\(part)")
+        }
+        if kept == 0 {
+            throw SpecError(
+                path: "data." + key, message: "\(JSON.format(fraction)) of \(rows) rows leaves no rows to train on")
+        }
+    }
+
     /// Targets shaped for `loss` and a model with `outputs` units: class ids (N, 1) for
     /// sparse crossentropy, one-hot (N, K) for categorical, values (N, 1) otherwise.
     /// Labels outside what the model can predict are errors naming the file and row.
-    public static func targets(_ raw: RawData, loss: LossConfig, outputs: Int) throws -> Tensor {
+    public static func targets(_ raw: RawData, loss: LossConfig, outputs: Int, lastLayer: String) throws -> Tensor {
         let n = raw.count
         func label(_ v: Float) -> String { v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : "\(v)" }
         func checkClass(_ i: Int, _ v: Float) throws -> Int {
@@ -142,8 +162,10 @@ public enum DataLoader {
             return t
         case "binary_crossentropy":
             guard outputs == 1 else {
-                throw DataError(
-                    "binary_crossentropy on one label column needs a last layer with 1 unit, it has \(outputs)")
+                throw SpecError(
+                    path: "training.loss",
+                    message: "binary_crossentropy on one label column needs a last layer with 1 unit; "
+                        + "\(lastLayer) has \(outputs)")
             }
             for (i, v) in raw.labels.enumerated() where !(0...1).contains(v) {
                 throw DataError("\(raw.place(i)): label \(label(v)) is not in [0, 1] as binary_crossentropy needs")
@@ -151,7 +173,10 @@ public enum DataLoader {
             return Tensor(shape: [n, 1], values: raw.labels)
         default:
             guard outputs == 1 else {
-                throw DataError("\(loss.name) on one label column needs a last layer with 1 unit, it has \(outputs)")
+                throw SpecError(
+                    path: "training.loss",
+                    message:
+                        "\(loss.name) on one label column needs a last layer with 1 unit; \(lastLayer) has \(outputs)")
             }
             return Tensor(shape: [n, 1], values: raw.labels)
         }

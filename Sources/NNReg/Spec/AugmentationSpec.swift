@@ -72,32 +72,44 @@ public struct AugmentationSpec: SpecSection, Equatable, Sendable {
 
     private func range(_ key: String) -> ClosedRange<Double>? { AugmentationSpec.closedRange(value(key)) }
 
+    /// Ranges that keep every transform finite and every pixel index representable: shifts up
+    /// to 100,000 pixels, factors up to 1,000, pixel values within ±1,000,000.
+    static let pixels = Interval(lower: 0, upper: 100_000)
+    static let factor = Interval(lower: 0, upper: 1000)
+    static let values = Interval(lower: 0, upper: 1_000_000)
+    static let signedValues = Interval(lower: -1_000_000, upper: 1_000_000)
+
     static let schema = Schema(
         "augmentation",
         [
-            Option("rotation_range", .number(.nonNegative), default: 0, doc: "largest random rotation, in degrees"),
             Option(
-                "width_shift_range", .number(.nonNegative), default: 0,
+                "rotation_range", .number(Interval(lower: 0, upper: 360)), default: 0,
+                doc: "largest random rotation, in degrees"),
+            Option(
+                "width_shift_range", .number(AugmentationSpec.pixels), default: 0,
                 doc: "largest horizontal shift: a fraction of the width if < 1, else pixels"),
             Option(
-                "height_shift_range", .number(.nonNegative), default: 0,
+                "height_shift_range", .number(AugmentationSpec.pixels), default: 0,
                 doc: "largest vertical shift: a fraction of the height if < 1, else pixels"),
             Option(
-                "shear_range", .number(.nonNegative), default: 0,
+                "shear_range", .number(Interval(lower: 0, upper: 360)), default: 0,
                 doc: "largest shear angle, counter-clockwise, in degrees"),
             Option(
-                "zoom_range", factorRange(scalar: .fraction, pair: .positive), default: 0,
+                "zoom_range", factorRange(scalar: .fraction, pair: Interval(lower: 0, lowerClosed: false, upper: 1000)),
+                default: 0,
                 doc: "zoom factors: z means [1 - z, 1 + z], or [low, high]"),
             Option(
-                "brightness_range", .nullable(.pair(.nonNegative)), default: nil,
+                "brightness_range", .nullable(.pair(AugmentationSpec.factor)), default: nil,
                 doc: "brightness factors [low, high]; null: unchanged"),
             Option(
-                "channel_shift_range", .number(.nonNegative), default: 0,
+                "channel_shift_range", .number(AugmentationSpec.values), default: 0,
                 doc: "largest random shift added to each channel"),
             Option(
                 "fill_mode", .cases("fill mode", FillMode.self), default: "nearest",
                 doc: "how points outside the image are filled after a transform"),
-            Option("cval", .number(.any), default: 0, doc: "the fill value for fill_mode \"constant\""),
+            Option(
+                "cval", .number(AugmentationSpec.signedValues), default: 0,
+                doc: "the fill value for fill_mode \"constant\""),
             Option("horizontal_flip", .bool, default: false, doc: "flip half the images left to right"),
             Option("vertical_flip", .bool, default: false, doc: "flip half the images upside down"),
             Option("featurewise_center", .bool, default: false, doc: "subtract the training set's mean, per feature"),
@@ -107,33 +119,35 @@ public struct AugmentationSpec: SpecSection, Equatable, Sendable {
                 doc: "divide by the training set's std, per feature"),
             Option("samplewise_std_normalization", .bool, default: false, doc: "divide each image by its own std"),
             Option("zca_whitening", .bool, default: false, doc: "apply ZCA whitening fitted on the training set"),
-            Option("zca_epsilon", .number(.positive), default: 1e-6, doc: "epsilon of ZCA whitening"),
             Option(
-                "contrast_range", .nullable(factorRange(scalar: .unit, pair: .nonNegative)), default: nil,
+                "zca_epsilon", .number(Interval(lower: 0, lowerClosed: false, upper: 1000)), default: 1e-6,
+                doc: "epsilon of ZCA whitening"),
+            Option(
+                "contrast_range", .nullable(factorRange(scalar: .unit, pair: AugmentationSpec.factor)), default: nil,
                 doc: "contrast factors: f means [1 - f, 1 + f], or [low, high]; null: unchanged"),
             Option(
-                "saturation_range", .nullable(factorRange(scalar: .unit, pair: .nonNegative)), default: nil,
+                "saturation_range", .nullable(factorRange(scalar: .unit, pair: AugmentationSpec.factor)), default: nil,
                 doc: "saturation factors, as contrast_range; null: unchanged"),
             Option(
                 "hue_shift_range", .number(Interval(lower: 0, upper: 0.5)), default: 0,
                 doc: "largest hue shift, as a fraction of the colour wheel"),
             Option(
-                "gaussian_noise", .number(.nonNegative), default: 0,
+                "gaussian_noise", .number(AugmentationSpec.values), default: 0,
                 doc: "std of additive Gaussian noise, in rescaled input units"),
             Option(
-                "gaussian_blur", .number(.nonNegative), default: 0,
+                "gaussian_blur", .number(Interval(lower: 0, upper: 1000)), default: 0,
                 doc: "largest Gaussian blur sigma in pixels; each image's is uniform in [0, this]"),
             Option(
-                "random_crop", .count, default: 0,
+                "random_crop", .integer(min: 0, max: 1024), default: 0,
                 doc: "pixels of padding (fill_mode) before a random crop back to the image's size"),
             Option(
                 "random_erasing", .nullable(.object(RandomErasing.schema)), default: nil,
                 doc: "erase a random rectangle (cutout, torchvision RandomErasing); null: off"),
             Option(
-                "mixup", .number(.nonNegative), default: 0,
+                "mixup", .number(AugmentationSpec.factor), default: 0,
                 doc: "alpha of mixup's Beta(alpha, alpha) mixing weights; 0: off"),
             Option(
-                "cutmix", .number(.nonNegative), default: 0,
+                "cutmix", .number(AugmentationSpec.factor), default: 0,
                 doc: "alpha of cutmix's Beta(alpha, alpha) area fractions; 0: off"),
         ])
 }
@@ -147,9 +161,11 @@ extension AugmentationSpec.RandomErasing {
                 "scale", .pair(Interval(lower: 0, lowerClosed: false, upper: 1)), default: [0.02, 0.33],
                 doc: "the rectangle's area as a fraction of the image, [low, high]"),
             Option(
-                "ratio", .pair(.positive), default: [0.3, 3.3],
+                "ratio", .pair(Interval(lower: 0, lowerClosed: false, upper: 1000)), default: [0.3, 3.3],
                 doc: "the rectangle's aspect ratio (width / height), [low, high]"),
-            Option("value", .number(.any), default: 0, doc: "the value written into the rectangle"),
+            Option(
+                "value", .number(AugmentationSpec.signedValues), default: 0, doc: "the value written into the rectangle"
+            ),
         ],
         doc: "cutout: a random rectangle of the image set to one value")
 

@@ -60,8 +60,11 @@ struct JSONSchemaGenerator {
     /// The values a rule accepts.
     mutating func schema(_ rule: Rule) -> JSON {
         switch rule {
-        case .integer(let min):
-            return min == Int.min ? ["type": "integer"] : ["type": "integer", "minimum": JSON(min)]
+        case .integer(let min, let max):
+            var out = JSON.Object([("type", "integer")])
+            if min != Int.min { out["minimum"] = JSON(min) }
+            if max != Int.max { out["maximum"] = JSON(max) }
+            return .object(out)
         case .number(let interval): return JSONSchemaGenerator.number(interval)
         case .bool: return ["type": "boolean"]
         case .string, .path: return ["type": "string", "minLength": 1]

@@ -99,7 +99,9 @@ struct Interval: Sendable, CustomStringConvertible {
     /// (0, 1): multiplicative decay factors.
     static let openUnit = Interval(lower: 0, lowerClosed: false, upper: 1, upperClosed: false)
 
+    /// Also false for NaN and the infinities, whatever the bounds.
     func contains(_ x: Double) -> Bool {
+        guard x.isFinite else { return false }
         if let lower, lowerClosed ? x < lower : x <= lower { return false }
         if let upper, upperClosed ? x > upper : x >= upper { return false }
         return true
@@ -119,7 +121,8 @@ struct Interval: Sendable, CustomStringConvertible {
 /// The type and range of one value, and its canonical form.
 indirect enum Rule: Sendable {
     /// An integer >= min (Int.min: any integer).
-    case integer(min: Int)
+    /// An integer in min...max.
+    case integer(min: Int, max: Int)
     case number(Interval)
     case bool
     /// A non-empty string.
@@ -149,19 +152,20 @@ indirect enum Rule: Sendable {
     /// described by `what`), and a function returning the canonical value.
     case custom(what: String, jsonSchema: JSON? = nil, @Sendable (JSON, _ path: String, SpecContext) throws -> JSON)
 
-    static let positiveInt = Rule.integer(min: 1)
-    static let count = Rule.integer(min: 0)
-    static let anyInt = Rule.integer(min: Int.min)
+    static let positiveInt = Rule.integer(min: 1, max: .max)
+    static let count = Rule.integer(min: 0, max: .max)
+    static let anyInt = Rule.integer(min: Int.min, max: .max)
     static let activation = Rule.cases("activation", Activation.self)
     static let mode = Rule.cases("mode", MonitorMode.self)
 
     /// What a value of this rule is, for "expected <what>, got ...".
     var what: String {
         switch self {
-        case .integer(1): return "a positive integer"
-        case .integer(0): return "a non-negative integer"
-        case .integer(Int.min): return "an integer"
-        case .integer(let min): return "an integer >= \(min)"
+        case .integer(let min, let max) where max != Int.max: return "an integer in [\(min), \(max)]"
+        case .integer(1, _): return "a positive integer"
+        case .integer(0, _): return "a non-negative integer"
+        case .integer(Int.min, _): return "an integer"
+        case .integer(let min, _): return "an integer >= \(min)"
         case .number: return "a number"
         case .bool: return "true or false"
         case .string: return "a non-empty string"
@@ -186,13 +190,18 @@ indirect enum Rule: Sendable {
     /// The canonical value, or a SpecError naming `path`.
     func check(_ value: JSON, at path: String, _ context: SpecContext) throws -> JSON {
         switch self {
-        case .integer(let min):
-            guard let n = value.intValue, n >= min else { throw SpecError.expected(what, got: value, at: path) }
+        case .integer(let min, let max):
+            guard let n = value.intValue, n >= min, n <= max else {
+                throw SpecError.expected(what, got: value, at: path)
+            }
             return value
         case .number(let interval):
             guard case .number(let x) = value else { throw SpecError.expected(what, got: value, at: path) }
             guard interval.contains(x) else {
-                throw SpecError(path: path, message: "must be \(interval), got \(JSON.format(x))")
+                throw SpecError(path: path, message: "must be \(interval), got \(x.isFinite ? JSON.format(x) : "\(x)")")
+            }
+            guard abs(x) <= Double(Float.greatestFiniteMagnitude) else {
+                throw SpecError(path: path, message: "must be within float range (±3.4e38), got \(JSON.format(x))")
             }
             return value
         case .bool:

@@ -6,6 +6,8 @@ public struct ModelSpec: SpecSection, Equatable, Sendable {
     /// Input shape without the batch axis; nil: inferred from the data.
     public var inputShape: [Int]? { isNull("input_shape") ? nil : ints("input_shape") }
     public var layers: [LayerSpec] { layers("layers") }
+    /// "model.layers[N]" of the output layer, for messages about the model's output.
+    public var lastLayerPath: String { "model.layers[\(value("layers").arrayValue!.count - 1)]" }
 
     init(options: [String: JSON]) { self.options = options }
 

@@ -149,7 +149,8 @@ private struct ReferenceWriter {
     /// A rule's values in words, with a link to the section that describes an object.
     func type(_ rule: Rule, path: String) -> String {
         switch rule {
-        case .integer(let min): return min == Int.min ? "integer" : "integer >= \(min)"
+        case .integer(let min, let max) where max != Int.max: return "integer in [\(min), \(max)]"
+        case .integer(let min, _): return min == Int.min ? "integer" : "integer >= \(min)"
         case .number(let interval):
             return interval.lower == nil && interval.upper == nil ? "number" : "number \(interval)"
         case .bool: return "boolean"

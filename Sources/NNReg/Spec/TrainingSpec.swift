@@ -29,7 +29,10 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
         set { options["epochs"] = JSON(newValue) }
     }
 
-    public var batchSize: Int { int("batch_size") }
+    public var batchSize: Int {
+        get { int("batch_size") }
+        set { options["batch_size"] = JSON(newValue) }
+    }
     public var shuffle: Bool { bool("shuffle") }
     public var classWeight: ClassWeight? {
         isNull("class_weight") ? nil : ClassWeight(canonical: value("class_weight"))
@@ -44,22 +47,45 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
     static let schema = Schema(
         "training",
         [
-            Option("loss", .variants(LossRegistry.variants)),
-            Option("from_logits", .nullable(.bool), default: nil),
-            Option("label_smoothing", .nullable(.number(.unit)), default: nil),
+            Option("loss", .variants(LossRegistry.variants), doc: "a loss name, or {\"type\": name, options}"),
+            Option(
+                "from_logits", .nullable(.bool), default: nil,
+                doc: "the crossentropy's from_logits, set here as in Keras's compile; null: the loss's own"),
+            Option(
+                "label_smoothing", .nullable(.number(.unit)), default: nil,
+                doc: "the crossentropy's label_smoothing, set here; null: the loss's own"),
             Option(
                 "metrics",
                 .list(.choice(noun: "metric", MetricRegistry.names), what: "a list of metric names", unique: true),
-                default: []),
-            Option("optimizer", .variants(OptimizerRegistry.variants), default: "rmsprop"),  // Keras compile's default
-            Option("lr_schedule", .nullable(.variants(LearningRateSchedule.variants)), default: nil),
-            Option("epochs", .positiveInt, default: 1),
-            Option("batch_size", .positiveInt, default: 32),
-            Option("shuffle", .bool, default: true),
-            Option("class_weight", .nullable(ClassWeight.rule), default: nil),
+                default: [], doc: "reported each epoch for training and validation data"),
             Option(
-                "ensemble", .object(Schema("ensemble", [Option("members", .positiveInt, default: 1)])), default: [:]),
-            Option("threads", .nullable(.positiveInt), default: nil),
+                "optimizer", .variants(OptimizerRegistry.variants), default: "rmsprop",  // Keras compile's default
+                doc: "an optimizer name, or {\"type\": name, options}"),
+            Option(
+                "lr_schedule", .nullable(.variants(LearningRateSchedule.variants)), default: nil,
+                doc: "how the learning rate changes; null: constant"),
+            Option("epochs", .positiveInt, default: 1, doc: "passes over the training data"),
+            Option(
+                "batch_size", .positiveInt, default: 32,
+                doc: "samples per step; more than the training samples means one batch of all of them"),
+            Option("shuffle", .bool, default: true, doc: "shuffle the training samples every epoch"),
+            Option(
+                "class_weight", .nullable(ClassWeight.rule), default: nil,
+                doc: "loss weight per class: {\"label\": weight} or \"balanced\"; null: 1 each"),
+            Option(
+                "ensemble",
+                .object(
+                    Schema(
+                        "ensemble",
+                        [
+                            Option(
+                                "members", .integer(min: 1, max: 100), default: 1,
+                                doc: "models trained with seeds seed, seed + 1, ...; evaluate averages them")
+                        ], doc: "several models of the spec, their predictions averaged")),
+                default: [:], doc: "train an ensemble"),
+            Option(
+                "threads", .nullable(.integer(min: 1, max: 256)), default: nil,
+                doc: "worker threads; null: all cores"),
         ],
         check: { training, path in
             // training.from_logits and training.label_smoothing move into the loss object,

@@ -28,6 +28,20 @@ public final class Experiment {
     private var augmentedImages: Dataset?
     public var classNames: [String]? { data?.classNames }
     public var isClassifier: Bool { spec.training.loss.isCrossentropy }
+    /// What reading the spec's data changed or noticed, for the user (printed once).
+    public private(set) var notes: [String] = []
+
+    /// Keras trains one batch of every sample when batch_size exceeds them: the spec's
+    /// batch_size becomes the sample count (so no buffer is sized by the larger number).
+    private static func clampBatch(_ spec: Spec, samples: Int, notes: inout [String]) -> Spec {
+        guard spec.training.batchSize > samples, samples > 0 else { return spec }
+        var spec = spec
+        notes.append(
+            "training.batch_size \(spec.training.batchSize) is more than the \(samples) training samples; "
+                + "using \(samples)")
+        spec.training.batchSize = samples
+        return spec
+    }
 
     /// Reads the spec's data: a time series (data.sequence) or labelled samples.
     public convenience init(spec: Spec) throws {
@@ -39,9 +53,10 @@ public final class Experiment {
     }
 
     /// Labelled samples: CSV rows or images, one label each.
-    private init(labelledSpec spec: Spec) throws {
+    private init(labelledSpec given: Spec) throws {
+        let data = try DataLoader.load(given, classification: given.training.loss.isCrossentropy)
+        let spec = Experiment.clampBatch(given, samples: data.train.count, notes: &notes)
         self.spec = spec
-        let data = try DataLoader.load(spec, classification: spec.training.loss.isCrossentropy)
         self.data = data
         sequence = nil
         normalizer = data.normalizer
@@ -66,7 +81,9 @@ public final class Experiment {
         self.model = model
         let loss = spec.training.loss, units = model.outputWidth
         func encode(_ raw: RawData) throws -> Dataset {
-            Dataset(x: raw.x, y: try DataLoader.targets(raw, loss: loss, outputs: units))
+            Dataset(
+                x: raw.x,
+                y: try DataLoader.targets(raw, loss: loss, outputs: units, lastLayer: spec.model.lastLayerPath))
         }
         let train = try encode(data.train), validation = try data.validation.map(encode)
         let test = try data.test.map(encode)
@@ -112,9 +129,10 @@ public final class Experiment {
     }
 
     /// A time series: windows (N, window, features) -> the next `horizon` targets.
-    private init(sequenceSpec spec: Spec) throws {
+    private init(sequenceSpec given: Spec) throws {
+        let s = try SequenceLoader.load(given.data)
+        let spec = Experiment.clampBatch(given, samples: s.train.count, notes: &notes)
         self.spec = spec
-        let s = try SequenceLoader.load(spec.data)
         sequence = s
         data = nil
         normalizer = s.scaler.normalizer(window: s.train.window)
@@ -139,7 +157,7 @@ public final class Experiment {
         self.model = model
         guard model.outputShape == [s.train.horizon] else {
             throw SpecError(
-                path: "model.layers[\(spec.model.layers.count - 1)]",
+                path: spec.model.lastLayerPath,
                 message:
                     "data.sequence.horizon is \(s.train.horizon), so the model must output (None, \(s.train.horizon)); it outputs (None, \(model.outputShape.map(String.init).joined(separator: ", ")))"
             )

@@ -109,7 +109,10 @@ public final class SavedModel {
         }
         normalizer.apply(raw.x)
         augmenter?.standardize(raw.x, imageShape: inputShape, workspace: AugmentationWorkspace())
-        return Dataset(x: raw.x, y: try DataLoader.targets(raw, loss: spec.training.loss, outputs: outputWidth))
+        return Dataset(
+            x: raw.x,
+            y: try DataLoader.targets(
+                raw, loss: spec.training.loss, outputs: outputWidth, lastLayer: spec.model.lastLayerPath))
     }
 
     func windows(_ dataPath: String, scaler: SequenceScaler, forecast: Bool) throws -> SequenceSplit {

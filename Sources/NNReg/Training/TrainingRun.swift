@@ -49,6 +49,7 @@ public final class TrainingRun {
     /// Trains every member, evaluates, writes metrics.json; returns that document.
     public func run() throws -> JSON {
         Parallel.setThreads(spec.training.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        for note in experiment.notes { reporter.message("note: " + note) }
         let files = try RunFolder.open(folder, resume: options.resume, overwrite: options.overwrite)
         try files.write(spec.resolvedJSON().pretty() + "\n", to: "spec.json")
         if let names = experiment.classNames ?? defaultClassNames() {
