@@ -11,35 +11,26 @@
 /// - y = gamma_c * (x - mean_c) / sqrt(var_c + epsilon) + beta_c.
 /// gamma (scale) and beta (center) are trainable (C); moving_mean and moving_variance (C)
 /// are stored state (`trainable: false`), saved in checkpoints under their names.
-public final class BatchNormalization: Layer {
+public final class BatchNormalization: NormalizationLayer {
     public let kind = "batch_normalization"
-    public let axis: Int
+    public let options: NormalizationOptions
     public let momentum: Float
-    public let epsilon: Float
-    public let center: Bool
-    public let scale: Bool
-    public let betaInitializer: Initializer
-    public let gammaInitializer: Initializer
     public let movingMeanInitializer: Initializer
     public let movingVarianceInitializer: Initializer
     public var needsInputGradient = true
 
-    public var gamma: Parameter? { weights.gamma }
-    public var beta: Parameter? { weights.beta }
+    public var gamma: Parameter? { input.weights.gamma }
+    public var beta: Parameter? { input.weights.beta }
     public private(set) var movingMean: Parameter!
     public private(set) var movingVariance: Parameter!
     /// Keras weight order: gamma, beta, moving_mean, moving_variance.
-    public var parameters: [Parameter] { weights.parameters + [movingMean, movingVariance] }
+    public var parameters: [Parameter] { input.weights.parameters + [movingMean, movingVariance] }
 
-    private var view: AxisView!
-    private var xhat: Tensor!  // (x - mean) * rstd from the last forward
+    private var input: NormalizedInput!
     private var rstd: Tensor!  // (C) 1 / sqrt(var + epsilon) the last forward used
     private var mean: Scratch<Double>!  // (C) the mean the last forward used (batch or moving)
-    private var y: Tensor!
-    private var dx: Tensor!
     private var sums: ChannelSums!
     private var affine: ChannelAffine!
-    private var weights: ScaleAndCenter!
     private var usedBatchStatistics = false
 
     public init(
@@ -48,31 +39,22 @@ public final class BatchNormalization: Layer {
         movingMeanInitializer: Initializer = .zeros, movingVarianceInitializer: Initializer = .ones
     ) {
         precondition(momentum >= 0 && momentum <= 1, "batch_normalization momentum must be in [0, 1], got \(momentum)")
-        precondition(epsilon > 0, "batch_normalization epsilon must be positive, got \(epsilon)")
-        self.axis = axis
+        options = NormalizationOptions(
+            axis: axis, epsilon: epsilon, center: center, scale: scale, betaInitializer: betaInitializer,
+            gammaInitializer: gammaInitializer
+        ).checked(kind)
         self.momentum = momentum
-        self.epsilon = epsilon
-        self.center = center
-        self.scale = scale
-        self.betaInitializer = betaInitializer
-        self.gammaInitializer = gammaInitializer
         self.movingMeanInitializer = movingMeanInitializer
         self.movingVarianceInitializer = movingVarianceInitializer
     }
 
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        view = try AxisView(kind, axis: axis, inputShape: inputShape)
-        let c = view.channels
-        weights = ScaleAndCenter(
-            channels: c, scale: scale, center: center, gammaInitializer: gammaInitializer,
-            betaInitializer: betaInitializer, rng: &rng)
+        input = try NormalizedInput(kind, options, inputShape: inputShape, maxBatch: maxBatch, rng: &rng)
+        let view = input.view, c = view.channels
         movingMean = Parameter(
             name: "moving_mean", shape: [c], initializer: movingMeanInitializer, rng: &rng, trainable: false)
         movingVariance = Parameter(
             name: "moving_variance", shape: [c], initializer: movingVarianceInitializer, rng: &rng, trainable: false)
-        xhat = Tensor(shape: [maxBatch] + inputShape)
-        y = Tensor(shape: [maxBatch] + inputShape)
-        dx = Tensor(shape: [maxBatch] + inputShape)
         rstd = Tensor(shape: [c])
         mean = Scratch(c, 0)
         sums = ChannelSums(view)
@@ -81,9 +63,8 @@ public final class BatchNormalization: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        precondition(
-            x.sampleSize == xhat.sampleSize,
-            "batch_normalization expects samples like \(xhat.shape.dropFirst()), got \(x.shape)")
+        input.check(x, kind)
+        let view = input.view, xhat = input.xhat, y = input.y, weights = input.weights
         let n = x.shape[0]
         let c = view.channels, outer = n * view.outerPerSample
         xhat.setBatch(n)
@@ -123,6 +104,7 @@ public final class BatchNormalization: Layer {
     /// gradient through the batch mean and variance. Inference: dx = gamma * rstd * dy.
     /// Both: dgamma = sum(dy * xhat), dbeta = sum(dy), per channel.
     public func backward(_ dy: Tensor) -> Tensor? {
+        let view = input.view, xhat = input.xhat, dx = input.dx, weights = input.weights
         let n = dy.shape[0]
         let c = view.channels, outer = n * view.outerPerSample
         sums.sum(dy.data, times: xhat.data, outer: outer)

@@ -17,7 +17,7 @@
 /// chunk holds a whole shard, backward reuses the forward's col; otherwise it rebuilds each
 /// chunk's col. dcol overwrites col (dkernel is done with it).
 /// The naive reference (`referenceForward`, `referenceBackward`) is in ConvolutionReference.swift.
-public final class Conv2D: Layer {
+public final class Conv2D: AffineLayer {
     public let kind = "conv2d"
     public let filters: Int
     public let kernelSize: (h: Int, w: Int)
@@ -25,14 +25,10 @@ public final class Conv2D: Layer {
     public let padding: Padding
     public let dilationRate: (h: Int, w: Int)
     public var activation: Activation
-    public let useBias: Bool
-    public let kernelInitializer, biasInitializer: Initializer
     public var activityRegularizer: Regularizer?
     public var needsInputGradient = true
 
-    public private(set) var kernel: Parameter!
-    public private(set) var bias: Parameter?
-    public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
+    public let weights: KernelAndBias
 
     /// A whole shard whose col fits in 1M floats (4 MB) is lowered at once, and backward
     /// reuses that col. (the benchmark CNN conv1: 128 x 676 x 9 = 779k floats.)
@@ -79,9 +75,8 @@ public final class Conv2D: Layer {
         self.padding = padding
         self.dilationRate = dilationRate
         self.activation = activation
-        self.useBias = useBias
-        self.kernelInitializer = kernelInitializer
-        self.biasInitializer = biasInitializer
+        weights = KernelAndBias(
+            useBias: useBias, kernelInitializer: kernelInitializer, biasInitializer: biasInitializer)
     }
 
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
@@ -101,9 +96,7 @@ public final class Conv2D: Layer {
         channels = inputShape[2]
         patch = g.kh * g.kw * channels
         blockRows = max(1, 8192 / filters)
-        kernel = Parameter(
-            name: "kernel", shape: [g.kh, g.kw, channels, filters], initializer: kernelInitializer, rng: &rng)
-        bias = useBias ? Parameter(name: "bias", shape: [filters], initializer: biasInitializer, rng: &rng) : nil
+        weights.build(kernel: [g.kh, g.kw, channels, filters], bias: filters, rng: &rng)
         let outShape = [g.outH, g.outW, filters]
         let positions = g.outH * g.outW
         let perSample = positions * patch

@@ -7,19 +7,15 @@
 /// (units), so no shard's sums need adding to another's. DropConnect (Wan et al. 2013, "Regularization
 /// of Neural Networks using DropConnect") drops kernel entries per step with inverted
 /// scaling 1/(1-rate), so inference uses the kernel unchanged.
-public final class Dense: Layer {
+public final class Dense: AffineLayer {
     public let kind = "dense"
     public let units: Int
     public var activation: Activation
-    public let useBias: Bool
     public let dropConnect: Float
-    public let kernelInitializer, biasInitializer: Initializer
     public var activityRegularizer: Regularizer?
     public var needsInputGradient = true
 
-    public private(set) var kernel: Parameter!
-    public private(set) var bias: Parameter?
-    public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
+    public let weights: KernelAndBias
 
     private var inputs = 0
     private var x: Tensor!  // last input (owned by the previous layer)
@@ -39,19 +35,14 @@ public final class Dense: Layer {
         precondition(dropConnect >= 0 && dropConnect < 1, "drop_connect must be in [0, 1), got \(dropConnect)")
         self.units = units
         self.activation = activation
-        self.useBias = useBias
         self.dropConnect = dropConnect
-        self.kernelInitializer = kernelInitializer
-        self.biasInitializer = biasInitializer
+        weights = KernelAndBias(
+            useBias: useBias, kernelInitializer: kernelInitializer, biasInitializer: biasInitializer)
     }
 
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        guard let last = inputShape.last, last > 0 else {
-            throw ShapeError("dense needs an input with a feature axis, got shape \(inputShape)")
-        }
-        inputs = last
-        kernel = Parameter(name: "kernel", shape: [inputs, units], initializer: kernelInitializer, rng: &rng)
-        bias = useBias ? Parameter(name: "bias", shape: [units], initializer: biasInitializer, rng: &rng) : nil
+        inputs = try featureWidth(inputShape, kind)
+        weights.build(kernel: [inputs, units], bias: units, rng: &rng)
         let outShape = Array(inputShape.dropLast()) + [units]
         let rows = maxBatch * inputShape.dropLast().reduce(1, *)
         y = Tensor(shape: [maxBatch] + outShape)
@@ -74,11 +65,11 @@ public final class Dense: Layer {
         var w = UnsafePointer(kernel.value.data)
         usedMask = training && dropConnect > 0
         if usedMask, let mask, let maskedKernel {
-            let keep = 1 - dropConnect, scale = 1 / keep
+            let keep = 1 - dropConnect, scale = 1 / keep, kv = kernel.value
             for i in 0..<mask.count {
                 let m: Float = rng.uniform() < keep ? scale : 0
                 mask[i] = m
-                maskedKernel[i] = kernel.value[i] * m
+                maskedKernel[i] = kv[i] * m
             }
             w = UnsafePointer(maskedKernel.data)
         }

@@ -197,18 +197,28 @@ public final class NoiseLayer: Layer {
                 var idx = 0
                 for i in 0..<total {
                     mp[i] = values[idx]
-                    var d = rank - 1
-                    while d >= 0 {
-                        coord[d] += 1
-                        idx += strides[d]
-                        if coord[d] < shape[d] { break }
-                        idx -= strides[d] * coord[d]
-                        coord[d] = 0
-                        d -= 1
-                    }
+                    stepRowMajor(coord, shape, strides, offset: &idx)
                 }
             }
         }
+    }
+}
+
+/// Steps `coord` to the next index of `shape` in row-major order (an odometer) and moves
+/// `offset` with it by `strides` per axis: the offset of a broadcast draw (dropout's noise
+/// shape) or of a norm group (Constraint), for each element in storage order.
+@inline(__always)
+func stepRowMajor(
+    _ coord: UnsafeMutableBufferPointer<Int>, _ shape: [Int], _ strides: UnsafeBufferPointer<Int>, offset: inout Int
+) {
+    var d = shape.count - 1
+    while d >= 0 {
+        coord[d] += 1
+        offset += strides[d]
+        if coord[d] < shape[d] { return }
+        offset -= strides[d] * coord[d]
+        coord[d] = 0
+        d -= 1
     }
 }
 

@@ -5,59 +5,40 @@
 /// x: (N, d1, ..., dk) -> y: same shape. For every position g of the other axes, over
 /// the C values of `axis`: y = gamma_c * (x - mean_g) / sqrt(var_g + epsilon) + beta_c.
 /// gamma (scale) and beta (center): (C), trainable. Keras 3's epsilon default is 1e-3.
-public final class LayerNormalization: Layer {
+public final class LayerNormalization: NormalizationLayer {
     public let kind = "layer_normalization"
-    public let axis: Int
-    public let epsilon: Float
-    public let center: Bool
-    public let scale: Bool
-    public let betaInitializer: Initializer
-    public let gammaInitializer: Initializer
+    public let options: NormalizationOptions
     public var needsInputGradient = true
 
-    public var gamma: Parameter? { weights.gamma }
-    public var beta: Parameter? { weights.beta }
-    public var parameters: [Parameter] { weights.parameters }
+    public var gamma: Parameter? { input.weights.gamma }
+    public var beta: Parameter? { input.weights.beta }
+    public var parameters: [Parameter] { input.weights.parameters }
 
-    private var view: AxisView!
-    private var xhat: Tensor!
+    private var input: NormalizedInput!
     private var rstd: Tensor!  // (N * outerPerSample * inner): one per normalized group
-    private var y: Tensor!
-    private var dx: Tensor!
     private var sums: ChannelSums!  // per-feature sums for dgamma, dbeta
-    private var weights: ScaleAndCenter!
 
     public init(
         axis: Int = -1, epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true,
         betaInitializer: Initializer = .zeros, gammaInitializer: Initializer = .ones
     ) {
-        precondition(epsilon > 0, "layer_normalization epsilon must be positive, got \(epsilon)")
-        self.axis = axis
-        self.epsilon = epsilon
-        self.center = center
-        self.scale = scale
-        self.betaInitializer = betaInitializer
-        self.gammaInitializer = gammaInitializer
+        options = NormalizationOptions(
+            axis: axis, epsilon: epsilon, center: center, scale: scale, betaInitializer: betaInitializer,
+            gammaInitializer: gammaInitializer
+        ).checked(kind)
     }
 
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        view = try AxisView(kind, axis: axis, inputShape: inputShape)
-        let c = view.channels
-        weights = ScaleAndCenter(
-            channels: c, scale: scale, center: center, gammaInitializer: gammaInitializer,
-            betaInitializer: betaInitializer, rng: &rng)
-        xhat = Tensor(shape: [maxBatch] + inputShape)
-        y = Tensor(shape: [maxBatch] + inputShape)
-        dx = Tensor(shape: [maxBatch] + inputShape)
+        input = try NormalizedInput(kind, options, inputShape: inputShape, maxBatch: maxBatch, rng: &rng)
+        let view = input.view
         rstd = Tensor(shape: [maxBatch, view.outerPerSample * view.inner])
         sums = ChannelSums(view)
         return inputShape
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        precondition(
-            x.sampleSize == xhat.sampleSize,
-            "layer_normalization expects samples like \(xhat.shape.dropFirst()), got \(x.shape)")
+        input.check(x, kind)
+        let view = input.view, xhat = input.xhat, y = input.y, weights = input.weights
         let n = x.shape[0]
         let c = view.channels, inner = view.inner, outer = n * view.outerPerSample
         xhat.setBatch(n)
@@ -95,6 +76,7 @@ public final class LayerNormalization: Layer {
     /// dx = rstd / C * (C dxhat - sum(dxhat) - xhat * sum(dxhat * xhat));
     /// dgamma_c = sum over groups of dy * xhat, dbeta_c = sum of dy.
     public func backward(_ dy: Tensor) -> Tensor? {
+        let view = input.view, xhat = input.xhat, dx = input.dx, weights = input.weights
         let n = dy.shape[0]
         let c = view.channels, inner = view.inner, outer = n * view.outerPerSample
         let gp = dy.data, hp = xhat.data

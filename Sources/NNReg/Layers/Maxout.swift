@@ -8,18 +8,14 @@
 /// Backward routes dy to the winning piece only (the first one on a tie):
 ///   dz[r, j * pieces + k*] = dy[r, j], 0 elsewhere; dkernel = x^T dz; dbias = sum_r dz;
 ///   dx = dz kernel^T.
-public final class Maxout: Layer {
+public final class Maxout: AffineLayer {
     public let kind = "maxout"
     public let units: Int
     public let pieces: Int
-    public let useBias: Bool
-    public let kernelInitializer, biasInitializer: Initializer
     public var activityRegularizer: Regularizer?
     public var needsInputGradient = true
 
-    public private(set) var kernel: Parameter!
-    public private(set) var bias: Parameter?
-    public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
+    public let weights: KernelAndBias
 
     private var inputs = 0
     private var x: Tensor!  // last input (owned by the previous layer)
@@ -36,19 +32,14 @@ public final class Maxout: Layer {
         precondition(pieces > 0, "maxout pieces must be positive, got \(pieces)")
         self.units = units
         self.pieces = pieces
-        self.useBias = useBias
-        self.kernelInitializer = kernelInitializer
-        self.biasInitializer = biasInitializer
+        weights = KernelAndBias(
+            useBias: useBias, kernelInitializer: kernelInitializer, biasInitializer: biasInitializer)
     }
 
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        guard let last = inputShape.last, last > 0 else {
-            throw ShapeError("maxout needs an input with a feature axis, got shape \(inputShape)")
-        }
-        inputs = last
+        inputs = try featureWidth(inputShape, kind)
         let width = units * pieces
-        kernel = Parameter(name: "kernel", shape: [inputs, width], initializer: kernelInitializer, rng: &rng)
-        bias = useBias ? Parameter(name: "bias", shape: [width], initializer: biasInitializer, rng: &rng) : nil
+        weights.build(kernel: [inputs, width], bias: width, rng: &rng)
         let outShape = Array(inputShape.dropLast()) + [units]
         let rows = maxBatch * inputShape.dropLast().reduce(1, *)
         z = Tensor(shape: [rows, width])

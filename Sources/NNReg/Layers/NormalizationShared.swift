@@ -186,3 +186,57 @@ final class ScaleAndCenter {
         if let gamma { for ch in 0..<sums.view.channels { gamma.grad[ch] = Float(sums.sumB.data[ch]) } }
     }
 }
+
+/// The options both normalization layers take, as Keras 3 names them.
+public struct NormalizationOptions: Sendable {
+    let axis: Int
+    let epsilon: Float
+    let center, scale: Bool
+    let betaInitializer, gammaInitializer: Initializer
+
+    /// These options once epsilon is checked (positive); `kind` names the layer.
+    func checked(_ kind: String) -> NormalizationOptions {
+        precondition(epsilon > 0, "\(kind) epsilon must be positive, got \(epsilon)")
+        return self
+    }
+}
+
+/// A normalization layer (batch, layer): its options, and what it builds from them.
+public protocol NormalizationLayer: Layer {
+    var options: NormalizationOptions { get }
+}
+
+extension NormalizationLayer {
+    public var axis: Int { options.axis }
+    public var epsilon: Float { options.epsilon }
+    public var center: Bool { options.center }
+    public var scale: Bool { options.scale }
+    public var betaInitializer: Initializer { options.betaInitializer }
+    public var gammaInitializer: Initializer { options.gammaInitializer }
+}
+
+/// What both normalization layers build for an input shape: the axis view, gamma and beta
+/// (drawn from the generator in that order), and xhat, y and dx buffers of the input's shape.
+struct NormalizedInput {
+    let view: AxisView
+    let weights: ScaleAndCenter
+    let xhat: Tensor  // (x - mean) * rstd from the last forward
+    let y: Tensor
+    let dx: Tensor
+
+    init(_ kind: String, _ options: NormalizationOptions, inputShape: [Int], maxBatch: Int, rng: inout RNG) throws {
+        view = try AxisView(kind, axis: options.axis, inputShape: inputShape)
+        weights = ScaleAndCenter(
+            channels: view.channels, scale: options.scale, center: options.center,
+            gammaInitializer: options.gammaInitializer, betaInitializer: options.betaInitializer, rng: &rng)
+        xhat = Tensor(shape: [maxBatch] + inputShape)
+        y = Tensor(shape: [maxBatch] + inputShape)
+        dx = Tensor(shape: [maxBatch] + inputShape)
+    }
+
+    /// Checks x's values per sample.
+    func check(_ x: Tensor, _ kind: String) {
+        precondition(
+            x.sampleSize == xhat.sampleSize, "\(kind) expects samples like \(xhat.shape.dropFirst()), got \(x.shape)")
+    }
+}

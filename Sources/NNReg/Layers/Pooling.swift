@@ -1,4 +1,4 @@
-/// Pooling over channels-last images: max and average windows, and their global forms.
+/// Pooling over channels-last images: max and average windows (global forms: GlobalPooling.swift).
 ///
 /// Windows, output sizes and "same" padding follow TF (see `Window2D` in Window2D.swift);
 /// padded positions never take part: max pooling ignores them (TF pads with -inf) and
@@ -7,16 +7,58 @@
 /// The loops below are the direct definitions, so they are their own naive reference;
 /// the tests check them by hand, against Keras and by finite differences.
 
-/// The window of a pooling layer on an (H, W, C) input; strides default to the pool size.
-private func poolWindow(
-    _ inputShape: [Int], poolSize: (h: Int, w: Int), strides: (h: Int, w: Int), padding: Padding, kind: String
-) throws -> Window2D {
-    guard inputShape.count == 3 else {
-        throw ShapeError("\(kind) needs (height, width, channels) inputs, got shape \(inputShape)")
+/// What a windowed pooling layer keeps from build: its window on the (H, W, C) input, x's
+/// per-sample shape, and its y: (N, OH, OW, C) and dx: (N, H, W, C) buffers.
+struct PoolBuffers {
+    let window: Window2D
+    let channels: Int
+    private(set) var sampleShape: [Int]  // x's shape without the batch: (H, W, C), or (W, C) in 1-D
+    let y: Tensor, dx: Tensor
+
+    init(
+        _ inputShape: [Int], poolSize: (h: Int, w: Int), strides: (h: Int, w: Int), padding: Padding, kind: String,
+        maxBatch: Int
+    ) throws {
+        guard inputShape.count == 3 else {
+            throw ShapeError("\(kind) needs (height, width, channels) inputs, got shape \(inputShape)")
+        }
+        window = try Window2D(
+            input: (inputShape[0], inputShape[1]), window: poolSize, strides: strides, padding: padding,
+            layer: "\(kind) pool")
+        sampleShape = inputShape
+        channels = inputShape[2]
+        y = Tensor(shape: [maxBatch, window.outH, window.outW, channels])
+        dx = Tensor(shape: [maxBatch] + inputShape)
     }
-    return try Window2D(
-        input: (inputShape[0], inputShape[1]), window: poolSize, strides: strides, padding: padding,
-        layer: "\(kind) pool")
+
+    /// Values per sample of x and of y.
+    var inSize: Int { window.inH * window.inW * channels }
+    var outSize: Int { window.outH * window.outW * channels }
+
+    /// Checks x's per-sample shape.
+    func check(_ x: Tensor, _ kind: String) {
+        precondition(
+            x.shape.dropFirst().elementsEqual(sampleShape), "\(kind) expects \(sampleShape) per sample, got \(x.shape)")
+    }
+
+    /// Takes x: (N, W, C) for (N, 1, W, C) and presents y: (N, OW, C), dx: (N, W, C), the
+    /// same bytes: the 1-D layer's shapes. Call after `build` on (1, W, C).
+    mutating func viewAs1D(_ kind: String) {
+        precondition(window.inH == 1 && window.kh == 1, "\(kind) on \(sampleShape) has no unit height to drop")
+        sampleShape = [window.inW, channels]
+        dropUnitHeight(y)
+        dropUnitHeight(dx)
+    }
+}
+
+/// A pooling layer's validated pool size and strides (nil strides: the pool size, Keras
+/// strides=None).
+private func poolSizes(
+    _ poolSize: (h: Int, w: Int), _ strides: (h: Int, w: Int)?, _ kind: String
+) -> (poolSize: (h: Int, w: Int), strides: (h: Int, w: Int)) {
+    checkPositive(poolSize, "\(kind) pool_size")
+    checkPositive(strides ?? poolSize, "\(kind) strides")
+    return (poolSize, strides ?? poolSize)
 }
 
 /// Calls body(p, rows, cols) for each output position p = oh * OW + ow, in order, with the
@@ -31,14 +73,6 @@ private func forEachWindow(_ g: Window2D, _ body: (_ p: Int, _ rows: Range<Int>,
             body(oh * g.outW + ow, rows, max(left, 0)..<min(left + g.kw, g.inW))
         }
     }
-}
-
-/// The (positions = H * W, channels) of a global pooling layer's non-empty (H, W, C) input.
-private func globalPoolInput(_ inputShape: [Int], kind: String) throws -> (positions: Int, channels: Int) {
-    guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
-        throw ShapeError("\(kind) needs non-empty (height, width, channels) inputs, got shape \(inputShape)")
-    }
-    return (inputShape[0] * inputShape[1], inputShape[2])
 }
 
 private typealias I8 = SIMD8<Int32>
@@ -60,43 +94,30 @@ public final class MaxPooling2D: Layer {
     public var needsInputGradient = true
     public var parameters: [Parameter] { [] }
 
-    private(set) var window: Window2D!
-    private var sampleShape: [Int] = []  // x's shape without the batch: (H, W, C), or (W, C) in 1-D
-    private var channels = 0
-    private var y: Tensor!
-    private var dx: Tensor!
+    private var buffers: PoolBuffers!
     private var argmax: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
 
     /// `strides` nil means the pool size (Keras strides=None).
     public init(poolSize: (h: Int, w: Int) = (2, 2), strides: (h: Int, w: Int)? = nil, padding: Padding = .valid) {
-        checkPositive(poolSize, "max_pooling2d pool_size")
-        self.poolSize = poolSize
-        self.strides = strides ?? poolSize
+        (self.poolSize, self.strides) = poolSizes(poolSize, strides, kind)
         self.padding = padding
-        checkPositive(self.strides, "max_pooling2d strides")
     }
 
     deinit { argmax.deallocate() }
 
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        let g = try poolWindow(inputShape, poolSize: poolSize, strides: strides, padding: padding, kind: kind)
-        window = g
-        sampleShape = inputShape
-        channels = inputShape[2]
-        let outShape = [g.outH, g.outW, channels]
-        y = Tensor(shape: [maxBatch] + outShape)
-        dx = Tensor(shape: [maxBatch] + inputShape)
+        buffers = try PoolBuffers(
+            inputShape, poolSize: poolSize, strides: strides, padding: padding, kind: kind, maxBatch: maxBatch)
         argmax.deallocate()
-        argmax = .allocate(capacity: maxBatch * outShape.reduce(1, *))
+        argmax = .allocate(capacity: maxBatch * buffers.outSize)
         argmax.initialize(repeating: 0)
-        return outShape
+        return Array(buffers.y.shape.dropFirst())
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        let g = window!, c = channels
-        precondition(
-            x.shape.dropFirst().elementsEqual(sampleShape), "\(kind) expects \(sampleShape) per sample, got \(x.shape)")
-        let n = x.shape[0], inSize = g.inH * g.inW * c, outSize = g.outH * g.outW * c
+        buffers.check(x, kind)
+        let g = buffers.window, c = buffers.channels, y = buffers.y
+        let n = x.shape[0], inSize = buffers.inSize, outSize = buffers.outSize
         y.setBatch(n)
         let arg = argmax.baseAddress!
         Parallel.forEachSample(n) { s in
@@ -139,19 +160,12 @@ public final class MaxPooling2D: Layer {
         return y
     }
 
-    /// Takes x: (N, W, C) for (N, 1, W, C) and presents y: (N, OW, C), dx: (N, W, C), the same
-    /// bytes: MaxPooling1D's shapes. Call after `build` on (1, W, C).
-    func viewAs1D() {
-        precondition(window.inH == 1 && window.kh == 1, "\(kind) on \(sampleShape) has no unit height to drop")
-        sampleShape = [window.inW, channels]
-        dropUnitHeight(y)
-        dropUnitHeight(dx)
-    }
+    /// Presents y: (N, OW, C), dx: (N, W, C): MaxPooling1D's shapes (`PoolBuffers.viewAs1D`).
+    public func viewAs1D() { buffers.viewAs1D(kind) }
 
     public func backward(_ dy: Tensor) -> Tensor? {
         guard needsInputGradient else { return nil }
-        let g = window!
-        let n = dy.shape[0], inSize = g.inH * g.inW * channels, outSize = g.outH * g.outW * channels
+        let dx = buffers.dx, n = dy.shape[0], inSize = buffers.inSize, outSize = buffers.outSize
         dx.setBatch(n)
         let arg = argmax.baseAddress!, d = dy.data
         Parallel.forEachSample(n) { s in
@@ -175,37 +189,24 @@ public final class AveragePooling2D: Layer {
     public var needsInputGradient = true
     public var parameters: [Parameter] { [] }
 
-    private(set) var window: Window2D!
-    private var sampleShape: [Int] = []  // x's shape without the batch: (H, W, C), or (W, C) in 1-D
-    private var channels = 0
-    private var y: Tensor!
-    private var dx: Tensor!
+    private var buffers: PoolBuffers!
 
     /// `strides` nil means the pool size (Keras strides=None).
     public init(poolSize: (h: Int, w: Int) = (2, 2), strides: (h: Int, w: Int)? = nil, padding: Padding = .valid) {
-        checkPositive(poolSize, "average_pooling2d pool_size")
-        self.poolSize = poolSize
-        self.strides = strides ?? poolSize
+        (self.poolSize, self.strides) = poolSizes(poolSize, strides, kind)
         self.padding = padding
-        checkPositive(self.strides, "average_pooling2d strides")
     }
 
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        let g = try poolWindow(inputShape, poolSize: poolSize, strides: strides, padding: padding, kind: kind)
-        window = g
-        sampleShape = inputShape
-        channels = inputShape[2]
-        let outShape = [g.outH, g.outW, channels]
-        y = Tensor(shape: [maxBatch] + outShape)
-        dx = Tensor(shape: [maxBatch] + inputShape)
-        return outShape
+        buffers = try PoolBuffers(
+            inputShape, poolSize: poolSize, strides: strides, padding: padding, kind: kind, maxBatch: maxBatch)
+        return Array(buffers.y.shape.dropFirst())
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        let g = window!, c = channels
-        precondition(
-            x.shape.dropFirst().elementsEqual(sampleShape), "\(kind) expects \(sampleShape) per sample, got \(x.shape)")
-        let n = x.shape[0], inSize = g.inH * g.inW * c, outSize = g.outH * g.outW * c
+        buffers.check(x, kind)
+        let g = buffers.window, c = buffers.channels, y = buffers.y
+        let n = x.shape[0], inSize = buffers.inSize, outSize = buffers.outSize
         y.setBatch(n)
         Parallel.forEachSample(n) { s in
             let image = x.data + s * inSize
@@ -225,19 +226,13 @@ public final class AveragePooling2D: Layer {
         return y
     }
 
-    /// Takes x: (N, W, C) for (N, 1, W, C) and presents y: (N, OW, C), dx: (N, W, C), the same
-    /// bytes: AveragePooling1D's shapes. Call after `build` on (1, W, C).
-    func viewAs1D() {
-        precondition(window.inH == 1 && window.kh == 1, "\(kind) on \(sampleShape) has no unit height to drop")
-        sampleShape = [window.inW, channels]
-        dropUnitHeight(y)
-        dropUnitHeight(dx)
-    }
+    /// Presents y: (N, OW, C), dx: (N, W, C): AveragePooling1D's shapes (`PoolBuffers.viewAs1D`).
+    public func viewAs1D() { buffers.viewAs1D(kind) }
 
     public func backward(_ dy: Tensor) -> Tensor? {
         guard needsInputGradient else { return nil }
-        let g = window!, c = channels
-        let n = dy.shape[0], inSize = g.inH * g.inW * c, outSize = g.outH * g.outW * c
+        let g = buffers.window, c = buffers.channels, dx = buffers.dx
+        let n = dy.shape[0], inSize = buffers.inSize, outSize = buffers.outSize
         dx.setBatch(n)
         Parallel.forEachSample(n) { s in
             let image = dx.data + s * inSize
@@ -257,176 +252,33 @@ public final class AveragePooling2D: Layer {
     }
 }
 
-/// Global average pooling (Keras GlobalAveragePooling2D).
-///
-/// x: (N, H, W, C) -> y: (N, C), the mean over H * W; dx = dy / (H * W) everywhere.
-public final class GlobalAveragePooling2D: Layer {
-    public let kind = "global_average_pooling2d"
-    public var needsInputGradient = true
-    public var parameters: [Parameter] { [] }
-
-    private var positions = 0  // H * W
-    private var channels = 0
-    private var y: Tensor!
-    private var dx: Tensor!
-
-    public init() {}
-
-    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        (positions, channels) = try globalPoolInput(inputShape, kind: kind)
-        y = Tensor(shape: [maxBatch, channels])
-        dx = Tensor(shape: [maxBatch] + inputShape)
-        return [channels]
+extension WindowedPooling {
+    /// max/average pooling; strides default to pool_size (Keras strides=None), filled in.
+    static func windowedRegistration(_ type: String, doc: String) -> LayerType {
+        LayerType(
+            Schema(
+                type,
+                [
+                    Option("pool_size", .size, default: 2, doc: "n or [height, width]"),
+                    Option("strides", .nullable(.size), default: nil, doc: "n or [height, width]; null: pool_size"),
+                    Option("padding", LayerOptions.padding, default: "valid", doc: "\"valid\" or \"same\""),
+                ],
+                doc: doc,
+                check: { options, _ in
+                    if options["strides"] == .null { options["strides"] = options["pool_size"] }
+                }),
+            make: { s in
+                let p = s.ints("pool_size"), st = s.ints("strides")
+                return Self(poolSize: (p[0], p[1]), strides: (st[0], st[1]), padding: s.choice("padding"))
+            })
     }
-
-    public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        precondition(
-            x.sampleSize == positions * channels,
-            "\(kind) expects \(positions * channels) values per sample, got \(x.shape)")
-        let n = x.shape[0], c = channels, scale = 1 / Float(positions)
-        y.setBatch(n)
-        for s in 0..<n {
-            let yo = y.data + s * c, image = x.data + s * positions * c
-            for ch in 0..<c { yo[ch] = 0 }
-            for p in 0..<positions {
-                let src = image + p * c
-                for ch in 0..<c { yo[ch] += src[ch] }
-            }
-            for ch in 0..<c { yo[ch] *= scale }
-        }
-        return y
-    }
-
-    /// Takes x: (N, W, C) for (N, 1, W, C) and presents dx: (N, W, C), the same bytes:
-    /// GlobalAveragePooling1D's shapes. Call after `build` on (1, W, C).
-    func viewAs1D() { dropUnitHeight(dx) }
-
-    public func backward(_ dy: Tensor) -> Tensor? {
-        guard needsInputGradient else { return nil }
-        let n = dy.shape[0], c = channels, scale = 1 / Float(positions)
-        dx.setBatch(n)
-        for s in 0..<n {
-            let d = dy.data + s * c, image = dx.data + s * positions * c
-            for p in 0..<positions {
-                let dst = image + p * c
-                for ch in 0..<c { dst[ch] = d[ch] * scale }
-            }
-        }
-        return dx
-    }
-}
-
-/// Global max pooling (Keras GlobalMaxPooling2D).
-///
-/// x: (N, H, W, C) -> y: (N, C), the max over H * W. Keras computes it with reduce_max,
-/// whose gradient splits dy evenly between tied maxima (checked against TF 2.21: x = [1, 3,
-/// 3, 2] gives dx = [0, 0.5, 0.5, 0]); backward does the same, recounting ties from x and y.
-public final class GlobalMaxPooling2D: Layer {
-    public let kind = "global_max_pooling2d"
-    public var needsInputGradient = true
-    public var parameters: [Parameter] { [] }
-
-    private var positions = 0  // H * W
-    private var channels = 0
-    private var x: Tensor!  // last input (owned by the previous layer)
-    private var y: Tensor!
-    private var ties: Tensor!  // (C): how many inputs equal the max, for one sample
-    private var dx: Tensor!
-
-    public init() {}
-
-    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        (positions, channels) = try globalPoolInput(inputShape, kind: kind)
-        y = Tensor(shape: [maxBatch, channels])
-        ties = Tensor(shape: [channels])
-        dx = Tensor(shape: [maxBatch] + inputShape)
-        return [channels]
-    }
-
-    public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        precondition(
-            x.sampleSize == positions * channels,
-            "\(kind) expects \(positions * channels) values per sample, got \(x.shape)")
-        self.x = x
-        let n = x.shape[0], c = channels
-        y.setBatch(n)
-        for s in 0..<n {
-            let yo = y.data + s * c, image = x.data + s * positions * c
-            for ch in 0..<c { yo[ch] = -.infinity }
-            for p in 0..<positions {
-                let src = image + p * c
-                for ch in 0..<c { yo[ch] = max(yo[ch], src[ch]) }
-            }
-        }
-        return y
-    }
-
-    /// Takes x: (N, W, C) for (N, 1, W, C) and presents dx: (N, W, C), the same bytes:
-    /// GlobalMaxPooling1D's shapes. Call after `build` on (1, W, C).
-    func viewAs1D() { dropUnitHeight(dx) }
-
-    public func backward(_ dy: Tensor) -> Tensor? {
-        guard needsInputGradient else { return nil }
-        let n = dy.shape[0], c = channels, t = ties.data
-        dx.setBatch(n)
-        for s in 0..<n {
-            let yo = y.data + s * c, d = dy.data + s * c
-            let image = x.data + s * positions * c, dimage = dx.data + s * positions * c
-            for ch in 0..<c { t[ch] = 0 }
-            for p in 0..<positions {
-                let src = image + p * c
-                for ch in 0..<c where src[ch] == yo[ch] { t[ch] += 1 }
-            }
-            for p in 0..<positions {
-                let src = image + p * c, dst = dimage + p * c
-                for ch in 0..<c { dst[ch] = src[ch] == yo[ch] ? d[ch] / t[ch] : 0 }
-            }
-        }
-        return dx
-    }
-}
-
-/// max/average pooling; strides default to pool_size (Keras strides=None), filled in.
-private func poolingSchema(_ type: String, doc: String) -> Schema {
-    Schema(
-        type,
-        [
-            Option("pool_size", .size, default: 2, doc: "n or [height, width]"),
-            Option("strides", .nullable(.size), default: nil, doc: "n or [height, width]; null: pool_size"),
-            Option("padding", LayerOptions.padding, default: "valid", doc: "\"valid\" or \"same\""),
-        ],
-        doc: doc,
-        check: { options, _ in
-            if options["strides"] == .null { options["strides"] = options["pool_size"] }
-        })
 }
 
 extension MaxPooling2D {
-    static let registration = LayerType(
-        poolingSchema("max_pooling2d", doc: "the largest value of each window"),
-        make: { s in
-            let p = s.ints("pool_size"), st = s.ints("strides")
-            return MaxPooling2D(poolSize: (p[0], p[1]), strides: (st[0], st[1]), padding: s.choice("padding"))
-        })
+    static let registration = windowedRegistration("max_pooling2d", doc: "the largest value of each window")
 }
 
 extension AveragePooling2D {
-    static let registration = LayerType(
-        poolingSchema("average_pooling2d", doc: "the mean of each window (padding excluded)"),
-        make: { s in
-            let p = s.ints("pool_size"), st = s.ints("strides")
-            return AveragePooling2D(poolSize: (p[0], p[1]), strides: (st[0], st[1]), padding: s.choice("padding"))
-        })
-}
-
-extension GlobalAveragePooling2D {
-    static let registration = LayerType(
-        Schema("global_average_pooling2d", [], doc: "the mean over height and width, per channel"),
-        make: { _ in GlobalAveragePooling2D() })
-}
-
-extension GlobalMaxPooling2D {
-    static let registration = LayerType(
-        Schema("global_max_pooling2d", [], doc: "the largest value over height and width, per channel"),
-        make: { _ in GlobalMaxPooling2D() })
+    static let registration = windowedRegistration(
+        "average_pooling2d", doc: "the mean of each window (padding excluded)")
 }

@@ -7,196 +7,154 @@
 /// (Pooling.swift): padded positions never take part, so "same" average pooling divides by
 /// the count of real inputs in the window, as Keras does.
 
-/// Max pooling over steps (Keras MaxPooling1D).
+/// A 2-D pooling layer that a 1-D one runs on (N, 1, steps, C).
+public protocol UnitHeightPooling: Layer {
+    /// The 1-D layer's "type": "max_pooling1d", ...
+    static var kind1D: String { get }
+    /// Takes x: (N, W, C) for (N, 1, W, C) and presents its buffers under the 1-D shapes,
+    /// the same bytes. Call after `build` on (1, W, C).
+    func viewAs1D()
+}
+
+/// A windowed 2-D pooling layer (max, average).
+public protocol WindowedPooling: UnitHeightPooling {
+    init(poolSize: (h: Int, w: Int), strides: (h: Int, w: Int)?, padding: Padding)
+}
+
+/// A global 2-D pooling layer (max, average).
+public protocol GlobalPooling: UnitHeightPooling {
+    init()
+}
+
+/// A 1-D pooling layer: `Pool` on a unit height.
 ///
-/// x: (N, steps, C) -> y: (N, newSteps, C), y = max over the window's real inputs; dx gets
-/// each dy at its window's first maximum.
-public final class MaxPooling1D: Layer {
-    public let kind = "max_pooling1d"
-    public let poolSize: Int
-    public let strides: Int
-    public let padding: Padding
+/// Windowed (MaxPooling1D, AveragePooling1D): x: (N, steps, C) -> y: (N, newSteps, C).
+/// Global (GlobalMaxPooling1D, GlobalAveragePooling1D): x: (N, steps, C) -> y: (N, C).
+public final class Pooling1D<Pool: UnitHeightPooling>: Layer {
+    public var kind: String { Pool.kind1D }
+    /// The window's length, stride and padding; nil for the global poolings.
+    let window: (size: Int, stride: Int, padding: Padding)?
     public var parameters: [Parameter] { [] }
     public var needsInputGradient: Bool {
         get { pool.needsInputGradient }
         set { pool.needsInputGradient = newValue }
     }
-    private let pool: MaxPooling2D
+    private let pool: Pool
+
+    init(_ pool: Pool, window: (size: Int, stride: Int, padding: Padding)?) {
+        self.pool = pool
+        self.window = window
+    }
+
+    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
+        let (steps, features) = try sequenceShape(inputShape, kind)
+        var outShape = [features]
+        if let w = window {
+            let g = try window1D(
+                steps: steps, size: w.size, stride: w.stride, padding: w.padding, layer: "\(kind) pool")
+            outShape = [g.outW, features]
+        }
+        _ = try pool.build(inputShape: [1, steps, features], maxBatch: maxBatch, rng: &rng)
+        pool.viewAs1D()
+        return outShape
+    }
+
+    /// x: (N, steps, C) -> y: (N, newSteps, C), or (N, C) for the global poolings.
+    public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
+        pool.forward(x, training: training, rng: &rng)
+    }
+
+    /// dy: (N, newSteps, C), or (N, C) -> dx: (N, steps, C).
+    public func backward(_ dy: Tensor) -> Tensor? { pool.backward(dy) }
+}
+
+extension Pooling1D where Pool: WindowedPooling {
+    public var poolSize: Int { window!.size }
+    public var strides: Int { window!.stride }
+    public var padding: Padding { window!.padding }
 
     /// `strides` nil means the pool size (Keras strides=None).
-    public init(poolSize: Int = 2, strides: Int? = nil, padding: Padding = .valid) {
-        precondition(poolSize > 0 && (strides ?? 1) > 0, "max_pooling1d pool_size and strides must be positive")
-        precondition(padding != .causal, "max_pooling1d padding must be valid or same")
-        self.poolSize = poolSize
-        self.strides = strides ?? poolSize
-        self.padding = padding
-        pool = MaxPooling2D(poolSize: (1, poolSize), strides: (1, self.strides), padding: padding)
+    public convenience init(poolSize: Int = 2, strides: Int? = nil, padding: Padding = .valid) {
+        precondition(poolSize > 0 && (strides ?? 1) > 0, "\(Pool.kind1D) pool_size and strides must be positive")
+        precondition(padding != .causal, "\(Pool.kind1D) padding must be valid or same")
+        let stride = strides ?? poolSize
+        self.init(
+            Pool(poolSize: (1, poolSize), strides: (1, stride), padding: padding),
+            window: (poolSize, stride, padding))
     }
-
-    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        let (steps, features) = try sequenceShape(inputShape, kind)
-        let g = try window1D(steps: steps, size: poolSize, stride: strides, padding: padding, layer: "\(kind) pool")
-        _ = try pool.build(inputShape: [1, steps, features], maxBatch: maxBatch, rng: &rng)
-        pool.viewAs1D()
-        return [g.outW, features]
-    }
-
-    /// x: (N, steps, C) -> y: (N, newSteps, C).
-    public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        pool.forward(x, training: training, rng: &rng)
-    }
-
-    /// dy: (N, newSteps, C) -> dx: (N, steps, C).
-    public func backward(_ dy: Tensor) -> Tensor? { pool.backward(dy) }
 }
 
-/// Average pooling over steps (Keras AveragePooling1D).
-///
-/// x: (N, steps, C) -> y: (N, newSteps, C), y = mean of the window's real inputs (padding
-/// is not counted); dx spreads dy / count over the same inputs.
-public final class AveragePooling1D: Layer {
-    public let kind = "average_pooling1d"
-    public let poolSize: Int
-    public let strides: Int
-    public let padding: Padding
-    public var parameters: [Parameter] { [] }
-    public var needsInputGradient: Bool {
-        get { pool.needsInputGradient }
-        set { pool.needsInputGradient = newValue }
-    }
-    private let pool: AveragePooling2D
-
-    /// `strides` nil means the pool size (Keras strides=None).
-    public init(poolSize: Int = 2, strides: Int? = nil, padding: Padding = .valid) {
-        precondition(poolSize > 0 && (strides ?? 1) > 0, "average_pooling1d pool_size and strides must be positive")
-        precondition(padding != .causal, "average_pooling1d padding must be valid or same")
-        self.poolSize = poolSize
-        self.strides = strides ?? poolSize
-        self.padding = padding
-        pool = AveragePooling2D(poolSize: (1, poolSize), strides: (1, self.strides), padding: padding)
-    }
-
-    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        let (steps, features) = try sequenceShape(inputShape, kind)
-        let g = try window1D(steps: steps, size: poolSize, stride: strides, padding: padding, layer: "\(kind) pool")
-        _ = try pool.build(inputShape: [1, steps, features], maxBatch: maxBatch, rng: &rng)
-        pool.viewAs1D()
-        return [g.outW, features]
-    }
-
-    /// x: (N, steps, C) -> y: (N, newSteps, C).
-    public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        pool.forward(x, training: training, rng: &rng)
-    }
-
-    /// dy: (N, newSteps, C) -> dx: (N, steps, C).
-    public func backward(_ dy: Tensor) -> Tensor? { pool.backward(dy) }
+extension Pooling1D where Pool: GlobalPooling {
+    public convenience init() { self.init(Pool(), window: nil) }
 }
 
-/// Global average pooling over steps (Keras GlobalAveragePooling1D, no mask, keepdims false).
-///
-/// x: (N, steps, C) -> y: (N, C), the mean over steps; dx = dy / steps everywhere.
-public final class GlobalAveragePooling1D: Layer {
-    public let kind = "global_average_pooling1d"
-    public var parameters: [Parameter] { [] }
-    public var needsInputGradient: Bool {
-        get { pool.needsInputGradient }
-        set { pool.needsInputGradient = newValue }
-    }
-    private let pool = GlobalAveragePooling2D()
+/// Max pooling over steps (Keras MaxPooling1D): y = max over the window's real inputs; dx
+/// gets each dy at its window's first maximum.
+public typealias MaxPooling1D = Pooling1D<MaxPooling2D>
 
-    public init() {}
+/// Average pooling over steps (Keras AveragePooling1D): y = mean of the window's real inputs
+/// (padding is not counted); dx spreads dy / count over the same inputs.
+public typealias AveragePooling1D = Pooling1D<AveragePooling2D>
 
-    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        let (steps, features) = try sequenceShape(inputShape, kind)
-        _ = try pool.build(inputShape: [1, steps, features], maxBatch: maxBatch, rng: &rng)
-        pool.viewAs1D()
-        return [features]
-    }
+/// Global average pooling over steps (Keras GlobalAveragePooling1D, no mask, keepdims
+/// false): the mean over steps; dx = dy / steps everywhere.
+public typealias GlobalAveragePooling1D = Pooling1D<GlobalAveragePooling2D>
 
-    /// x: (N, steps, C) -> y: (N, C).
-    public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        pool.forward(x, training: training, rng: &rng)
-    }
+/// Global max pooling over steps (Keras GlobalMaxPooling1D, keepdims false): the max over
+/// steps; dy is split evenly between tied maxima (TF's reduce_max gradient).
+public typealias GlobalMaxPooling1D = Pooling1D<GlobalMaxPooling2D>
 
-    /// dy: (N, C) -> dx: (N, steps, C).
-    public func backward(_ dy: Tensor) -> Tensor? { pool.backward(dy) }
-}
-
-/// Global max pooling over steps (Keras GlobalMaxPooling1D, keepdims false).
-///
-/// x: (N, steps, C) -> y: (N, C), the max over steps; dy is split evenly between tied
-/// maxima (TF's reduce_max gradient).
-public final class GlobalMaxPooling1D: Layer {
-    public let kind = "global_max_pooling1d"
-    public var parameters: [Parameter] { [] }
-    public var needsInputGradient: Bool {
-        get { pool.needsInputGradient }
-        set { pool.needsInputGradient = newValue }
-    }
-    private let pool = GlobalMaxPooling2D()
-
-    public init() {}
-
-    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
-        let (steps, features) = try sequenceShape(inputShape, kind)
-        _ = try pool.build(inputShape: [1, steps, features], maxBatch: maxBatch, rng: &rng)
-        pool.viewAs1D()
-        return [features]
-    }
-
-    /// x: (N, steps, C) -> y: (N, C).
-    public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        pool.forward(x, training: training, rng: &rng)
-    }
-
-    /// dy: (N, C) -> dx: (N, steps, C).
-    public func backward(_ dy: Tensor) -> Tensor? { pool.backward(dy) }
-}
+extension MaxPooling2D: WindowedPooling { public static let kind1D = "max_pooling1d" }
+extension AveragePooling2D: WindowedPooling { public static let kind1D = "average_pooling1d" }
+extension GlobalAveragePooling2D: GlobalPooling { public static let kind1D = "global_average_pooling1d" }
+extension GlobalMaxPooling2D: GlobalPooling { public static let kind1D = "global_max_pooling1d" }
 
 // MARK: - Spec
 
-/// max_pooling1d, average_pooling1d: Keras's pool_size 2, strides null (= pool_size, filled
-/// in), padding "valid" or "same".
-private func windowedSchema(_ type: String, doc: String) -> Schema {
-    Schema(
-        type,
-        [
-            Option("pool_size", .length, default: 2, doc: "window length, in steps"),
-            Option("strides", .nullable(.length), default: nil, doc: "step between windows; null: pool_size"),
-            Option(
-                "padding", LayerOptions.padding, default: "valid",
-                doc: "\"valid\" (whole windows only) or \"same\" (ceil(steps / strides) outputs; padding not counted)"),
-        ],
-        doc: doc,
-        check: { options, _ in
-            if options["strides"] == .null { options["strides"] = options["pool_size"] }
-        })
+extension Pooling1D where Pool: WindowedPooling {
+    /// max_pooling1d, average_pooling1d: Keras's pool_size 2, strides null (= pool_size,
+    /// filled in), padding "valid" or "same".
+    static func windowedRegistration(doc: String) -> LayerType {
+        LayerType(
+            Schema(
+                Pool.kind1D,
+                [
+                    Option("pool_size", .length, default: 2, doc: "window length, in steps"),
+                    Option("strides", .nullable(.length), default: nil, doc: "step between windows; null: pool_size"),
+                    Option(
+                        "padding", LayerOptions.padding, default: "valid",
+                        doc:
+                            "\"valid\" (whole windows only) or \"same\" (ceil(steps / strides) outputs; padding not counted)"
+                    ),
+                ],
+                doc: doc,
+                check: { options, _ in
+                    if options["strides"] == .null { options["strides"] = options["pool_size"] }
+                }),
+            make: { s in Self(poolSize: s.int("pool_size"), strides: s.int("strides"), padding: s.choice("padding")) })
+    }
+}
+
+extension Pooling1D where Pool: GlobalPooling {
+    static func globalRegistration(doc: String) -> LayerType {
+        LayerType(Schema(Pool.kind1D, [], doc: doc), make: { _ in Self() })
+    }
 }
 
 extension MaxPooling1D {
-    static let registration = LayerType(
-        windowedSchema("max_pooling1d", doc: "the largest value of each window of steps"),
-        make: { s in MaxPooling1D(poolSize: s.int("pool_size"), strides: s.int("strides"), padding: s.choice("padding"))
-        })
+    static var registration: LayerType { windowedRegistration(doc: "the largest value of each window of steps") }
 }
 
 extension AveragePooling1D {
-    static let registration = LayerType(
-        windowedSchema("average_pooling1d", doc: "the mean of each window of steps (padding excluded)"),
-        make: { s in
-            AveragePooling1D(poolSize: s.int("pool_size"), strides: s.int("strides"), padding: s.choice("padding"))
-        })
+    static var registration: LayerType {
+        windowedRegistration(doc: "the mean of each window of steps (padding excluded)")
+    }
 }
 
 extension GlobalAveragePooling1D {
-    static let registration = LayerType(
-        Schema("global_average_pooling1d", [], doc: "the mean over steps, per feature"),
-        make: { _ in GlobalAveragePooling1D() })
+    static var registration: LayerType { globalRegistration(doc: "the mean over steps, per feature") }
 }
 
 extension GlobalMaxPooling1D {
-    static let registration = LayerType(
-        Schema("global_max_pooling1d", [], doc: "the largest value over steps, per feature"),
-        make: { _ in GlobalMaxPooling1D() })
+    static var registration: LayerType { globalRegistration(doc: "the largest value over steps, per feature") }
 }

@@ -26,11 +26,23 @@ public struct CrossentropyOptions: Sendable {
 /// A crossentropy loss (binary, categorical, sparse categorical) with its options.
 public protocol CrossentropyLoss: Loss {
     var options: CrossentropyOptions { get }
+    init(options: CrossentropyOptions)
 }
 
 extension CrossentropyLoss {
     public var fromLogits: Bool { options.fromLogits }
     public var labelSmoothing: Float { options.labelSmoothing }
+
+    public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
+        self.init(options: CrossentropyOptions(fromLogits: fromLogits, labelSmoothing: labelSmoothing))
+    }
+
+    /// The loss as specs name it, with Keras's from_logits and label_smoothing.
+    static func registration(_ name: String, doc: String) -> LossType {
+        LossType(
+            schema: Schema(name, LossRegistry.crossentropyOptions, doc: doc),
+            make: { Self(fromLogits: $0.fromLogits, labelSmoothing: $0.labelSmoothing) })
+    }
 }
 
 /// Binary crossentropy, Keras `binary_crossentropy`: l_i = mean_k of
@@ -39,9 +51,7 @@ public struct BinaryCrossentropy: CrossentropyLoss {
     public let name = "binary_crossentropy"
     public let options: CrossentropyOptions
 
-    public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
-        options = CrossentropyOptions(fromLogits: fromLogits, labelSmoothing: labelSmoothing)
-    }
+    public init(options: CrossentropyOptions) { self.options = options }
 
     // output: (N, K) probabilities or logits, target: (N, K) in [0, 1] -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
@@ -67,9 +77,7 @@ public struct CategoricalCrossentropy: CrossentropyLoss {
     public let name = "categorical_crossentropy"
     public let options: CrossentropyOptions
 
-    public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
-        options = CrossentropyOptions(fromLogits: fromLogits, labelSmoothing: labelSmoothing)
-    }
+    public init(options: CrossentropyOptions) { self.options = options }
 
     // output: (N, K) probabilities or logits, target: (N, K) one-hot -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
@@ -94,9 +102,7 @@ public struct SparseCategoricalCrossentropy: CrossentropyLoss {
     public let name = "sparse_categorical_crossentropy"
     public let options: CrossentropyOptions
 
-    public init(fromLogits: Bool = false, labelSmoothing: Float = 0) {
-        options = CrossentropyOptions(fromLogits: fromLogits, labelSmoothing: labelSmoothing)
-    }
+    public init(options: CrossentropyOptions) { self.options = options }
 
     // output: (N, K) probabilities or logits, target: (N, 1) class ids -> mean loss; gradient: (N, K)
     public func compute(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?, gradient: Tensor?) -> Float {
@@ -240,25 +246,16 @@ func clippedLogCrossentropy(
 }
 
 extension BinaryCrossentropy {
-    static let registration = LossType(
-        schema: Schema(
-            "binary_crossentropy", LossRegistry.crossentropyOptions,
-            doc: "for 0/1 targets and a sigmoid output (one unit, or several independent labels)"),
-        make: { BinaryCrossentropy(fromLogits: $0.fromLogits, labelSmoothing: $0.labelSmoothing) })
+    static let registration = registration(
+        "binary_crossentropy", doc: "for 0/1 targets and a sigmoid output (one unit, or several independent labels)")
 }
 
 extension CategoricalCrossentropy {
-    static let registration = LossType(
-        schema: Schema(
-            "categorical_crossentropy", LossRegistry.crossentropyOptions,
-            doc: "for one-hot targets and a softmax output (labels are one-hot encoded for it)"),
-        make: { CategoricalCrossentropy(fromLogits: $0.fromLogits, labelSmoothing: $0.labelSmoothing) })
+    static let registration = registration(
+        "categorical_crossentropy", doc: "for one-hot targets and a softmax output (labels are one-hot encoded for it)")
 }
 
 extension SparseCategoricalCrossentropy {
-    static let registration = LossType(
-        schema: Schema(
-            "sparse_categorical_crossentropy", LossRegistry.crossentropyOptions,
-            doc: "for class-id targets and a softmax output"),
-        make: { SparseCategoricalCrossentropy(fromLogits: $0.fromLogits, labelSmoothing: $0.labelSmoothing) })
+    static let registration = registration(
+        "sparse_categorical_crossentropy", doc: "for class-id targets and a softmax output")
 }

@@ -50,16 +50,12 @@ public enum Constraint: Equatable, Sendable {
         let total = shape.reduce(1, *)
         var coord = [Int](repeating: 0, count: shape.count)
         var group = 0
-        for i in 0..<total {
-            body(i, group)
-            var axis = shape.count - 1
-            while axis >= 0 {
-                coord[axis] += 1
-                group += strides[axis]
-                if coord[axis] < shape[axis] { break }
-                group -= strides[axis] * coord[axis]
-                coord[axis] = 0
-                axis -= 1
+        coord.withUnsafeMutableBufferPointer { coord in
+            strides.withUnsafeBufferPointer { strides in
+                for i in 0..<total {
+                    body(i, group)
+                    stepRowMajor(coord, shape, strides, offset: &group)
+                }
             }
         }
     }
