@@ -6,8 +6,7 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Loss, metrics and confusion matrix of a trained model on labelled data.")
 
-    @Option(help: "A run folder or a .safetensors model file.")
-    var model: String
+    @OptionGroup var model: ModelOption
 
     @Option(help: "Labelled data: a CSV file, or - for standard input.")
     var data: String
@@ -16,7 +15,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            let saved = try SavedModel(location: model)
+            let saved = try SavedModel(location: model.model)
             let dataset = try saved.load(data)
             let values = try saved.evaluate(dataset)
             var doc: [(String, JSON)] = values.map { ($0.0, $0.1.isFinite ? .number($0.1) : .null) }

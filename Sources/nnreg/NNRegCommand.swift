@@ -50,6 +50,12 @@ func selectBLASKernels() {
     #endif
 }
 
+/// The trained model evaluate and predict use.
+struct ModelOption: ParsableArguments {
+    @Option(help: "A run folder or a .safetensors model file.")
+    var model: String
+}
+
 /// Options every command that prints a result shares.
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print one JSON document on stdout; messages go to stderr.")

@@ -6,8 +6,7 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predictions of a trained model as CSV: the class and each class's probability, or the values.")
 
-    @Option(help: "A run folder or a .safetensors model file.")
-    var model: String
+    @OptionGroup var model: ModelOption
 
     @Option(help: "Data: a CSV file with the training columns, or - for standard input.")
     var data: String
@@ -17,7 +16,10 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            let saved = try SavedModel(location: model)
+            if let output {
+                try checkOutputFile(output, inputs: [data, model.model, model.model + "/model.safetensors"])
+            }
+            let saved = try SavedModel(location: model.model)
             let (csv, count) = try saved.predictions(data)
             if let output {
                 try writeAtomically(csv, to: output)

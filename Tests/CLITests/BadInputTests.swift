@@ -202,4 +202,23 @@ final class BadInputTests: CLITestCase {
             .count, 2, o.stdout)
         XCTAssertEqual(((try jsonFile("run/spec.json"))["training"] as? [String: Any])?["batch_size"] as? Int, 240)
     }
+
+    /// predict never writes over its input (directly or through a symbolic link) and
+    /// refuses outputs that cannot be files; the input stays byte-identical.
+    func testPredictOutputIsNeverAnInput() throws {
+        try FileManager.default.copyItem(atPath: Paths.tiny("test.csv"), toPath: path("x.csv"))
+        try FileManager.default.createSymbolicLink(atPath: path("link.csv"), withDestinationPath: path("x.csv"))
+        try FileManager.default.createDirectory(atPath: path("folder"), withIntermediateDirectories: false)
+        let before = try read("x.csv")
+        for (output, expected) in [
+            ("x.csv", "x.csv: is an input of this command (x.csv)"),
+            ("link.csv", "link.csv: is an input of this command (x.csv)"),
+            ("", "--output is empty"),
+            ("folder", "folder: is a folder"),
+            ("x.csv/p.csv", "is a file, not a folder"),
+        ] {
+            try assertInputError(["predict", "--model", "nothere", "--data", "x.csv", "--output", output], [expected])
+        }
+        XCTAssertEqual(try read("x.csv"), before)
+    }
 }

@@ -99,7 +99,7 @@ final class CSVTests: XCTestCase {
         XCTAssertEqual(t.columnNames, ["a", "multi\nline"])
         XCTAssertEqual(
             message { try table("a,\"multi\nline\"\n1,2\n3,bad\n") },
-            #"train.csv:4:2: "bad" is not a number (column "multi\#nline")"#)
+            #"train.csv:4:2: "bad" is not a number (column "multi\u{a}line")"#)  // one line: the newline escaped
     }
 
     func testStringLabelsMapToSortedClassIds() throws {

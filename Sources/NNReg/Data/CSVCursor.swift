@@ -112,7 +112,11 @@ struct CSVCursor {
         var names: [String] = []
         repeat {
             let field = try scanField(names.count + 1)
-            names.append(text(field))
+            let name = text(field)
+            if names.contains(name) {
+                throw CSVError(source: source, line: line, field: names.count + 1, .duplicateColumn(name))
+            }
+            names.append(name)
         } while !endOfField()
         return names
     }

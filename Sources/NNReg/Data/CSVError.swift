@@ -22,6 +22,8 @@ public struct CSVError: Error, Equatable, Sendable, CustomStringConvertible {
         case unknownClass(String, column: String, suggestion: String?)
         case nothingToInterpolate(column: String)
         case everyRowDropped
+        case duplicateColumn(String)
+        case nulByte
     }
 
     /// The file as the caller named it; "<stdin>" for standard input.
@@ -82,10 +84,23 @@ public struct CSVError: Error, Equatable, Sendable, CustomStringConvertible {
             return "column \(quoted(column)) has no values to interpolate from"
         case .everyRowDropped:
             return "every row has a missing value; data.missing \"drop\" left no rows"
+        case .duplicateColumn(let name):
+            return "column name \(quoted(name)) appears twice in the header; columns are matched by name"
+        case .nulByte:
+            return "a NUL byte (0x00): this is not CSV text"
         }
     }
 
-    private func quoted(_ s: String) -> String { "\"" + s + "\"" }
+    /// Text from the file as a message shows it: quoted, control characters escaped, and
+    /// cut to 40 characters (a 20 MB cell is named, not echoed).
+    private func quoted(_ s: String) -> String {
+        var shown = ""
+        for scalar in s.unicodeScalars.prefix(40) {
+            shown += scalar.value < 0x20 ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+        }
+        let count = s.unicodeScalars.count
+        return "\"" + shown + "\"" + (count > 40 ? "... (\(count) characters)" : "")
+    }
 
     /// The closest of `candidates` to a misspelt `name`, if one is close enough to be a
     /// likely typo: at most max(1, length / 3) edits (adjacent swaps count once), case ignored.

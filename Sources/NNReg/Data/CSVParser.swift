@@ -30,11 +30,28 @@ struct CSVParser {
         var lines: [Int32]
     }
 
+    /// A NUL byte is no CSV text (a binary file, or a C string cut short): an error at its
+    /// line and field, found with one memchr over the file.
+    static func rejectNUL(_ bytes: UnsafeBufferPointer<UInt8>, source: String) throws {
+        guard let base = bytes.baseAddress, let hit = memchr(base, 0, bytes.count) else { return }
+        let at = UnsafeRawPointer(hit).assumingMemoryBound(to: UInt8.self) - base
+        var line = 1, field = 1
+        for byte in bytes[..<at] {
+            if byte == CSVCursor.Byte.newline {
+                (line, field) = (line + 1, 1)
+            } else if byte == UInt8(ascii: ",") {
+                field += 1
+            }
+        }
+        throw CSVError(source: source, line: line, field: field, .nulByte)
+    }
+
     /// Parses `bytes`, which must end with "\n" (the loaders append one). `split`, if
     /// given, is the column (a label) to return apart from the matrix.
     func parse(_ bytes: UnsafeBufferPointer<UInt8>, split: CSV.Column? = nil) throws -> Output {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw CSVError(source: source, .emptyFile) }
         precondition(base[bytes.count - 1] == CSVCursor.Byte.newline, "CSV buffer must end with a newline")
+        try CSVParser.rejectNUL(bytes, source: source)
         var cursor = CSVCursor(base: base, end: base + bytes.count, source: source)
         let names = try cursor.header()
         let width = names.count

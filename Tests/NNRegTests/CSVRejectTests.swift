@@ -1,0 +1,41 @@
+import Foundation
+import XCTest
+
+@testable import NNReg
+
+/// CSV text nnreg refuses rather than read wrongly: repeated column names (columns are
+/// matched by name), NUL bytes, and the size of what a message quotes.
+final class CSVRejectTests: XCTestCase {
+    private func message(_ text: [UInt8]) -> String {
+        do {
+            _ = try CSV.read(.bytes(text, name: "train.csv"), options: CSV.Options(textColumns: [.last]))
+            XCTFail("no error thrown")
+        } catch {
+            return "\(error)"
+        }
+        return ""
+    }
+
+    func testDuplicateColumnNameIsAnErrorAtItsField() {
+        XCTAssertEqual(
+            message(Array("a,b,a\n1,2,3\n".utf8)),
+            #"train.csv:1:3: column name "a" appears twice in the header; columns are matched by name"#)
+    }
+
+    func testNULByteIsAnErrorAtItsLineAndField() {
+        XCTAssertEqual(
+            message(Array("a,b,c\n1,2,3\n4,".utf8) + [0] + Array(",5\n".utf8)),
+            "train.csv:3:2: a NUL byte (0x00): this is not CSV text")
+    }
+
+    /// A 200,000-character cell is named by its first 40 characters and its length.
+    func testLongCellsAreQuotedShort() {
+        let cell = String(repeating: "x", count: 200_000)
+        let text = message(Array("a,b,label\n1,\(cell),1\n".utf8))
+        XCTAssertEqual(
+            text,
+            #"train.csv:2:2: "\#(String(repeating: "x", count: 40))"... (200000 characters) is not a number (column "b")"#
+        )
+        XCTAssertLessThan(text.utf8.count, 200)
+    }
+}
