@@ -221,4 +221,24 @@ final class BadInputTests: CLITestCase {
         }
         XCTAssertEqual(try read("x.csv"), before)
     }
+
+    /// Inputs are read with a bound: a device is an error, and an image_size beyond
+    /// data.max_image_pixels is refused before anything is allocated.
+    func testDevicesAndHugeImagesAreRefused() throws {
+        let zero = try tinySpec { s in self.data(&s, "train", "/dev/zero") }
+        try assertBadSpec(zero, ["/dev/zero: cannot read: a device, not a CSV file"])
+        try FileManager.default.createDirectory(atPath: path("imgs/a"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: Paths.repo.appendingPathComponent("Tests/NNRegTests/Fixtures/images/folder/a_circle/01.png").path,
+            toPath: path("imgs/a/01.png"))
+        let huge = try writeSpec(
+            "huge.json",
+            [
+                "data": ["train": "imgs", "image_size": [100_000, 100_000]],
+                "model": ["layers": [["type": "flatten"], ["type": "dense", "units": 2]]],
+                "training": ["loss": "mse"],
+            ])
+        try assertBadSpec(
+            huge, ["data.image_size: 100000 x 100000 pixels is more than data.max_image_pixels (100000000)"])
+    }
 }

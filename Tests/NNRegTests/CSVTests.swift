@@ -244,7 +244,7 @@ final class CSVTests: XCTestCase {
         XCTAssertEqual(
             message { try CSV.read("/nonexistent/train.csv") },
             "/nonexistent/train.csv: cannot read: No such file or directory")
-        XCTAssertEqual(message { try CSV.read("/") }, "/: cannot read: Is a directory")
+        XCTAssertEqual(message { try CSV.read("/") }, "/: cannot read: a folder, not a CSV file")
     }
 
     // MARK: missing values

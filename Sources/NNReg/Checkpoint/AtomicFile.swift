@@ -138,6 +138,7 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw FileIOError(path: path, reason: "cannot stat: \(osReason())") }
     if (info.st_mode & S_IFMT) == S_IFDIR { throw FileIOError(path: path, reason: "is a directory") }
+    guard (info.st_mode & S_IFMT) == S_IFREG else { throw FileIOError(path: path, reason: "not a regular file") }
     var bytes: [UInt8] = []
     bytes.reserveCapacity(Int(info.st_size))
     var chunk = [UInt8](repeating: 0, count: 1 << 20)

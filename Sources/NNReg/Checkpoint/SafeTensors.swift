@@ -100,7 +100,13 @@ public enum SafeTensors {
     /// Reads and validates the safetensors file at `path`. F32, F64, F16 and BF16
     /// tensors are returned as Float32 tensors.
     public static func read(_ path: String) throws -> SafeTensorsFile {
-        try decode(try readFileBytes(path), path: path)
+        let bytes: [UInt8]
+        do {
+            bytes = try readFileBytes(path)
+        } catch let error as FileIOError {
+            throw SafeTensorsError(path: path, problem: error.reason)  // the user's file to fix: exit status 2
+        }
+        return try decode(bytes, path: path)
     }
 
     /// Parses and validates a safetensors file image; `path` names it in errors.

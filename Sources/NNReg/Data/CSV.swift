@@ -269,6 +269,11 @@ private enum FileBytes {
             let fd = open(path, O_RDONLY)
             guard fd >= 0 else { throw CSVError(source: path, .cannotRead(String(cString: strerror(errno)))) }
             defer { close(fd) }
+            var info = stat()
+            if fstat(fd, &info) == 0, [S_IFCHR, S_IFBLK, S_IFDIR].contains(info.st_mode & S_IFMT) {
+                let what = (info.st_mode & S_IFMT) == S_IFDIR ? "a folder" : "a device"
+                throw CSVError(source: path, .cannotRead("\(what), not a CSV file"))
+            }
             if let mapped = map(fd) {
                 defer { munmap(UnsafeMutableRawPointer(mutating: mapped.baseAddress!), mapped.count) }
                 if mapped[mapped.count - 1] == UInt8(ascii: "\n") { return try body(mapped) }
@@ -291,11 +296,20 @@ private enum FileBytes {
         return UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: size)
     }
 
+    /// A stream (a pipe, standard input) longer than this is an error, not an endless read:
+    /// half the machine's memory.
+    static var streamLimit: Int { sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE)) / 2 }
+
     /// Everything left to read from `fd`, with a "\n" appended if it does not end with one.
     private static func read(_ fd: Int32, name: String) throws -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = 1 << 20
         while true {
+            guard bytes.count <= streamLimit - chunk else {
+                throw CSVError(
+                    source: name,
+                    .cannotRead("more than \(streamLimit >> 20) MiB (half the memory); save it to a file first"))
+            }
             var failure: Int32 = 0
             let piece = [UInt8](unsafeUninitializedCapacity: chunk) { buffer, count in
                 (count, failure) = readFully(fd, into: UnsafeMutableRawBufferPointer(buffer))

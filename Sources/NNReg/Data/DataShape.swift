@@ -11,7 +11,8 @@ public enum DataShape {
         if data.train != "-" && ImageFolder.isFolder(data.train) {
             let channels = data.colorMode.channels
             if let size = data.imageSize { return size + [channels] }
-            let image = try ImageCodec.read(try ImageFolder.firstImage(data.train, classNames: data.classNames))
+            let image = try ImageCodec.read(
+                try ImageFolder.firstImage(data.train, classNames: data.classNames), maxPixels: data.maxImagePixels)
             return [image.height, image.width, channels]
         }
         if data.train == "-" { return try Experiment(spec: spec).inputShape }  // standard input: read once, in full

@@ -85,13 +85,17 @@ public enum ImageCodec {
     }
 
     /// Decodes a JPEG or PNG file's bytes; `name` is used in errors.
-    public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
-        try bytes.withUnsafeBytes { try decode($0, name: name) }
+    public static func decode(_ bytes: [UInt8], name: String, maxPixels: Int = defaultMaxPixels) throws -> Image {
+        try bytes.withUnsafeBytes { try decode($0, name: name, maxPixels: maxPixels) }
     }
 
-    /// Decodes a JPEG or PNG file's bytes; `name` is used in errors.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws -> Image {
+    /// Decodes a JPEG or PNG file's bytes; `name` is used in errors. An image whose header
+    /// declares more than `maxPixels` pixels is refused before decoding.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, name: String, maxPixels: Int = defaultMaxPixels)
+        throws -> Image
+    {
         guard !bytes.isEmpty else { throw ImageError(path: name, reason: "empty file, not an image") }
+        try checkSize(bytes, name: name, maxPixels: maxPixels)
         switch format(of: bytes) {
         case .png?: return try decodePNG(bytes, name: name)
         case .jpeg?: return try decodeJPEG(bytes, name: name)
@@ -100,9 +104,9 @@ public enum ImageCodec {
     }
 
     /// Reads and decodes a JPEG or PNG file.
-    public static func read(_ path: String) throws -> Image {
+    public static func read(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> Image {
         let bytes = try readFile(path)
-        return try decode(bytes, name: path)
+        return try decode(bytes, name: path, maxPixels: maxPixels)
     }
 
     /// A PNG of `image`: 8-bit gray or RGB, values rounded to whole numbers and clamped

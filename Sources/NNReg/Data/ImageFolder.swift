@@ -113,7 +113,7 @@ public enum ImageFolder {
     /// - Returns: x: (N, H, W, C), raw values 0...255; one label id per image.
     public static func load(
         _ root: String, imageSize: [Int]?, colorMode: ColorMode, classNames: [String]?, onBadFile: BadFilePolicy,
-        threads: Int
+        threads: Int, maxPixels: Int = ImageCodec.defaultMaxPixels
     ) throws -> (x: Tensor, labels: [Float], classNames: [String], skipped: [(path: String, reason: String)]) {
         if let imageSize, imageSize.count != 2 || imageSize.contains(where: { $0 <= 0 }) {
             throw DataError("image_size must be [height, width] of positive sizes, got \(imageSize)")
@@ -131,7 +131,7 @@ public enum ImageFolder {
         if size == nil {
             while start < n && first == nil {
                 do {
-                    first = try ImageCodec.read(files[start].path)
+                    first = try ImageCodec.read(files[start].path, maxPixels: maxPixels)
                 } catch let error as ImageError {
                     guard skip else { throw badFile(error, others: 0) }
                     failures[start] = error
@@ -158,7 +158,7 @@ public enum ImageFolder {
                 let hi = start + (n - start) * (w + 1) / workers
                 for i in lo..<hi {
                     do {
-                        let image = try ImageCodec.read(files[i].path)
+                        let image = try ImageCodec.read(files[i].path, maxPixels: maxPixels)
                         store(image, into: x.data + i * per, height: height, width: width, channels: channels)
                     } catch {
                         failed[i] = error as? ImageError ?? ImageError(path: files[i].path, reason: "\(error)")

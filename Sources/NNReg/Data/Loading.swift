@@ -68,7 +68,7 @@ public enum DataLoader {
             let r = try ImageFolder.load(
                 path, imageSize: imageSize ?? spec.imageSize, colorMode: spec.colorMode,
                 classNames: names, onBadFile: spec.onBadFile,
-                threads: ProcessInfo.processInfo.activeProcessorCount)
+                threads: ProcessInfo.processInfo.activeProcessorCount, maxPixels: spec.maxImagePixels)
             let skipped = Set(r.skipped.map(\.path))
             return RawData(
                 x: r.x, labels: r.labels, classNames: r.classNames, source: path, lines: nil,

@@ -28,6 +28,9 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
         isNull("class_names") ? nil : strings("class_names")
     }
 
+    /// Images declaring more pixels are refused before they are decoded.
+    public var maxImagePixels: Int { int("max_image_pixels") }
+
     /// Whether training will have validation data (a file, or a split of train).
     public var hasValidation: Bool { validation != nil || validationSplit > 0 }
 
@@ -78,6 +81,9 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
             Option(
                 "class_names", .nullable(.list(.string, what: "a list of class names", unique: true)), default: nil,
                 doc: "label order; null: sorted class folder names or sorted label values"),
+            Option(
+                "max_image_pixels", .positiveInt, default: .number(Double(ImageCodec.defaultMaxPixels)),
+                doc: "an image (or image_size) of more pixels is an error, checked before decoding"),
         ],
         doc: "where the data comes from: a CSV file or class folders of images, and its splits",
         check: { data, path in
@@ -87,6 +93,14 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
             }
             if data["test_split"] != 0 && data["test"] != .null {
                 throw SpecError(path: specPath(path, "test_split"), message: "cannot be used with data.test")
+            }
+            if let size = data["image_size"]?.arrayValue?.compactMap(\.intValue), size.count == 2,
+                let limit = data["max_image_pixels"]?.intValue,
+                size[0].multipliedReportingOverflow(by: size[1]).overflow || size[0] * size[1] > limit
+            {
+                throw SpecError(
+                    path: specPath(path, "image_size"),
+                    message: "\(size[0]) x \(size[1]) pixels is more than data.max_image_pixels (\(limit))")
             }
             if data["label"] != .null && data["sequence"] != .null {
                 throw SpecError(
