@@ -15,11 +15,20 @@ final class TrustSuite: XCTestCase {
     func testFiles() throws { try TrustRunner.run(TrustCase.files) }
     func testRunFolders() throws { try TrustRunner.run(TrustCase.runs) }
     func testPaths() throws { try TrustRunner.run(TrustCase.paths) }
+    func testAllocations() throws { try TrustRunner.run(TrustCase.allocations) }
+    func testNumbers() throws { try TrustRunner.run(TrustCase.numbers) }
+    func testResults() throws { try TrustRunner.run(TrustCase.results) }
+    func testCSV() throws { try TrustRunner.run(TrustCase.csv) }
+    func testImages() throws { try TrustRunner.run(TrustCase.images) }
+    func testMessages() throws { try TrustRunner.run(TrustCase.messages) }
+    func testJSONSyntax() throws { try TrustRunner.run(TrustCase.json) }
+    func testSchemaValues() throws { try TrustRunner.run(TrustCase.schema) }
+    func testFlags() throws { try TrustRunner.run(TrustCase.flags) }
 
     /// The tables hold at least 120 cases, with unique names.
     func testTheTablesAreBigEnough() {
         let all = TrustCase.all
-        XCTAssertGreaterThanOrEqual(all.count, 90)
+        XCTAssertGreaterThanOrEqual(all.count, 120)
         let names = all.map { "\($0.kind)/\($0.name)" }
         XCTAssertEqual(Set(names).count, names.count, "duplicate case names")
         print(
@@ -86,7 +95,7 @@ struct TrustCase {
     }
 
     static var all: [TrustCase] {
-        files + runs + paths
+        files + runs + paths + allocations + numbers + results + csv + images + messages + json + schema + flags
     }
 }
 
