@@ -13,6 +13,8 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var out: OutputOptions
 
+    func validate() throws { try requireValue(data, "--data") }
+
     func run() throws {
         try runReporting {
             let saved = try SavedModel(location: model.model)

@@ -54,6 +54,29 @@ func selectBLASKernels() {
 struct ModelOption: ParsableArguments {
     @Option(help: "A run folder or a .safetensors model file.")
     var model: String
+
+    func validate() throws { try requireValue(model, "--model") }
+}
+
+/// --max-memory: the memory a model may take (weights, optimizer state, a batch of
+/// activations), checked before anything is allocated.
+struct MemoryOption: ParsableArguments {
+    @Option(help: "Memory a model may take, e.g. 8G or 512M (default: the machine's).")
+    var maxMemory: String?
+
+    func validate() throws {
+        if let maxMemory {
+            guard let bytes = MemoryLimit.parse(maxMemory) else {
+                throw ValidationError("--max-memory must be a size such as 8G or 512M, got \(maxMemory)")
+            }
+            MemoryLimit.bytes = bytes
+        }
+    }
+}
+
+/// An option given as "" is bad usage, named (exit status 2).
+func requireValue(_ value: String, _ flag: String) throws {
+    if value.isEmpty { throw ValidationError("\(flag) is empty; give a path") }
 }
 
 /// Options every command that prints a result shares.

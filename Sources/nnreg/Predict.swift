@@ -14,6 +14,8 @@ struct Predict: ParsableCommand {
     @Option(help: "Write the CSV here (atomically) instead of standard output.")
     var output: String?
 
+    func validate() throws { try requireValue(data, "--data") }
+
     func run() throws {
         try runReporting {
             if let output {

@@ -10,6 +10,8 @@ struct Summary: ParsableCommand {
     @Argument(help: "The JSON spec file.")
     var spec: String
 
+    @OptionGroup var memory: MemoryOption
+
     func run() throws {
         try runReporting {
             let spec = try Spec.load(path: self.spec)

@@ -35,6 +35,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Print no progress.")
     var quiet = false
 
+    @OptionGroup var memory: MemoryOption
+
     func run() throws {
         try runReporting {
             let spec = try Spec.load(path: self.spec)

@@ -196,10 +196,10 @@ final class BadInputTests: CLITestCase {
         let o = try nnreg("train", "tiny.json", "--epochs", "1")
         assertSuccess(o)
         XCTAssertEqual(
-            o.stdout.components(
+            o.stderr.components(
                 separatedBy: "note: training.batch_size 1000000000000 is more than the 240 training samples; using 240"
             )
-            .count, 2, o.stdout)
+            .count, 2, o.stderr)
         XCTAssertEqual(((try jsonFile("run/spec.json"))["training"] as? [String: Any])?["batch_size"] as? Int, 240)
     }
 

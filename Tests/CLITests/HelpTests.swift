@@ -51,21 +51,21 @@ final class HelpTests: CLITestCase {
     func testSubcommandHelpShowsUsageAndOptions() throws {
         let usage = [
             "train":
-                "nnreg train <spec> [--output <output>] [--epochs <epochs>] [--seed <seed>] [--resume] [--overwrite] [--json] [--quiet]",
+                "nnreg train <spec> [--output <output>] [--epochs <epochs>] [--seed <seed>] [--resume] [--overwrite] [--json] [--quiet] [--max-memory <max-memory>]",
             "evaluate": "nnreg evaluate --model <model> --data <data> [--json]",
             "predict": "nnreg predict --model <model> --data <data> [--output <output>]",
-            "summary": "nnreg summary <spec>",
-            "validate": "nnreg validate <spec> [--json]",
+            "summary": "nnreg summary <spec> [--max-memory <max-memory>]",
+            "validate": "nnreg validate <spec> [--json] [--max-memory <max-memory>]",
         ]
         let options = [
             "train": [
                 "--output <output>", "--epochs <epochs>", "--seed <seed>", "--resume", "--overwrite", "--json",
-                "--quiet",
+                "--quiet", "--max-memory <max-memory>",
             ],
             "evaluate": ["--model <model>", "--data <data>", "--json"],
             "predict": ["--model <model>", "--data <data>", "--output <output>"],
-            "summary": ["<spec>"],
-            "validate": ["<spec>", "--json"],
+            "summary": ["<spec>", "--max-memory <max-memory>"],
+            "validate": ["<spec>", "--json", "--max-memory <max-memory>"],
         ]
         for (command, line) in usage {
             for form in [[command, "--help"], ["help", command]] {
@@ -74,7 +74,9 @@ final class HelpTests: CLITestCase {
                 XCTAssertTrue(o.stdout.hasPrefix("OVERVIEW: "), o.stdout)
                 XCTAssertTrue(o.lines.contains("USAGE: " + line), "\(form):\n\(o.stdout)")
                 for option in options[command]! {
-                    XCTAssertTrue(o.lines.contains { $0.hasPrefix("  " + option + " ") }, "\(form) lacks \(option)")
+                    XCTAssertTrue(
+                        o.lines.contains { $0 == "  " + option || $0.hasPrefix("  " + option + " ") },
+                        "\(form) lacks \(option)")
                 }
                 XCTAssertTrue(o.lines.allSatisfy { $0.count <= 80 || $0.hasPrefix("USAGE: ") }, o.stdout)
             }

@@ -50,6 +50,13 @@ final class LayerRegistryTests: XCTestCase {
             let layer = try LayerRegistry.make(spec)
             XCTAssertEqual(layer.kind, type.name)
             try checkGradients(layer, inputShape: sample.input)
+            // The size worked out before building is what the built layer has.
+            var rng = RNG(seed: 1)
+            let size = try LayerRegistry.size(spec, input: sample.input)
+            let built = try LayerRegistry.make(spec)
+            XCTAssertEqual(size.output, try built.build(inputShape: sample.input, maxBatch: 2, rng: &rng), type.name)
+            XCTAssertEqual(
+                size.parameters, Double(built.namedParameters.reduce(0) { $0 + $1.parameter.value.count }), type.name)
         }
     }
 

@@ -22,6 +22,7 @@ public enum ModelFile {
         public static let callbacks = "callbacks"  // JSON object of objects of numbers
         public static let sequence = "sequence"  // SequenceScaler.metadataJSON for time-series models
         public static let members = "ensemble_members"  // N when tensors are prefixed "members.k."
+        public static let columns = "columns"  // ModelColumns.json: a CSV model's column names
     }
     public static let format = "nnreg/1"
 

@@ -57,8 +57,10 @@ public enum AugmentCommand {
         decode: (String) throws -> I, encode: (I, String) throws -> [UInt8]
     ) throws -> Manifest {
         guard count >= 1 else { throw usage("--count must be at least 1, got \(count)") }
+        guard !outputRoot.isEmpty else { throw usage("--output is empty; give a new or empty folder") }
         let outFormat = try format.map(canonicalFormat)
         let input = resolved(inputRoot), output = resolved(outputRoot)
+        try checkNewFolder(output, named: outputRoot)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir), isDir.boolValue else {
             throw usage("\(inputRoot): not a folder of images")
@@ -87,6 +89,14 @@ public enum AugmentCommand {
         var manifest = Manifest(
             columns: ["file", "source"] + AugmentParameters.manifestColumns, rows: [], ignored: ignored)
         let workspace = AugmentationWorkspace()
+        // Everything goes to a hidden sibling folder first, renamed to the output at the end:
+        // a command that fails leaves no output behind.
+        let staging =
+            (output as NSString).deletingLastPathComponent + "/."
+            + (output as NSString).lastPathComponent + ".tmp-\(getpid())"
+        try? FileManager.default.removeItem(atPath: staging)
+        var finished = false
+        defer { if !finished { try? FileManager.default.removeItem(atPath: staging) } }
         for rel in sources {
             let sourcePath = input + "/" + rel
             let image: I
@@ -115,15 +125,40 @@ public enum AugmentCommand {
                         channels: image.channels, workspace: workspace)
                 }
                 let file = "\(stem)_aug\(k).\(ext)"
-                let path = output + "/" + file
+                let path = staging + "/" + file
                 let bytes: [UInt8]
                 do { bytes = try encode(copy, fmt) } catch { throw fileError(path, "cannot encode image", error) }
                 try writeAtomically(bytes, to: path)
                 manifest.rows.append([file, rel] + p.manifestValues)
             }
         }
-        try writeAtomically(manifest.csv, to: output + "/manifest.csv")
+        try writeAtomically(manifest.csv, to: staging + "/manifest.csv")
+        let fm = FileManager.default
+        if fm.fileExists(atPath: output) { try fm.removeItem(atPath: output) }  // checked empty
+        try fm.moveItem(atPath: staging, toPath: output)
+        finished = true
         return manifest
+    }
+
+    /// The output must be a new folder, or an empty one (nothing of the user's is replaced,
+    /// and "." or ".." holding the input are refused), and not go under a file.
+    static func checkNewFolder(_ output: String, named name: String) throws {
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: output, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw usage("\(name): is a file; --output names a new or empty folder") }
+            let entries = try fm.contentsOfDirectory(atPath: output)
+            guard entries.isEmpty else {
+                let shown = entries.sorted().prefix(3).joined(separator: ", ")
+                throw usage("\(name): holds files (\(shown)); --output names a new or empty folder")
+            }
+            return
+        }
+        var ancestor = (output as NSString).deletingLastPathComponent
+        while !fm.fileExists(atPath: ancestor, isDirectory: &isFolder) && ancestor.count > 1 {
+            ancestor = (ancestor as NSString).deletingLastPathComponent
+        }
+        if !isFolder.boolValue { throw usage("\(name): \(ancestor) is a file, not a folder") }
     }
 
     /// "jpeg"/"jpg" -> "jpeg", "png" -> "png".

@@ -83,6 +83,20 @@ public enum CSV {
         try read(.path(path), options: options)
     }
 
+    /// The header's column names: of a file, from its first line alone.
+    public static func header(_ source: Source) throws -> [String] {
+        switch source {
+        case .bytes(let bytes, let name):
+            return try SequenceBytes.header(bytes.last == 10 ? bytes : bytes + [10], source: name)
+        case .path(let path) where path != "-":
+            return try SequenceBytes.header(try DataShape.firstLines(path, count: 1), source: path)
+        default: preconditionFailure("read a stream into bytes before looking at its header")
+        }
+    }
+
+    /// Everything from the descriptor `fd` (standard input: 0), bounded like every stream.
+    public static func readAll(_ fd: Int32, name: String) throws -> [UInt8] { try FileBytes.read(fd, name: name) }
+
     /// Reads CSV text as a table of numbers.
     public static func read(_ source: Source, options: Options = Options()) throws -> CSVTable {
         let output = try FileBytes.withContents(of: source) {
@@ -301,7 +315,7 @@ private enum FileBytes {
     static var streamLimit: Int { sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE)) / 2 }
 
     /// Everything left to read from `fd`, with a "\n" appended if it does not end with one.
-    private static func read(_ fd: Int32, name: String) throws -> [UInt8] {
+    static func read(_ fd: Int32, name: String) throws -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = 1 << 20
         while true {

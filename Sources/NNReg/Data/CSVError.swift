@@ -105,6 +105,7 @@ public struct CSVError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The closest of `candidates` to a misspelt `name`, if one is close enough to be a
     /// likely typo: at most max(1, length / 3) edits (adjacent swaps count once), case ignored.
     static func suggestion(for name: String, among candidates: [String]) -> String? {
+        guard name.count <= 64 else { return nil }  // too long to be a typo of a column name
         let target = Array(name.lowercased())
         var best: (distance: Int, name: String)?
         for candidate in candidates {

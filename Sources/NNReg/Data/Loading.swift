@@ -18,6 +18,8 @@ public struct RawData {
     public var files: [String]?
     /// Image files left out (data.on_bad_file "skip"), with the reason.
     public var skipped: [(path: String, reason: String)] = []
+    /// The CSV's feature and label column names (nil for images).
+    public var columns: ModelColumns?
 
     public var count: Int { x.shape[0] }
     public var sampleShape: [Int] { Array(x.shape.dropFirst()) }
@@ -28,7 +30,7 @@ public struct RawData {
         return RawData(
             x: d.x, labels: d.y.array, classNames: classNames, source: source,
             lines: lines.map { l in indices.map { l[$0] } }, files: files.map { f in indices.map { f[$0] } },
-            skipped: skipped)
+            skipped: skipped, columns: columns)
     }
 
     /// "file:line" of row i, or "file: row i+1" when lines are unknown.
@@ -59,9 +61,13 @@ public enum DataLoader {
     /// Reads one labelled source: a folder of class subfolders of images, or a CSV file
     /// (or "-" for standard input). Images are resized to `imageSize` (default: the spec's,
     /// else the first image's size).
-    public static func read(_ path: String, spec: DataSpec, classNames: [String]?, imageSize: [Int]? = nil) throws
-        -> RawData
-    {
+    /// With `columns` (a trained model's: its feature and label column names), a CSV's
+    /// columns are matched by name, in any order; a missing or unknown column is an error.
+    /// `unlabelled`: a CSV without the label column is read too (for predict), its labels 0.
+    public static func read(
+        _ path: String, spec: DataSpec, classNames: [String]?, imageSize: [Int]? = nil, columns: ModelColumns? = nil,
+        unlabelled: Bool = false
+    ) throws -> RawData {
         if path != "-" && ImageFolder.isFolder(path) {
             let names = classNames ?? spec.classNames
             let scanned = try ImageFolder.scan(path, classNames: names).files
@@ -74,13 +80,41 @@ public enum DataLoader {
                 x: r.x, labels: r.labels, classNames: r.classNames, source: path, lines: nil,
                 files: scanned.map(\.path).filter { !skipped.contains($0) }, skipped: r.skipped)
         }
-        let table = try CSV.readLabeled(
-            path, label: spec.label ?? .last, missing: spec.missing, classNames: classNames ?? spec.classNames)
+        // Standard input is read once: into memory, so its header can be looked at first.
+        let source: CSV.Source =
+            path == "-" ? .bytes(try CSV.readAll(0, name: "<stdin>"), name: "<stdin>") : .path(path)
+        if let columns, unlabelled, try !CSV.header(source).contains(columns.label) {
+            let all = try CSV.read(source, options: CSV.Options(missing: spec.missing))
+            let table = LabeledCSV(
+                source: all.source, featureNames: all.columnNames, labelName: columns.label, rowCount: all.rowCount,
+                features: all.values, labels: [Float](repeating: 0, count: all.rowCount), classNames: nil)
+            let x = Tensor(shape: [table.rowCount, columns.features.count], values: try columns.reorder(table))
+            return RawData(x: x, labels: table.labels, classNames: classNames, source: table.source, columns: columns)
+        }
+        let table: LabeledCSV
+        do {
+            table = try CSV.readLabeled(
+                source, label: columns.map { .name($0.label) } ?? spec.label ?? .last, missing: spec.missing,
+                classNames: classNames ?? spec.classNames)
+        } catch let error as CSVError where spec.label != nil && columns == nil {
+            switch error.reason {
+            case .unknownColumn, .columnOutOfRange: throw SpecError(path: "data.label", message: error.description)
+            default: throw error
+            }
+        }
         guard table.rowCount > 0 else { throw DataError("\(table.source): no data rows") }
-        let x = Tensor(shape: [table.rowCount, table.featureCount], values: table.features)
+        guard table.featureCount > 0 else {
+            throw DataError("\(table.source): no feature columns besides the label column")
+        }
+        var features = table.features
+        if let columns, columns.features != table.featureNames {
+            features = try columns.reorder(table)
+        }
+        let x = Tensor(shape: [table.rowCount, table.featureCount], values: features)
         return RawData(
             x: x, labels: table.labels, classNames: table.classNames ?? spec.classNames, source: table.source,
-            lines: table.lines)
+            lines: table.lines,
+            columns: ModelColumns(features: columns?.features ?? table.featureNames, label: table.labelName))
     }
 
     /// Reads train (and validation, test) files, holds out validation_split / test_split

@@ -344,5 +344,18 @@ extension Conv2D: ActivationOwner {
                 biasInitializer: s.initializer("bias_initializer"))
             c.activityRegularizer = s.regularizer("activity_regularizer")
             return c
+        },
+        size: { s, input in
+            guard input.count == 3 else { return .same(input) }  // build says what is wrong
+            let k = s.ints("kernel_size"), st = s.ints("strides"), d = s.ints("dilation_rate"), f = s.int("filters")
+            let w = try Window2D(
+                input: (input[0], input[1]), window: (k[0], k[1]), strides: (st[0], st[1]), dilation: (d[0], d[1]),
+                padding: s.choice("padding"), layer: "conv2d kernel")
+            let weights = Double(k[0]) * Double(k[1]) * Double(input[2]) * Double(f) + Double(f)
+            // im2col holds (outH * outW, kh * kw * cin) per sample besides the output
+            let columns = Double(w.outH) * Double(w.outW) * Double(k[0] * k[1]) * Double(input[2])
+            var size = LayerSize.make([w.outH, w.outW, f], parameters: weights, key: "filters")
+            size.activations += columns
+            return size
         })
 }

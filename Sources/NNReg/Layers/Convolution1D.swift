@@ -158,5 +158,17 @@ extension Conv1D: ActivationOwner {
                 biasInitializer: s.initializer("bias_initializer"))
             c.activityRegularizer = s.regularizer("activity_regularizer")
             return c
+        },
+        size: { s, input in
+            guard input.count == 2 else { return .same(input) }  // build says what is wrong
+            let k = s.int("kernel_size"), f = s.int("filters")
+            let w = try Window2D(
+                input: (1, input[0]), window: (1, k), strides: (1, s.int("strides")),
+                dilation: (1, s.int("dilation_rate")), padding: s.choice("padding"), layer: "conv1d kernel",
+                axes: ("height", "length"))
+            var size = LayerSize.make(
+                [w.outW, f], parameters: Double(k) * Double(input[1]) * Double(f) + Double(f), key: "filters")
+            size.activations += Double(w.outW) * Double(k) * Double(input[1])
+            return size
         })
 }

@@ -144,5 +144,9 @@ extension Dense: ActivationOwner {
                 biasInitializer: s.initializer("bias_initializer"))
             d.activityRegularizer = s.regularizer("activity_regularizer")
             return d
+        },
+        size: { s, input in
+            let units = s.int("units"), inputs = Double(input.last ?? 1)
+            return .make(input.dropLast() + [units], parameters: (inputs + 1) * Double(units), key: "units")
         })
 }

@@ -149,11 +149,12 @@ public final class GlobalMaxPooling2D: Layer {
 extension GlobalAveragePooling2D {
     static let registration = LayerType(
         Schema("global_average_pooling2d", [], doc: "the mean over height and width, per channel"),
-        make: { _ in GlobalAveragePooling2D() })
+        make: { _ in GlobalAveragePooling2D() },
+        size: { _, input in .make(input.last.map { [$0] } ?? [], parameters: 0) })
 }
 
 extension GlobalMaxPooling2D {
     static let registration = LayerType(
         Schema("global_max_pooling2d", [], doc: "the largest value over height and width, per channel"),
-        make: { _ in GlobalMaxPooling2D() })
+        make: { _ in GlobalMaxPooling2D() }, size: { _, input in .make(input.last.map { [$0] } ?? [], parameters: 0) })
 }

@@ -8,10 +8,14 @@ struct LayerType: Sendable {
     let schema: Schema
     /// Builds the layer from its validated spec (every option present, in canonical form).
     let make: @Sendable (LayerSpec) throws -> Layer
+    /// What the layer will hold for an input shape, before it is built; nil: it keeps the
+    /// shape and has no parameters.
+    let size: SizeRule?
 
-    init(_ schema: Schema, make: @escaping @Sendable (LayerSpec) throws -> Layer) {
+    init(_ schema: Schema, make: @escaping @Sendable (LayerSpec) throws -> Layer, size: SizeRule? = nil) {
         self.schema = schema
         self.make = make
+        self.size = size
     }
 
     var name: String { schema.name }
@@ -41,6 +45,17 @@ enum LayerRegistry {
     static let variants = Variants(noun: "layer type", all.map(\.schema), allowsName: false)
 
     private static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    /// What a layer of `spec` will hold for `input`; a shape it cannot take is a SpecError
+    /// at its path, as building it would be.
+    static func size(_ spec: LayerSpec, input: [Int]) throws -> LayerSize {
+        guard let type = byName[spec.type] else { preconditionFailure("\(spec.path): unregistered layer type") }
+        do {
+            return try type.size?(spec, input) ?? .same(input)
+        } catch let error as ShapeError {
+            throw SpecError(path: spec.path, message: error.description)
+        }
+    }
 
     /// The layer a validated spec describes.
     static func make(_ spec: LayerSpec) throws -> Layer {

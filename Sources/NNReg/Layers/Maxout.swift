@@ -110,5 +110,9 @@ extension Maxout {
                 biasInitializer: s.initializer("bias_initializer"))
             m.activityRegularizer = s.regularizer("activity_regularizer")
             return m
+        },
+        size: { s, input in
+            let width = Double(s.int("units")) * Double(s.int("pieces")), inputs = Double(input.last ?? 1)
+            return .make(input.dropLast() + [s.int("units")], parameters: (inputs + 1) * width, key: "units")
         })
 }

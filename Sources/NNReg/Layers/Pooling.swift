@@ -270,6 +270,14 @@ extension WindowedPooling {
             make: { s in
                 let p = s.ints("pool_size"), st = s.ints("strides")
                 return Self(poolSize: (p[0], p[1]), strides: (st[0], st[1]), padding: s.choice("padding"))
+            },
+            size: { s, input in
+                guard input.count == 3 else { return .same(input) }  // build says what is wrong
+                let p = s.ints("pool_size"), st = s.ints("strides")
+                let w = try Window2D(
+                    input: (input[0], input[1]), window: (p[0], p[1]), strides: (st[0], st[1]),
+                    padding: s.choice("padding"), layer: "\(type) pool")
+                return .make([w.outH, w.outW, input[2]], parameters: 0)
             })
     }
 }

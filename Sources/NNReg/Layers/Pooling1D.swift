@@ -131,13 +131,22 @@ extension Pooling1D where Pool: WindowedPooling {
                 check: { options, _ in
                     if options["strides"] == .null { options["strides"] = options["pool_size"] }
                 }),
-            make: { s in Self(poolSize: s.int("pool_size"), strides: s.int("strides"), padding: s.choice("padding")) })
+            make: { s in Self(poolSize: s.int("pool_size"), strides: s.int("strides"), padding: s.choice("padding")) },
+            size: { s, input in
+                guard input.count == 2 else { return .same(input) }  // build says what is wrong
+                let w = try Window2D(
+                    input: (1, input[0]), window: (1, s.int("pool_size")), strides: (1, s.int("strides")),
+                    padding: s.choice("padding"), layer: "\(Pool.kind1D) pool", axes: ("height", "length"))
+                return .make([w.outW, input[1]], parameters: 0)
+            })
     }
 }
 
 extension Pooling1D where Pool: GlobalPooling {
     static func globalRegistration(doc: String) -> LayerType {
-        LayerType(Schema(Pool.kind1D, [], doc: doc), make: { _ in Self() })
+        LayerType(
+            Schema(Pool.kind1D, [], doc: doc), make: { _ in Self() },
+            size: { _, input in .make(input.last.map { [$0] } ?? [], parameters: 0) })
     }
 }
 

@@ -155,5 +155,15 @@ extension Residual {
         make: { s in
             Residual(
                 layers: try s.layers().map(LayerRegistry.make), survivalProbability: s.float("survival_probability"))
+        },
+        size: { s, input in
+            var shape = input, parameters = 0.0, activations = LayerSize.count(input)
+            for sub in s.layers() {
+                let size = try LayerRegistry.size(sub, input: shape)
+                (shape, parameters, activations) = (
+                    size.output, parameters + size.parameters, activations + size.activations
+                )
+            }
+            return LayerSize(output: input, parameters: parameters, activations: activations)
         })
 }

@@ -82,5 +82,6 @@ extension ActivationLayer: ActivationOwner {
 
 extension Flatten {
     static let registration = LayerType(
-        Schema("flatten", [], doc: "reshapes each sample to one axis"), make: { _ in Flatten() })
+        Schema("flatten", [], doc: "reshapes each sample to one axis"), make: { _ in Flatten() },
+        size: { _, input in .make([input.reduce(1, *)], parameters: 0) })
 }

@@ -6,6 +6,7 @@ public enum ModelBuilder {
     public static func build(_ specs: [LayerSpec], inputShape: [Int], maxBatch: Int, rng: inout RNG) throws
         -> Sequential
     {
+        try MemoryLimit.check(specs, input: inputShape, batch: maxBatch)
         let layers = try specs.map(LayerRegistry.make)
         let model: Sequential
         do {

@@ -64,6 +64,7 @@ public struct Spec: SpecOptions, Equatable, Sendable {
     /// Reads and validates a spec file; relative paths in it start at its folder.
     /// Read and syntax errors name the file: "specs/a.json: line 3, column 5: expected ...".
     public static func load(path file: String) throws -> Spec {
+        guard !file.isEmpty else { throw SpecError(path: "SPEC", message: "is empty; give the spec file's path") }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
             throw SpecError(path: file, message: "no such file")
@@ -72,27 +73,24 @@ public struct Spec: SpecOptions, Equatable, Sendable {
         guard let bytes = FileManager.default.contents(atPath: file) else {
             throw SpecError(path: file, message: "cannot be read")
         }
-        guard let text = String(data: bytes, encoding: .utf8) else {
-            throw SpecError(path: file, message: "is not UTF-8 text")
-        }
         let slash = file.lastIndex(of: "/")
         let folder = slash.map { $0 == file.startIndex ? "/" : String(file[..<$0]) } ?? "."
         let fileName = slash.map { String(file[file.index(after: $0)...]) } ?? file
         let stem = fileName.lastIndex(of: ".").map { String(fileName[..<$0]) } ?? fileName
         let context = SpecContext(baseDirectory: absolute(folder), defaultName: stem.isEmpty ? "model" : stem)
-        return try parse(text, context, file: file)
+        return try parse(Array(bytes), context, file: file)
     }
 
     /// Validates spec text; relative paths in it start at `baseDirectory` (itself relative
     /// to the current directory unless absolute). A missing name defaults to "model".
     public static func parse(_ text: String, baseDirectory: String) throws -> Spec {
-        try parse(text, SpecContext(baseDirectory: absolute(baseDirectory), defaultName: "model"), file: "")
+        try parse(Array(text.utf8), SpecContext(baseDirectory: absolute(baseDirectory), defaultName: "model"), file: "")
     }
 
-    private static func parse(_ text: String, _ context: SpecContext, file: String) throws -> Spec {
+    private static func parse(_ bytes: [UInt8], _ context: SpecContext, file: String) throws -> Spec {
         let json: JSON
         do {
-            json = try JSON.parse(text)
+            json = try JSON.parse(bytes: bytes)
         } catch let error as JSONSyntaxError {
             throw SpecError(path: file, message: error.description)
         }

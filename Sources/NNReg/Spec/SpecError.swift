@@ -26,13 +26,20 @@ extension SpecError {
     /// "unknown <noun> "x"; did you mean "y"?", or the list of valid names when none is close.
     static func unknown(_ noun: String, _ name: String, validNames: [String], at path: String) -> SpecError {
         SpecError(
-            path: path, message: "unknown \(noun) \(JSON.quote(name)); \(suggestion(for: name, among: validNames))")
+            path: path, message: "unknown \(noun) \(short(name)); \(suggestion(for: name, among: validNames))")
     }
 
     /// "unknown key; did you mean "units"?" at the key's path.
     static func unknownKey(_ key: String, validKeys: [String], owner: String, at path: String) -> SpecError {
         let hint = validKeys.isEmpty ? "\(owner) takes no options" : suggestion(for: key, among: validKeys)
-        return SpecError(path: path, message: "unknown key; \(hint)")
+        guard key.count > 40 else { return SpecError(path: path, message: "unknown key; \(hint)") }
+        let parent = String(path.dropLast(key.count + 1))  // a key too long to be a path part
+        return SpecError(path: parent, message: "unknown key \(short(key)); \(hint)")
+    }
+
+    /// A name from the user's text as a message quotes it: cut to 40 characters.
+    static func short(_ name: String) -> String {
+        name.count <= 40 ? JSON.quote(name) : JSON.quote(String(name.prefix(40))) + "... (\(name.count) characters)"
     }
 
     /// A value as the message shows it: its JSON, cut short when long.
@@ -50,6 +57,7 @@ extension SpecError {
     /// most a third of the longer word's letters apart (and at least 2), or one word a
     /// prefix of the other ("std" for "stddev", "non_negative" for "non_neg").
     static func closest(to name: String, among names: [String]) -> String? {
+        guard name.count <= 64 else { return nil }  // no name is that long: no typo to find
         let word = name.lowercased()
         var best: (name: String, distance: Int)?
         for candidate in names {

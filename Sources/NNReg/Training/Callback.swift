@@ -177,20 +177,27 @@ final class TrainingLoop {
         let folder = run.folder
         let path = folder + "/last.safetensors"
         let file = try SafeTensors.read(path)
-        if let saved = file.metadata[ModelFile.Key.spec], var savedSpec = try? Spec.parse(saved, baseDirectory: "/") {
-            savedSpec.training.epochs = run.spec.training.epochs
-            savedSpec.output.dir = run.spec.output.dir
-            if savedSpec.resolvedJSON() != run.spec.resolvedJSON() {
-                throw DataError(
-                    "\(path) was written for a different spec; resume needs the same spec (only --epochs may change)")
-            }
+        guard let saved = file.metadata[ModelFile.Key.spec],
+            var savedSpec = try? Spec.parse(saved, baseDirectory: "/")
+        else {
+            throw DataError("\(path): metadata \"\(ModelFile.Key.spec)\" is missing or not a valid spec")
+        }
+        savedSpec.training.epochs = run.spec.training.epochs
+        savedSpec.output.dir = run.spec.output.dir
+        if savedSpec.resolvedJSON() != run.spec.resolvedJSON() {
+            throw DataError(
+                "\(path) was written for a different spec; resume needs the same spec (only --epochs may change)")
         }
         try ModelFile.loadWeights(file, into: run.network, path: path)
         try ModelFile.loadOptimizer(file, into: run.optimizer, model: run.network, path: path)
         guard let doneText = file.metadata[ModelFile.Key.epochs], let done = Int(doneText), done >= 0 else {
             throw DataError("\(path): metadata \"\(ModelFile.Key.epochs)\" is missing or not a count of epochs")
         }
-        run.history = Array(try RunFiles.readHistory(folder + "/history.json").prefix(done))
+        do {
+            run.history = Array(try RunFiles.readHistory(folder + "/history.json").prefix(done))
+        } catch let error as FileIOError {
+            throw DataError("\(error.path): \(error.reason); --resume needs the run's history")
+        }
         guard run.history.count == done else {
             throw DataError("\(folder)/history.json has \(run.history.count) epochs but last.safetensors \(done)")
         }

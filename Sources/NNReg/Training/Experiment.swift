@@ -57,6 +57,13 @@ public final class Experiment {
         let data = try DataLoader.load(given, classification: given.training.loss.isCrossentropy)
         let spec = Experiment.clampBatch(given, samples: data.train.count, notes: &notes)
         self.spec = spec
+        let skipped = Set([data.train, data.validation, data.test].compactMap { $0 }.flatMap(\.skipped).map(\.path))
+        if !skipped.isEmpty {
+            let shown = skipped.sorted().prefix(3).joined(separator: ", ")
+            notes.append(
+                "data.on_bad_file \"skip\" left out \(skipped.count) image\(skipped.count == 1 ? "" : "s"): \(shown)"
+                    + (skipped.count > 3 ? ", ..." : "") + " (the run folder's skipped_files.csv lists them)")
+        }
         self.data = data
         sequence = nil
         normalizer = data.normalizer
@@ -191,6 +198,7 @@ public final class Experiment {
         ]
         if let names = classNames { m[ModelFile.Key.classes] = JSON.array(names.map(JSON.string)).compact() }
         if let s = sequence { m[ModelFile.Key.sequence] = s.scaler.metadataJSON }
+        if let columns = data?.train.columns { m[ModelFile.Key.columns] = columns.json.compact() }
         return m
     }
 }

@@ -20,6 +20,13 @@ public final class Reporter {
         write(text + "\n")
     }
 
+    /// Something the user should know about their input (a clamped batch size, skipped
+    /// files): on stderr, "note: ...", even with --quiet.
+    public func note(_ text: String) {
+        var line = "note: " + text + "\n"
+        line.withUTF8 { _ = writeFully(STDERR_FILENO, from: UnsafeRawBufferPointer($0)) }
+    }
+
     /// Redraws the bar (at most 10 times a second) on a terminal.
     public func batch(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, started: Double) {
         guard style == .live else { return }

@@ -45,11 +45,19 @@ public final class RunFolder {
         listed: [String], present: [String]
     ) {
         let fm = FileManager.default
+        guard !path.isEmpty else { throw DataError("--output is empty; give the run folder's path") }
         var isFolder: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
             throw DataError("\(path): is a file, not a run folder; choose another --output")
         }
-        let present = isFolder.boolValue ? try files(under: path) : []
+        // A folder to be created must not go under a file.
+        var ancestor = (resolvedPath(path) as NSString).deletingLastPathComponent
+        while !fm.fileExists(atPath: ancestor, isDirectory: &isFolder) && ancestor.count > 1 {
+            ancestor = (ancestor as NSString).deletingLastPathComponent
+        }
+        if !isFolder.boolValue { throw DataError("\(path): \(ancestor) is a file, not a folder") }
+        // A symbolic link is followed: the folder it names is the one checked and written.
+        let present = fm.fileExists(atPath: path) ? try files(under: resolvedPath(path)) : []
         let listed = try readManifest(path)
         let ours = Set(listed).union(present.contains(manifest) ? [manifest, lock] : [])
         let foreign = present.filter { !ours.contains($0) && !isTemporary($0, of: ours) }

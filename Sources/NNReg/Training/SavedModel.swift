@@ -11,6 +11,9 @@ public final class SavedModel {
     public let normalizer: Normalizer
     public let classNames: [String]?
     public let inputShape: [Int]
+    /// The CSV columns it was trained on, matched by name in the data it reads; nil for
+    /// images (and models saved before nnreg recorded them: columns by position).
+    public let columns: ModelColumns?
     /// The scaling of a time-series model's columns and target, else nil.
     public let sequenceScaler: SequenceScaler?
     /// The training standardization of spec.augmentation (featurewise, samplewise, ZCA).
@@ -52,6 +55,7 @@ public final class SavedModel {
             normalizer.std = std.array
         }
         self.normalizer = normalizer
+        columns = meta[ModelFile.Key.columns].flatMap { try? JSON.parse($0) }.flatMap(ModelColumns.init(json:))
         if spec.data.sequence != nil {
             guard let json = meta[ModelFile.Key.sequence],
                 let scaler = SequenceScaler(metadataJSON: json, normalizer: normalizer)
@@ -93,14 +97,16 @@ public final class SavedModel {
     /// Reads labelled data the way the model was trained on (label column, class names,
     /// normalization) and encodes its targets. For a time series, the windows of the file
     /// (`forecast`: also those whose targets lie past its end, for predict).
-    public func load(_ dataPath: String, forecast: Bool = false) throws -> DataSource {
+    /// `unlabelled`: a CSV without the label column is read too (predict needs no labels).
+    public func load(_ dataPath: String, forecast: Bool = false, unlabelled: Bool = false) throws -> DataSource {
         if let scaler = sequenceScaler {
             let split = try windows(dataPath, scaler: scaler, forecast: forecast)
             return split
         }
         let raw = try DataLoader.read(
             dataPath, spec: spec.data, classNames: classNames,
-            imageSize: inputShape.count == 3 ? Array(inputShape.prefix(2)) : nil)
+            imageSize: inputShape.count == 3 ? Array(inputShape.prefix(2)) : nil, columns: columns,
+            unlabelled: unlabelled)
         if raw.sampleShape != inputShape, raw.sampleShape.reduce(1, *) == inputShape.reduce(1, *) {
             raw.x.reshape([raw.count] + inputShape)  // as training did (model.input_shape)
         }
@@ -132,7 +138,7 @@ public final class SavedModel {
             let split = try windows(dataPath, scaler: scaler, forecast: true)
             return (SequenceLoader.predictionsCSV(split, predictions: predict(split), scaler: scaler), split.count)
         }
-        let data = try load(dataPath)
+        let data = try load(dataPath, unlabelled: true)
         return (predictionsCSV(data, predictions: predict(data)), data.count)
     }
 

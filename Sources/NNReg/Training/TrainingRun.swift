@@ -49,8 +49,16 @@ public final class TrainingRun {
     /// Trains every member, evaluates, writes metrics.json; returns that document.
     public func run() throws -> JSON {
         Parallel.setThreads(spec.training.threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        for note in experiment.notes { reporter.message("note: " + note) }
+        for note in experiment.notes { reporter.note(note) }
         let files = try RunFolder.open(folder, resume: options.resume, overwrite: options.overwrite)
+        // Every member is made (and, resuming, restored) before a file is written, so a
+        // run folder that cannot be resumed is left exactly as it was.
+        let count = spec.training.ensembleMembers
+        var members: [(loop: TrainingLoop, start: Int)] = []
+        for k in 0..<count {
+            let loop = try makeLoop(member: k, files: files, prefix: count == 1 ? "" : "members/\(k)/")
+            members.append((loop, options.resume ? try loop.restore() : 0))
+        }
         try files.write(spec.resolvedJSON().pretty() + "\n", to: "spec.json")
         if let names = experiment.classNames ?? defaultClassNames() {
             try files.write(JSON.array(names.map(JSON.string)).pretty() + "\n", to: "classes.json")
@@ -59,23 +67,15 @@ public final class TrainingRun {
         interruptRequested = false
         signal(SIGINT) { _ in interruptRequested = true }
         defer { signal(SIGINT, SIG_DFL) }
-
-        let count = spec.training.ensembleMembers
-        var members: [TrainingLoop] = []
-        for k in 0..<count {
-            let sub = count == 1 ? "" : "members/\(k)/"
+        for (k, member) in members.enumerated() {
             if count > 1 { reporter.message("member \(k + 1)/\(count) (seed \(spec.seed &+ UInt64(k)))") }
-            let loop = try makeLoop(member: k, files: files, prefix: sub)
-            let start = options.resume ? try loop.restore() : 0
-            try loop.fit(experiment.train, validation: experiment.validation, from: start)
-            members.append(loop)
+            try member.loop.fit(experiment.train, validation: experiment.validation, from: member.start)
         }
-        let document = evaluate(members)
-        if count > 1 { try writeEnsembleWeights(members, files) }
+        let document = evaluate(members.map(\.loop))
+        if count > 1 { try writeEnsembleWeights(members.map(\.loop), files) }
         try files.write(document.pretty() + "\n", to: "metrics.json")
         return document
     }
-
     /// Member `k`'s model, optimizer and callbacks, in the order they act after each epoch:
     /// decisions (early stopping, the learning rate), then the files (history, checkpoints,
     /// model.safetensors), then the progress line.
