@@ -6,19 +6,14 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Loss, metrics and confusion matrix of a trained model on labelled data.")
 
-    @OptionGroup var model: ModelOption
-
-    @Option(help: "Labelled data: a CSV file, or - for standard input.")
-    var data: String
+    @OptionGroup var input: ModelAndData
 
     @OptionGroup var out: OutputOptions
 
-    func validate() throws { try requireValue(data, "--data") }
-
     func run() throws {
         try runReporting {
-            let saved = try SavedModel(location: model.model)
-            let dataset = try saved.load(data)
+            let saved = try SavedModel(location: input.model)
+            let dataset = try saved.load(input.data)
             let values = try saved.evaluate(dataset)
             var doc: [(String, JSON)] = values.map { ($0.0, $0.1.isFinite ? .number($0.1) : .null) }
             doc.append(("samples", JSON(dataset.count)))

@@ -50,12 +50,18 @@ func selectBLASKernels() {
     #endif
 }
 
-/// The trained model evaluate and predict use.
-struct ModelOption: ParsableArguments {
+/// The trained model evaluate and predict use, and the data they read.
+struct ModelAndData: ParsableArguments {
     @Option(help: "A run folder or a .safetensors model file.")
     var model: String
 
-    func validate() throws { try requireValue(model, "--model") }
+    @Option(help: "A CSV file with the training columns (matched by name), an image folder, or - for standard input.")
+    var data: String
+
+    func validate() throws {
+        try requireValue(model, "--model")
+        try requireValue(data, "--data")
+    }
 }
 
 /// --max-memory: the memory a model may take (weights, optimizer state, a batch of

@@ -24,9 +24,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(network.outputActivation, .softmax, "the softmax moves into the loss")
         var config = OptimizerConfig.defaults(for: optimizer)
         config.learningRate = 0.01
-        return Trainer(
-            model: model, optimizer: makeOptimizer(config), metrics: [makeMetric("accuracy")], batchSize: 32, seed: seed
-        )
+        return Trainer(model: model, optimizer: makeOptimizer(config), metrics: [makeMetric("accuracy")], seed: seed)
     }
 
     func testMLPLearnsBlobs() throws {

@@ -155,13 +155,7 @@ extension Augmenter {
             for j in 0..<d { x[j] -= m }
         }
         if samplewiseStdNormalization {
-            var s = 0.0, s2 = 0.0
-            for j in 0..<d {
-                s += Double(x[j])
-                s2 += Double(x[j]) * Double(x[j])
-            }
-            let m = s / Double(d)
-            let sd = Float(max(s2 / Double(d) - m * m, 0).squareRoot())
+            let sd = meanAndStd(x, count: d).std
             for j in 0..<d { x[j] /= sd + Augmenter.stdEpsilon }
         }
         if featurewiseCenter {

@@ -55,13 +55,7 @@ public struct Normalizer: Equatable {
         case .samplewise:
             for i in 0..<n {
                 let row = p + i * d
-                var s = 0.0, s2 = 0.0
-                for j in 0..<d {
-                    s += Double(row[j])
-                    s2 += Double(row[j]) * Double(row[j])
-                }
-                let m = s / Double(d)
-                let sd = Float(max(s2 / Double(d) - m * m, 0).squareRoot())
+                let (m, sd) = meanAndStd(row, count: d)
                 for j in 0..<d { row[j] = (row[j] - Float(m)) / (sd + Normalizer.epsilon) }
             }
         }
@@ -93,4 +87,17 @@ public func balancedClassWeights(classes: [Int], classCount: Int) -> [Float] {
     var counts = [Int](repeating: 0, count: classCount)
     for c in classes where c >= 0 && c < classCount { counts[c] += 1 }
     return counts.map { $0 == 0 ? 0 : Float(classes.count) / Float(classCount * $0) }
+}
+
+/// The mean (in Double) and standard deviation of x[0..<count], as samplewise
+/// standardization computes them: sums in Double, variance E[x²] - E[x]², clamped at 0.
+@inline(__always)
+func meanAndStd(_ x: UnsafePointer<Float>, count d: Int) -> (mean: Double, std: Float) {
+    var s = 0.0, s2 = 0.0
+    for j in 0..<d {
+        s += Double(x[j])
+        s2 += Double(x[j]) * Double(x[j])
+    }
+    let m = s / Double(d)
+    return (m, Float(max(s2 / Double(d) - m * m, 0).squareRoot()))
 }

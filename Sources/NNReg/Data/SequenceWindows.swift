@@ -19,16 +19,33 @@ public final class SequenceSplit: DataSource {
     /// as windows are filled (`SequenceScaler.apply` sets it).
     var standardizesWindows = false
 
-    init(rows: Tensor, window: Int, y: Tensor, timestamps: [String], source: String, timestampColumn: String?) {
-        precondition(
-            y.shape[0] == 0 || rows.shape[0] >= y.shape[0] + window - 1,
-            "\(rows.shape[0]) rows for \(y.shape[0]) windows")
-        self.rows = rows
+    /// The windows of `series` (`SequenceWindows.make` says which).
+    init(_ series: SequenceSeries, window: Int, horizon: Int, forecast: Bool) {
+        precondition(window > 0 && horizon > 0, "window \(window) and horizon \(horizon) must be positive")
+        let total = series.count, f = series.featureCount
+        let n =
+            forecast
+            ? max(total - window + 1, 0) : SequenceWindows.sampleCount(rows: total, window: window, horizon: horizon)
+        let used = n == 0 ? 0 : n + window - 1  // the rows the windows read
+        rows = Tensor(shape: [used, f], values: Array(series.features.prefix(used * f)))
+        y = Tensor(shape: [n, horizon])
+        var timestamps: [String] = []
+        timestamps.reserveCapacity(n)
+        for i in 0..<n {
+            for k in 0..<horizon {
+                let row = i + window + k
+                y[i * horizon + k] = row < total ? series.target[row] : .nan
+            }
+            let first = i + window
+            timestamps.append(
+                first < total
+                    ? series.timestamps[first]
+                    : SequenceTimestamps.after(series.timestamps, steps: first - total + 1))
+        }
         self.window = window
-        self.y = y
         self.timestamps = timestamps
-        self.source = source
-        self.timestampColumn = timestampColumn
+        source = series.source
+        timestampColumn = series.timestampColumn
     }
 
     public var count: Int { y.shape[0] }
@@ -75,28 +92,7 @@ public enum SequenceWindows {
     public static func make(_ series: SequenceSeries, window: Int, horizon: Int, forecast: Bool = false)
         -> SequenceSplit
     {
-        precondition(window > 0 && horizon > 0, "window \(window) and horizon \(horizon) must be positive")
-        let rows = series.count, f = series.featureCount
-        let n = forecast ? max(rows - window + 1, 0) : sampleCount(rows: rows, window: window, horizon: horizon)
-        let used = n == 0 ? 0 : n + window - 1  // the rows the windows read
-        let x = Tensor(shape: [used, f], values: Array(series.features.prefix(used * f)))
-        let y = Tensor(shape: [n, horizon])
-        var timestamps: [String] = []
-        timestamps.reserveCapacity(n)
-        for i in 0..<n {
-            for k in 0..<horizon {
-                let row = i + window + k
-                y[i * horizon + k] = row < rows ? series.target[row] : .nan
-            }
-            let first = i + window
-            timestamps.append(
-                first < rows
-                    ? series.timestamps[first]
-                    : SequenceTimestamps.after(series.timestamps, steps: first - rows + 1))
-        }
-        return SequenceSplit(
-            rows: x, window: window, y: y, timestamps: timestamps, source: series.source,
-            timestampColumn: series.timestampColumn)
+        SequenceSplit(series, window: window, horizon: horizon, forecast: forecast)
     }
 
     /// Row ranges of a series of `rows` rows: [train | validation | test], in time order.

@@ -143,9 +143,5 @@ extension BatchNormalization {
                 center: s.bool("center"), scale: s.bool("scale"), betaInitializer: s.initializer("beta_initializer"),
                 gammaInitializer: s.initializer("gamma_initializer"))
         },
-        size: { s, input in
-            let axis = s.int("axis") < 0 ? input.count + s.int("axis") : s.int("axis")
-            let channels = axis >= 0 && axis < input.count ? Double(input[axis]) : 0
-            return .make(input, parameters: 4 * channels)
-        })
+        size: { s, input in LayerOptions.normalizationSize(s, input: input, perChannel: 4) })
 }

@@ -125,5 +125,13 @@ enum LayerOptions {
         value.map { Option(key, .activation, default: $0, doc: doc) } ?? Option(key, .activation, doc: doc)
     }
 
+    /// batch_normalization and layer_normalization: the shape kept, `perChannel` parameters
+    /// (gamma, beta and the moving statistics) per index of the normalized axis.
+    static func normalizationSize(_ s: LayerSpec, input: [Int], perChannel: Double) -> LayerSize {
+        let axis = s.int("axis") < 0 ? input.count + s.int("axis") : s.int("axis")
+        let channels = axis >= 0 && axis < input.count ? Double(input[axis]) : 0
+        return .make(input, parameters: perChannel * channels)
+    }
+
     static let useBias = Option("use_bias", .bool, default: true, doc: "add a learned bias")
 }

@@ -72,6 +72,18 @@ extension RecurrentCore {
         return Schema(type, options, doc: doc)
     }
 
+    /// What a recurrent layer of `gates` gates holds for (steps, features) inputs: kernel,
+    /// recurrent kernel and `biasRows` bias rows (GRU's reset_after has two), and every
+    /// step's gates and states, kept for backward.
+    static func size(_ s: LayerSpec, input: [Int], gates: Int, biasRows: Int = 1) -> LayerSize {
+        let units = s.int("units"), u = Double(units), g = Double(gates), inputs = Double(input.last ?? 1)
+        let steps = input.count == 2 ? input[0] : 1
+        let output = s.bool("return_sequences") ? [steps, units] : [units]
+        var size = LayerSize.make(output, parameters: g * u * (inputs + u + Double(biasRows)), key: "units")
+        size.activations += Double(steps) * g * u * 2
+        return size
+    }
+
     /// The options the three layers share, after refusing what they do not support yet.
     static func common(_ s: LayerSpec) throws -> (
         units: Int, useBias: Bool, returnSequences: Bool, dropout: Float,

@@ -65,12 +65,5 @@ extension SimpleRNN {
                 recurrentInitializer: s.initializer("recurrent_initializer"),
                 biasInitializer: s.initializer("bias_initializer"))
         },
-        size: { s, input in
-            let units = s.int("units"), inputs = Double(input.last ?? 1), u = Double(units)
-            let steps = input.count == 2 ? input[0] : 1
-            let output = s.bool("return_sequences") ? [steps, units] : [units]
-            var size = LayerSize.make(output, parameters: 1 * (inputs * u + u * u + u), key: "units")
-            size.activations += Double(steps) * 1 * u * 2  // every step's gates and states, kept for backward
-            return size
-        })
+        size: { s, input in RecurrentCore.size(s, input: input, gates: 1) })
 }

@@ -8,7 +8,7 @@ public final class Trainer {
     public let model: Model
     public let optimizer: Optimizer
     public let metrics: [Metric]
-    public let batchSize: Int
+    public var batchSize: Int { model.batchSize }
     public let shuffle: Bool
     public let seed: UInt64
     /// Per-class loss weights (Keras class_weight), indexed by class id.
@@ -26,17 +26,11 @@ public final class Trainer {
     private var permutation: [Int32] = []
     private var batch: BatchBuffer?
 
-    public init(
-        model: Model, optimizer: Optimizer, metrics: [Metric], batchSize: Int, shuffle: Bool = true,
-        seed: UInt64
-    ) {
-        precondition(
-            batchSize > 0 && batchSize <= model.network.maxBatch,
-            "batch size \(batchSize) vs model capacity \(model.network.maxBatch)")
+    /// Trains `model` in batches of its `batchSize`.
+    public init(model: Model, optimizer: Optimizer, metrics: [Metric], shuffle: Bool = true, seed: UInt64) {
         self.model = model
         self.optimizer = optimizer
         self.metrics = metrics
-        self.batchSize = batchSize
         self.shuffle = shuffle
         self.seed = seed
         gradient = Tensor(shape: [model.network.maxBatch] + model.outputShape)

@@ -83,8 +83,7 @@ public final class TrainingRun {
         let training = spec.training
         let trainer = Trainer(
             model: try experiment.makeModel(member: k), optimizer: makeOptimizer(training.optimizer),
-            metrics: experiment.makeMetrics(), batchSize: training.batchSize, shuffle: training.shuffle,
-            seed: spec.seed &+ UInt64(k))
+            metrics: experiment.makeMetrics(), shuffle: training.shuffle, seed: spec.seed &+ UInt64(k))
         trainer.classWeights = experiment.classWeights
         trainer.augmentation = experiment.augmentedBatches(member: k)
         trainer.shouldStop = { interruptRequested }
