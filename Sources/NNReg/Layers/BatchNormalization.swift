@@ -33,16 +33,25 @@ public final class BatchNormalization: NormalizationLayer {
     private var affine: ChannelAffine!
     private var usedBatchStatistics = false
 
-    public init(
+    public convenience init(
         axis: Int = -1, momentum: Float = 0.99, epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true,
         betaInitializer: Initializer = .zeros, gammaInitializer: Initializer = .ones,
         movingMeanInitializer: Initializer = .zeros, movingVarianceInitializer: Initializer = .ones
     ) {
+        self.init(
+            options: NormalizationOptions(
+                axis: axis, epsilon: epsilon, center: center, scale: scale, betaInitializer: betaInitializer,
+                gammaInitializer: gammaInitializer),
+            momentum: momentum, movingMeanInitializer: movingMeanInitializer,
+            movingVarianceInitializer: movingVarianceInitializer)
+    }
+
+    init(
+        options: NormalizationOptions, momentum: Float, movingMeanInitializer: Initializer = .zeros,
+        movingVarianceInitializer: Initializer = .ones
+    ) {
         precondition(momentum >= 0 && momentum <= 1, "batch_normalization momentum must be in [0, 1], got \(momentum)")
-        options = NormalizationOptions(
-            axis: axis, epsilon: epsilon, center: center, scale: scale, betaInitializer: betaInitializer,
-            gammaInitializer: gammaInitializer
-        ).checked(kind)
+        self.options = options.checked("batch_normalization")
         self.momentum = momentum
         self.movingMeanInitializer = movingMeanInitializer
         self.movingVarianceInitializer = movingVarianceInitializer
@@ -63,12 +72,9 @@ public final class BatchNormalization: NormalizationLayer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        input.check(x, kind)
+        let n = input.begin(x, kind)
         let view = input.view, xhat = input.xhat, y = input.y, weights = input.weights
-        let n = x.shape[0]
         let c = view.channels, outer = n * view.outerPerSample
-        xhat.setBatch(n)
-        y.setBatch(n)
         let rp = rstd.data, mu = mean.data
         usedBatchStatistics = training
         if training {
@@ -129,19 +135,10 @@ public final class BatchNormalization: NormalizationLayer {
 
 extension BatchNormalization {
     static let registration = LayerType(
-        Schema(
-            "batch_normalization",
-            [
-                Option("axis", .anyInt, default: -1, doc: "the feature axis (normalized per index of it)"),
-                Option("momentum", .number(.unit), default: 0.99, doc: "of the moving mean and variance"),
-                Option("epsilon", .number(.positive), default: 0.001, doc: "added to the variance"),
-            ] + LayerOptions.normalization,
+        LayerOptions.normalization(
+            "batch_normalization", axisDoc: "the feature axis (normalized per index of it)",
+            [Option("momentum", .number(.unit), default: 0.99, doc: "of the moving mean and variance")],
             doc: "normalizes with the batch's statistics in training, moving averages at inference"),
-        make: { s in
-            BatchNormalization(
-                axis: s.int("axis"), momentum: s.float("momentum"), epsilon: s.float("epsilon"),
-                center: s.bool("center"), scale: s.bool("scale"), betaInitializer: s.initializer("beta_initializer"),
-                gammaInitializer: s.initializer("gamma_initializer"))
-        },
+        make: { s in BatchNormalization(options: NormalizationOptions(s), momentum: s.float("momentum")) },
         size: { s, input in LayerOptions.normalizationSize(s, input: input, perChannel: 4) })
 }

@@ -315,25 +315,9 @@ public final class Conv2D: AffineLayer {
 
 extension Conv2D: ActivationOwner {
     static let registration = LayerType(
-        Schema(
-            "conv2d",
-            [
-                Option("filters", .positiveInt, doc: "output channels"),
-                Option("kernel_size", .size, doc: "n or [height, width]"),
-                Option("strides", .size, default: 1, doc: "n or [height, width]"),
-                Option("padding", LayerOptions.padding, default: "valid", doc: "\"valid\" (no padding) or \"same\""),
-                Option("dilation_rate", .size, default: 1, doc: "n or [height, width]; 1 unless strides are 1"),
-                LayerOptions.activation(default: "linear"),
-                LayerOptions.useBias,
-            ] + LayerOptions.weights(["kernel", "bias"]),
-            doc: "2D convolution over (height, width, channels) inputs",
-            check: { options, path in
-                // Keras: "`strides > 1` not supported in conjunction with `dilation_rate > 1`".
-                if options["strides"] != [1, 1] && options["dilation_rate"] != [1, 1] {
-                    throw SpecError(
-                        path: specPath(path, "dilation_rate"), message: "must be 1 when strides > 1 (as in Keras)")
-                }
-            }),
+        LayerOptions.convolution(
+            "conv2d", size: .size, one: [1, 1], paddings: ["valid", "same"],
+            doc: "2D convolution over (height, width, channels) inputs"),
         make: { s in
             let k = s.ints("kernel_size"), st = s.ints("strides"), d = s.ints("dilation_rate")
             let c = Conv2D(

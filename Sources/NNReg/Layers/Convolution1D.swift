@@ -32,11 +32,6 @@ func window1D(
 /// input after t (E = (K - 1) * D + 1).
 public final class Conv1D: Layer {
     public let kind = "conv1d"
-    public let filters: Int
-    public let kernelSize: Int
-    public let strides: Int
-    public let padding: Padding
-    public let dilationRate: Int
     public var activityRegularizer: Regularizer?
 
     /// The 2-D convolution doing the work, on (N, 1, steps, C) with (1, K) kernels.
@@ -47,6 +42,11 @@ public final class Conv1D: Layer {
         set { conv.activation = newValue }
     }
     public var useBias: Bool { conv.useBias }
+    public var filters: Int { conv.filters }
+    public var kernelSize: Int { conv.kernelSize.w }
+    public var strides: Int { conv.strides.w }
+    public var padding: Padding { conv.padding }
+    public var dilationRate: Int { conv.dilationRate.w }
     public var needsInputGradient: Bool {
         get { conv.needsInputGradient }
         set { conv.needsInputGradient = newValue }
@@ -62,15 +62,7 @@ public final class Conv1D: Layer {
         activation: Activation = .linear, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
         biasInitializer: Initializer = .zeros
     ) {
-        precondition(filters > 0, "conv1d filters must be positive, got \(filters)")
-        precondition(kernelSize > 0, "conv1d kernel_size must be positive, got \(kernelSize)")
-        precondition(strides > 0, "conv1d strides must be positive, got \(strides)")
-        precondition(dilationRate > 0, "conv1d dilation_rate must be positive, got \(dilationRate)")
-        self.filters = filters
-        self.kernelSize = kernelSize
-        self.strides = strides
-        self.padding = padding
-        self.dilationRate = dilationRate
+        // Conv2D checks every size is positive.
         conv = Conv2D(
             filters: filters, kernelSize: (1, kernelSize), strides: (1, strides), padding: padding,
             dilationRate: (1, dilationRate), activation: activation, useBias: useBias,
@@ -127,29 +119,9 @@ extension Rule {
 extension Conv1D: ActivationOwner {
     /// Keras Conv1D's arguments and defaults (no groups).
     static let registration = LayerType(
-        Schema(
-            "conv1d",
-            [
-                Option("filters", .positiveInt, doc: "output channels"),
-                Option("kernel_size", .length, doc: "kernel length, in steps"),
-                Option("strides", .length, default: 1, doc: "step between windows; > 1 only with dilation_rate 1"),
-                Option(
-                    "padding", .choice(noun: "padding", ["valid", "same", "causal"]), default: "valid",
-                    doc: "\"valid\" (no padding), \"same\" (ceil(steps / strides) outputs) or \"causal\" (left padding)"
-                ),
-                Option(
-                    "dilation_rate", .length, default: 1, doc: "spacing between kernel taps; > 1 only with strides 1"),
-                LayerOptions.activation(default: "linear"),
-                LayerOptions.useBias,
-            ] + LayerOptions.weights(["kernel", "bias"]),
-            doc: "1-D convolution over (steps, features) inputs",
-            check: { options, path in
-                // Keras: "`strides > 1` not supported in conjunction with `dilation_rate > 1`".
-                if options["strides"] != 1 && options["dilation_rate"] != 1 {
-                    throw SpecError(
-                        path: specPath(path, "dilation_rate"), message: "must be 1 when strides > 1 (as in Keras)")
-                }
-            }),
+        LayerOptions.convolution(
+            "conv1d", size: .length, one: 1, paddings: ["valid", "same", "causal"],
+            doc: "1-D convolution over (steps, features) inputs"),
         make: { s in
             let c = Conv1D(
                 filters: s.int("filters"), kernelSize: s.int("kernel_size"), strides: s.int("strides"),

@@ -18,15 +18,17 @@ public final class LayerNormalization: NormalizationLayer {
     private var rstd: Tensor!  // (N * outerPerSample * inner): one per normalized group
     private var sums: ChannelSums!  // per-feature sums for dgamma, dbeta
 
-    public init(
+    public convenience init(
         axis: Int = -1, epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true,
         betaInitializer: Initializer = .zeros, gammaInitializer: Initializer = .ones
     ) {
-        options = NormalizationOptions(
-            axis: axis, epsilon: epsilon, center: center, scale: scale, betaInitializer: betaInitializer,
-            gammaInitializer: gammaInitializer
-        ).checked(kind)
+        self.init(
+            options: NormalizationOptions(
+                axis: axis, epsilon: epsilon, center: center, scale: scale, betaInitializer: betaInitializer,
+                gammaInitializer: gammaInitializer))
     }
+
+    init(options: NormalizationOptions) { self.options = options.checked("layer_normalization") }
 
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
         input = try NormalizedInput(kind, options, inputShape: inputShape, maxBatch: maxBatch, rng: &rng)
@@ -37,12 +39,9 @@ public final class LayerNormalization: NormalizationLayer {
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        input.check(x, kind)
+        let n = input.begin(x, kind)
         let view = input.view, xhat = input.xhat, y = input.y, weights = input.weights
-        let n = x.shape[0]
         let c = view.channels, inner = view.inner, outer = n * view.outerPerSample
-        xhat.setBatch(n)
-        y.setBatch(n)
         rstd.setBatch(n)
         let xp = x.data, hp = xhat.data, yp = y.data, rp = rstd.data
         let gp = weights.gammaValues, bp = weights.betaValues
@@ -112,18 +111,9 @@ public final class LayerNormalization: NormalizationLayer {
 
 extension LayerNormalization {
     static let registration = LayerType(
-        Schema(
-            "layer_normalization",
-            [
-                Option("axis", .anyInt, default: -1, doc: "the axis normalized over, per sample"),
-                Option("epsilon", .number(.positive), default: 0.001, doc: "added to the variance"),
-            ] + LayerOptions.normalization,
+        LayerOptions.normalization(
+            "layer_normalization", axisDoc: "the axis normalized over, per sample",
             doc: "normalizes each sample over its feature axis"),
-        make: { s in
-            LayerNormalization(
-                axis: s.int("axis"), epsilon: s.float("epsilon"), center: s.bool("center"), scale: s.bool("scale"),
-                betaInitializer: s.initializer("beta_initializer"), gammaInitializer: s.initializer("gamma_initializer")
-            )
-        },
+        make: { s in LayerNormalization(options: NormalizationOptions(s)) },
         size: { s, input in LayerOptions.normalizationSize(s, input: input, perChannel: 2) })
 }

@@ -125,6 +125,44 @@ enum LayerOptions {
         value.map { Option(key, .activation, default: $0, doc: doc) } ?? Option(key, .activation, doc: doc)
     }
 
+    /// conv2d and conv1d: Keras's arguments for a convolution whose sizes follow `size`
+    /// (n or [height, width], canonical [h, w]; n or [n], canonical n), `one` being a size
+    /// of 1 in canonical form, and whose padding is one of `paddings`. Keras: "`strides > 1`
+    /// not supported in conjunction with `dilation_rate > 1`".
+    static func convolution(_ type: String, size: Rule, one: JSON, paddings: [String], doc: String) -> Schema {
+        Schema(
+            type,
+            [
+                Option("filters", .positiveInt, doc: "output channels"),
+                Option("kernel_size", size, doc: "the kernel's size"),
+                Option("strides", size, default: 1, doc: "step between windows; > 1 only with dilation_rate 1"),
+                Option(
+                    "padding", .choice(noun: "padding", paddings), default: "valid",
+                    doc: paddings.map { "\"\($0)\"" }.joined(separator: ", ")
+                        + ": none, so that out = ceil(in / strides), or before only (causal)"),
+                Option("dilation_rate", size, default: 1, doc: "spacing between kernel taps; > 1 only with strides 1"),
+                activation(default: "linear"),
+                useBias,
+            ] + weights(["kernel", "bias"]),
+            doc: doc,
+            check: { options, path in
+                if options["strides"] != one && options["dilation_rate"] != one {
+                    throw SpecError(
+                        path: specPath(path, "dilation_rate"), message: "must be 1 when strides > 1 (as in Keras)")
+                }
+            })
+    }
+
+    /// batch_normalization and layer_normalization: axis (`axisDoc`), then `options`,
+    /// epsilon, and the options of beta and gamma.
+    static func normalization(_ type: String, axisDoc: String, _ options: [Option] = [], doc: String) -> Schema {
+        Schema(
+            type,
+            [Option("axis", .anyInt, default: -1, doc: axisDoc)] + options
+                + [Option("epsilon", .number(.positive), default: 0.001, doc: "added to the variance")] + normalization,
+            doc: doc)
+    }
+
     /// batch_normalization and layer_normalization: the shape kept, `perChannel` parameters
     /// (gamma, beta and the moving statistics) per index of the normalized axis.
     static func normalizationSize(_ s: LayerSpec, input: [Int], perChannel: Double) -> LayerSize {

@@ -194,6 +194,25 @@ public struct NormalizationOptions: Sendable {
     let center, scale: Bool
     let betaInitializer, gammaInitializer: Initializer
 
+    init(
+        axis: Int, epsilon: Float, center: Bool, scale: Bool, betaInitializer: Initializer,
+        gammaInitializer: Initializer
+    ) {
+        self.axis = axis
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+        self.betaInitializer = betaInitializer
+        self.gammaInitializer = gammaInitializer
+    }
+
+    /// From a validated batch_normalization or layer_normalization spec.
+    init(_ s: LayerSpec) {
+        self.init(
+            axis: s.int("axis"), epsilon: s.float("epsilon"), center: s.bool("center"), scale: s.bool("scale"),
+            betaInitializer: s.initializer("beta_initializer"), gammaInitializer: s.initializer("gamma_initializer"))
+    }
+
     /// These options once epsilon is checked (positive); `kind` names the layer.
     func checked(_ kind: String) -> NormalizationOptions {
         precondition(epsilon > 0, "\(kind) epsilon must be positive, got \(epsilon)")
@@ -234,9 +253,13 @@ struct NormalizedInput {
         dx = Tensor(shape: [maxBatch] + inputShape)
     }
 
-    /// Checks x's values per sample.
-    func check(_ x: Tensor, _ kind: String) {
+    /// Before a forward pass: checks x's values per sample, sizes xhat and y for x's batch;
+    /// returns the batch size.
+    func begin(_ x: Tensor, _ kind: String) -> Int {
         precondition(
             x.sampleSize == xhat.sampleSize, "\(kind) expects samples like \(xhat.shape.dropFirst()), got \(x.shape)")
+        xhat.setBatch(x.shape[0])
+        y.setBatch(x.shape[0])
+        return x.shape[0]
     }
 }

@@ -15,16 +15,21 @@ public final class GRU: RecurrentLayer {
     public var needsInputGradient = true
     public let core: RecurrentCore
 
-    public init(
+    public convenience init(
         units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
         useBias: Bool = true, returnSequences: Bool = false, dropout: Float = 0, recurrentDropout: Float = 0,
         kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(gain: 1),
         biasInitializer: Initializer = .zeros
     ) {
-        let options = RecurrentOptions(
-            units: units, activation: activation, useBias: useBias, returnSequences: returnSequences, dropout: dropout,
-            recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
-            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer)
+        self.init(
+            options: RecurrentOptions(
+                units: units, activation: activation, useBias: useBias, returnSequences: returnSequences,
+                dropout: dropout, recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
+                recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer),
+            recurrentActivation: recurrentActivation)
+    }
+
+    init(options: RecurrentOptions, recurrentActivation: Activation) {
         core = RecurrentCore(kind: "gru", gates: 3, options: options, separateRecurrent: true)
         self.recurrentActivation = recurrentActivation
     }
@@ -104,16 +109,10 @@ extension GRU {
     static let registration = LayerType(
         RecurrentCore.schema("gru", doc: "gated recurrent unit over (steps, features) inputs"),
         make: { s in
-            let c = try RecurrentCore.common(s)
             guard s.bool("reset_after") else {
                 throw SpecError(path: s.path + ".reset_after", message: "only true (the Keras 3 default) is supported")
             }
-            return GRU(
-                units: c.units, activation: s.activation(), recurrentActivation: s.activation("recurrent_activation"),
-                useBias: c.useBias, returnSequences: c.returnSequences, dropout: c.dropout,
-                recurrentDropout: c.recurrentDropout, kernelInitializer: s.initializer("kernel_initializer"),
-                recurrentInitializer: s.initializer("recurrent_initializer"),
-                biasInitializer: s.initializer("bias_initializer"))
+            return GRU(options: try RecurrentCore.options(s), recurrentActivation: s.activation("recurrent_activation"))
         },
         size: { s, input in RecurrentCore.size(s, input: input, gates: 3, biasRows: 2) })
 }

@@ -21,16 +21,21 @@ public final class LSTM: RecurrentLayer {
     private var dc: Tensor!  // (N, units): dLoss/dc_t carried back through time
     private var dct: Tensor!  // (N, units): the part of dLoss/dc_t that comes through h_t
 
-    public init(
+    public convenience init(
         units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
         useBias: Bool = true, returnSequences: Bool = false, dropout: Float = 0, recurrentDropout: Float = 0,
         unitForgetBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
         recurrentInitializer: Initializer = .orthogonal(gain: 1), biasInitializer: Initializer = .zeros
     ) {
-        let options = RecurrentOptions(
-            units: units, activation: activation, useBias: useBias, returnSequences: returnSequences, dropout: dropout,
-            recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
-            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer)
+        self.init(
+            options: RecurrentOptions(
+                units: units, activation: activation, useBias: useBias, returnSequences: returnSequences,
+                dropout: dropout, recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
+                recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer),
+            recurrentActivation: recurrentActivation, unitForgetBias: unitForgetBias)
+    }
+
+    init(options: RecurrentOptions, recurrentActivation: Activation, unitForgetBias: Bool) {
         core = RecurrentCore(kind: "lstm", gates: 4, options: options, unitForgetBias: unitForgetBias)
         self.recurrentActivation = recurrentActivation
     }
@@ -129,14 +134,9 @@ extension LSTM {
     static let registration = LayerType(
         RecurrentCore.schema("lstm", doc: "long short-term memory over (steps, features) inputs"),
         make: { s in
-            let c = try RecurrentCore.common(s)
-            return LSTM(
-                units: c.units, activation: s.activation(), recurrentActivation: s.activation("recurrent_activation"),
-                useBias: c.useBias, returnSequences: c.returnSequences, dropout: c.dropout,
-                recurrentDropout: c.recurrentDropout, unitForgetBias: s.bool("unit_forget_bias"),
-                kernelInitializer: s.initializer("kernel_initializer"),
-                recurrentInitializer: s.initializer("recurrent_initializer"),
-                biasInitializer: s.initializer("bias_initializer"))
+            LSTM(
+                options: try RecurrentCore.options(s), recurrentActivation: s.activation("recurrent_activation"),
+                unitForgetBias: s.bool("unit_forget_bias"))
         },
         size: { s, input in RecurrentCore.size(s, input: input, gates: 4) })
 }

@@ -84,11 +84,9 @@ extension RecurrentCore {
         return size
     }
 
-    /// The options the three layers share, after refusing what they do not support yet.
-    static func common(_ s: LayerSpec) throws -> (
-        units: Int, useBias: Bool, returnSequences: Bool, dropout: Float,
-        recurrentDropout: Float
-    ) {
+    /// The options the three layers share, read from a validated spec, after refusing
+    /// what they do not support yet.
+    static func options(_ s: LayerSpec) throws -> RecurrentOptions {
         if !s.isNull("seed") {
             throw SpecError(
                 path: s.path + ".seed",
@@ -96,9 +94,11 @@ extension RecurrentCore {
                     "a per-layer seed is not supported for \(s.type); remove it (the spec's seed drives the dropout masks)"
             )
         }
-        return (
-            s.int("units"), s.bool("use_bias"), s.bool("return_sequences"), s.float("dropout"),
-            s.float("recurrent_dropout")
-        )
+        return RecurrentOptions(
+            units: s.int("units"), activation: s.activation(), useBias: s.bool("use_bias"),
+            returnSequences: s.bool("return_sequences"), dropout: s.float("dropout"),
+            recurrentDropout: s.float("recurrent_dropout"), kernelInitializer: s.initializer("kernel_initializer"),
+            recurrentInitializer: s.initializer("recurrent_initializer"),
+            biasInitializer: s.initializer("bias_initializer"))
     }
 }

@@ -8,17 +8,19 @@ public final class SimpleRNN: RecurrentLayer {
     public var needsInputGradient = true
     public let core: RecurrentCore
 
-    public init(
+    public convenience init(
         units: Int, activation: Activation = .tanh, useBias: Bool = true, returnSequences: Bool = false,
         dropout: Float = 0, recurrentDropout: Float = 0, kernelInitializer: Initializer = .glorotUniform,
         recurrentInitializer: Initializer = .orthogonal(gain: 1), biasInitializer: Initializer = .zeros
     ) {
-        let options = RecurrentOptions(
-            units: units, activation: activation, useBias: useBias, returnSequences: returnSequences, dropout: dropout,
-            recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
-            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer)
-        core = RecurrentCore(kind: "simple_rnn", gates: 1, options: options)
+        self.init(
+            options: RecurrentOptions(
+                units: units, activation: activation, useBias: useBias, returnSequences: returnSequences,
+                dropout: dropout, recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
+                recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer))
     }
+
+    init(options: RecurrentOptions) { core = RecurrentCore(kind: "simple_rnn", gates: 1, options: options) }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
         let n = x.shape[0], u = units
@@ -56,14 +58,6 @@ public final class SimpleRNN: RecurrentLayer {
 extension SimpleRNN {
     static let registration = LayerType(
         RecurrentCore.schema("simple_rnn", doc: "fully connected recurrent layer over (steps, features) inputs"),
-        make: { s in
-            let c = try RecurrentCore.common(s)
-            return SimpleRNN(
-                units: c.units, activation: s.activation(), useBias: c.useBias, returnSequences: c.returnSequences,
-                dropout: c.dropout, recurrentDropout: c.recurrentDropout,
-                kernelInitializer: s.initializer("kernel_initializer"),
-                recurrentInitializer: s.initializer("recurrent_initializer"),
-                biasInitializer: s.initializer("bias_initializer"))
-        },
+        make: { s in SimpleRNN(options: try RecurrentCore.options(s)) },
         size: { s, input in RecurrentCore.size(s, input: input, gates: 1) })
 }
