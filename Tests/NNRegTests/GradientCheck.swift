@@ -54,3 +54,17 @@ func checkGradients(
         }
     }
 }
+
+/// What building `layer` for inputs of `shape` throws: the ShapeError's text, "no error",
+/// or "unexpected ..." for any other error.
+func buildError(_ layer: Layer, _ shape: [Int]) -> String {
+    var rng = RNG(seed: 1)
+    do {
+        _ = try layer.build(inputShape: shape, maxBatch: 1, rng: &rng)
+        return "no error"
+    } catch let e as ShapeError {
+        return e.description
+    } catch {
+        return "unexpected \(error)"
+    }
+}
