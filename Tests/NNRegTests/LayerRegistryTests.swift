@@ -68,4 +68,25 @@ final class LayerRegistryTests: XCTestCase {
             }
         }
     }
+
+    /// Models too big to count in Ints are refused by name, never trapped on: an input
+    /// shape of 2^53 x 2^53 before a flatten, and a model of more than 1e30 bytes.
+    func testMemoryEstimateNamesAstronomicalModels() throws {
+        let big = 9_007_199_254_740_992
+        let flatten = try Spec.parse(
+            minimalSpec(layers: #"{"type": "flatten"}, {"type": "dense", "units": 1}"#), baseDirectory: "/p")
+        var rng = RNG(seed: 1)
+        XCTAssertThrowsError(
+            try ModelBuilder.build(flatten.model.layers, inputShape: [big, big], maxBatch: 1, rng: &rng)
+        ) { XCTAssert("\($0)".hasPrefix("model.input_shape: a batch of 1 samples of shape"), "\($0)") }
+        let dense = try Spec.parse(
+            minimalSpec(layers: #"{"type": "dense", "units": \#(big)}, {"type": "dense", "units": \#(big)}"#),
+            baseDirectory: "/p")
+        XCTAssertThrowsError(try MemoryLimit.check(dense.model.layers, input: [4], batch: 32)) {
+            XCTAssert("\($0)".hasPrefix("model.layers[0].units: the model needs about "), "\($0)")
+        }
+        XCTAssertEqual(MemoryLimit.format(.infinity), "more bytes than a Double counts")
+        XCTAssertEqual(MemoryLimit.format(2e31), "2e+19 TB")
+        XCTAssertEqual(MemoryLimit.format(1.5e9), "1.5 GB")
+    }
 }

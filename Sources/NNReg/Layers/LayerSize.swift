@@ -53,8 +53,16 @@ public enum MemoryLimit {
     static func check(_ layers: [LayerSpec], input: [Int], batch: Int) throws {
         var shape = input
         var total = 4 * Double(batch) * LayerSize.count(input) * 2
+        if total > bytes {
+            throw SpecError(
+                path: "model.input_shape",
+                message: "a batch of \(batch) samples of shape \(input) needs about \(format(total)) of memory, more "
+                    + "than the \(format(bytes)) allowed (--max-memory sets another limit)")
+        }
         var largest: (bytes: Double, spec: LayerSpec, key: String?)?
         for spec in layers {
+            // Shapes past the memory are refused before a size rule multiplies them as Ints.
+            if 4 * LayerSize.count(shape) > bytes, largest != nil { break }
             let size = try LayerRegistry.size(spec, input: shape)
             let bytes = 4 * (4 * size.parameters + 3 * Double(batch) * size.activations)
             total += bytes
@@ -70,8 +78,10 @@ public enum MemoryLimit {
     }
 
     static func format(_ bytes: Double) -> String {
+        guard bytes.isFinite else { return "more bytes than a Double counts" }
+        if bytes >= 1e15 { return String(format: "%.3g TB", bytes / 1e12) }
         for (unit, size) in [("TB", 1e12), ("GB", 1e9), ("MB", 1e6)] where bytes >= size {
-            return bytes / size >= 1e6 ? "\(Int(bytes / 1e12)) TB" : String(format: "%.1f %@", bytes / size, unit)
+            return String(format: "%.1f %@", bytes / size, unit)
         }
         return "\(Int(bytes)) bytes"
     }
