@@ -80,6 +80,21 @@ struct MemoryOption: ParsableArguments {
     }
 }
 
+/// --set PATH=VALUE (repeatable): spec values overridden before validation.
+struct SpecOverrides: ParsableArguments {
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Override one spec value: PATH=VALUE, e.g. training.epochs=5 or 'model.layers[1].rate=0.4' "
+                + "(VALUE is JSON; a bare word is a string). Repeatable.", valueName: "path=value"))
+    var sets: [String] = []
+
+    /// The spec file with the overrides applied, validated.
+    func load(_ path: String) throws -> Spec {
+        try Spec.load(path: path, overrides: try sets.map(SpecOverride.init))
+    }
+}
+
 /// An option given as "" is bad usage, named (exit status 2).
 func requireValue(_ value: String, _ flag: String) throws {
     if value.isEmpty { throw ValidationError("\(flag) is empty; give a path") }

@@ -10,11 +10,13 @@ struct Summary: ParsableCommand {
     @Argument(help: "The JSON spec file.")
     var spec: String
 
+    @OptionGroup var overrides: SpecOverrides
+
     @OptionGroup var memory: MemoryOption
 
     func run() throws {
         try runReporting {
-            let spec = try Spec.load(path: self.spec)
+            let spec = try overrides.load(self.spec)
             var rng = RNG(seed: spec.seed)
             let network = try ModelBuilder.build(
                 spec.model.layers, inputShape: try DataShape.inputShape(of: spec), maxBatch: 1, rng: &rng)

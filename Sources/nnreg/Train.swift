@@ -35,11 +35,13 @@ struct Train: ParsableCommand {
     @Flag(help: "Print no progress.")
     var quiet = false
 
+    @OptionGroup var overrides: SpecOverrides
+
     @OptionGroup var memory: MemoryOption
 
     func run() throws {
         try runReporting {
-            let spec = try Spec.load(path: self.spec)
+            let spec = try overrides.load(self.spec)
             var options = TrainOptions()
             options.output = output
             options.epochs = epochs
@@ -78,7 +80,7 @@ extension Train {
         guard FileManager.default.fileExists(atPath: folder + "/last.safetensors") else {
             return "no epoch finished, so there is nothing to resume: run the same command again to start over"
         }
-        var words = ["nnreg", "train", spec]
+        var words = ["nnreg", "train", spec] + overrides.sets.flatMap { ["--set", $0] }
         if let output { words += ["--output", output] }
         if let epochs { words += ["--epochs", String(epochs)] }
         if let seed { words += ["--seed", String(seed)] }

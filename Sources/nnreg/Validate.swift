@@ -14,11 +14,13 @@ struct Validate: ParsableCommand {
 
     @OptionGroup var out: OutputOptions
 
+    @OptionGroup var overrides: SpecOverrides
+
     @OptionGroup var memory: MemoryOption
 
     func run() throws {
         try runReporting {
-            let spec = try Spec.load(path: self.spec)
+            let spec = try overrides.load(self.spec)
             let experiment = try Experiment(spec: spec)
             for note in experiment.notes { Reporter(quiet: true, json: true).note(note) }
             let params = experiment.model.network.namedParameters.reduce(0) { $0 + $1.parameter.value.count }

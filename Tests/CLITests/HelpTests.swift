@@ -51,11 +51,11 @@ final class HelpTests: CLITestCase {
     func testSubcommandHelpShowsUsageAndOptions() throws {
         let usage = [
             "train":
-                "nnreg train <spec> [--output <output>] [--epochs <epochs>] [--seed <seed>] [--resume] [--overwrite] [--json] [--quiet] [--max-memory <max-memory>]",
+                "nnreg train <spec> [--output <output>] [--epochs <epochs>] [--seed <seed>] [--resume] [--overwrite] [--json] [--quiet] [--set <path=value> ...] [--max-memory <max-memory>]",
             "evaluate": "nnreg evaluate --model <model> --data <data> [--json]",
             "predict": "nnreg predict --model <model> --data <data> [--output <output>]",
-            "summary": "nnreg summary <spec> [--max-memory <max-memory>]",
-            "validate": "nnreg validate <spec> [--json] [--max-memory <max-memory>]",
+            "summary": "nnreg summary <spec> [--set <path=value> ...] [--max-memory <max-memory>]",
+            "validate": "nnreg validate <spec> [--json] [--set <path=value> ...] [--max-memory <max-memory>]",
         ]
         let options = [
             "train": [

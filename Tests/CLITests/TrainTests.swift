@@ -141,4 +141,22 @@ final class TrainTests: CLITestCase {
         assertSuccess(try nnreg("train", "tiny.json", "--epochs", "3", "--quiet", "--overwrite"))
         XCTAssertEqual((try jsonFile("run/metrics.json"))["epochs_run"] as? Int, 3)
     }
+
+    /// --set overrides spec values before validation; the run folder's spec.json records them.
+    func testSetOverridesAreValidatedAndRecorded() throws {
+        try tinySpec()
+        let o = try nnreg(
+            "train", "tiny.json", "--quiet", "--set", "training.epochs=2", "--set", "model.layers[1].rate=0.4")
+        assertSuccess(o)
+        let resolved = try jsonFile("run/spec.json")
+        XCTAssertEqual((resolved["training"] as? [String: Any])?["epochs"] as? Int, 2)
+        let layers = (resolved["model"] as? [String: Any])?["layers"] as? [[String: Any]]
+        XCTAssertEqual(layers?[1]["rate"] as? Double, 0.4)
+        XCTAssertEqual((try jsonFile("run/metrics.json"))["epochs_run"] as? Int, 2)
+        let bad = try nnreg("validate", "tiny.json", "--set", "model.layers[1].rate=1.5")
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(
+            bad.stderr,
+            "error: model.layers[1].rate: must be in [0, 1), got 1.5 (from --set model.layers[1].rate=1.5)\n")
+    }
 }

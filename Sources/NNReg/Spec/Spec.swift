@@ -63,7 +63,7 @@ public struct Spec: SpecOptions, Equatable, Sendable {
 
     /// Reads and validates a spec file; relative paths in it start at its folder.
     /// Read and syntax errors name the file: "specs/a.json: line 3, column 5: expected ...".
-    public static func load(path file: String) throws -> Spec {
+    public static func load(path file: String, overrides: [SpecOverride] = []) throws -> Spec {
         guard !file.isEmpty else { throw SpecError(path: "SPEC", message: "is empty; give the spec file's path") }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
@@ -78,7 +78,7 @@ public struct Spec: SpecOptions, Equatable, Sendable {
         let fileName = slash.map { String(file[file.index(after: $0)...]) } ?? file
         let stem = fileName.lastIndex(of: ".").map { String(fileName[..<$0]) } ?? fileName
         let context = SpecContext(baseDirectory: absolute(folder), defaultName: stem.isEmpty ? "model" : stem)
-        return try parse(Array(bytes), context, file: file)
+        return try parse(Array(bytes), context, file: file, overrides: overrides)
     }
 
     /// Validates spec text; relative paths in it start at `baseDirectory` (itself relative
@@ -87,17 +87,28 @@ public struct Spec: SpecOptions, Equatable, Sendable {
         try parse(Array(text.utf8), SpecContext(baseDirectory: absolute(baseDirectory), defaultName: "model"), file: "")
     }
 
-    private static func parse(_ bytes: [UInt8], _ context: SpecContext, file: String) throws -> Spec {
-        let json: JSON
+    private static func parse(
+        _ bytes: [UInt8], _ context: SpecContext, file: String, overrides: [SpecOverride] = []
+    ) throws -> Spec {
+        var json: JSON
         do {
             json = try JSON.parse(bytes: bytes)
         } catch let error as JSONSyntaxError {
             throw SpecError(path: file, message: error.description)
         }
+        for override in overrides { json = try override.apply(to: json) }
         do {
             return try Spec(json: json, context)
         } catch let error as SpecError where error.path.isEmpty {
             throw SpecError(path: file, message: error.message)  // the document itself is wrong
+        } catch let error as SpecError {
+            // An error about a value a --set wrote (at, under or around its path) says so.
+            func related(_ a: String, _ b: String) -> Bool {
+                a == b || a.hasPrefix(b + ".") || a.hasPrefix(b + "[")
+            }
+            guard let override = overrides.last(where: { related(error.path, $0.path) || related($0.path, error.path) })
+            else { throw error }
+            throw SpecError(path: error.path, message: error.message + " (from --set \(override.text))")
         }
     }
 

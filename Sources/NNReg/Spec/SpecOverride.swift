@@ -1,0 +1,86 @@
+/// One `--set PATH=VALUE`: a value written into the spec's JSON before it is validated, so
+/// the result is checked like the file (and an error about it names the `--set`).
+///
+/// PATH is dotted with list indices (`training.epochs`, `model.layers[1].rate`); VALUE is
+/// JSON, and a bare word that is not JSON is a string (`--set training.optimizer=adam`).
+public struct SpecOverride: Equatable, Sendable {
+    public enum Step: Equatable, Sendable {
+        case key(String)
+        case index(Int)
+    }
+
+    /// As given, for messages.
+    public let text: String
+    public let steps: [Step]
+    public let value: JSON
+
+    /// Parses "PATH=VALUE"; errors name the `--set`.
+    public init(_ text: String) throws {
+        self.text = text
+        func bad(_ why: String) -> SpecError { SpecError(path: "--set " + text, message: why) }
+        guard let equals = text.firstIndex(of: "=") else { throw bad("expected PATH=VALUE") }
+        let path = String(text[..<equals]), rawValue = String(text[text.index(after: equals)...])
+        var steps: [Step] = []
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            var rest = Substring(part)
+            let bracket = rest.firstIndex(of: "[") ?? rest.endIndex
+            let key = rest[..<bracket]
+            guard !key.isEmpty else { throw bad("expected a key before each \"[\" and between dots in \(path)") }
+            steps.append(.key(String(key)))
+            rest = rest[bracket...]
+            while !rest.isEmpty {
+                guard rest.first == "[", let close = rest.firstIndex(of: "]"),
+                    let index = Int(rest[rest.index(after: rest.startIndex)..<close]), index >= 0
+                else { throw bad("expected [index] with a non-negative integer in \(path)") }
+                steps.append(.index(index))
+                rest = rest[rest.index(after: close)...]
+            }
+        }
+        self.steps = steps
+        value = (try? JSON.parse(rawValue)) ?? .string(rawValue)
+    }
+
+    /// `json` with the value written at the path. Objects along the path are created as
+    /// needed; a list index must exist. Errors name the `--set` and the path where it failed.
+    public func apply(to json: JSON) throws -> JSON {
+        try apply(steps[...], to: json, at: "")
+    }
+
+    private func apply(_ steps: ArraySlice<Step>, to json: JSON, at path: String) throws -> JSON {
+        guard let step = steps.first else { return value }
+        switch step {
+        case .key(let key):
+            var object: JSON.Object
+            switch json {
+            case .object(let o): object = o
+            case .null: object = JSON.Object()
+            default:
+                throw SpecError(
+                    path: "--set " + text, message: "\(path.isEmpty ? "the spec" : path) is \(json.kind), not an object"
+                )
+            }
+            let here = specPath(path, key)
+            object[key] = try apply(steps.dropFirst(), to: object[key] ?? .null, at: here)
+            return .object(object)
+        case .index(let index):
+            guard case .array(var items) = json else {
+                throw SpecError(path: "--set " + text, message: "\(path) is \(json.kind), not a list")
+            }
+            guard index < items.count else {
+                throw SpecError(path: "--set " + text, message: "\(path) has \(items.count) items; no [\(index)]")
+            }
+            items[index] = try apply(steps.dropFirst(), to: items[index], at: "\(path)[\(index)]")
+            return .array(items)
+        }
+    }
+
+    /// The spec path this override writes, as validation errors name it.
+    public var path: String {
+        steps.reduce("") { path, step in
+            switch step {
+            case .key(let key): return specPath(path, key)
+            case .index(let i): return "\(path)[\(i)]"
+            }
+        }
+    }
+}
