@@ -15,19 +15,35 @@ public func checkOutputFile(_ output: String, inputs: [String]) throws {
     for input in inputs where input != "-" && resolvedPath(input) == target {
         throw DataError("\(output): is an input of this command (\(input)); write the output elsewhere")
     }
-    let parent = (target as NSString).deletingLastPathComponent
-    if fm.fileExists(atPath: parent, isDirectory: &isFolder), !isFolder.boolValue {
-        throw DataError("\(output): \(parent) is a file, not a folder")
-    }
+    if let file = fileAncestor(of: target) { throw DataError("\(output): \(file) is a file, not a folder") }
 }
 
-/// `path` absolute, with symbolic links followed (for the part of it that exists).
+/// An absolute, symlink-free form of `path`; a missing tail is appended to the real path
+/// of its nearest existing ancestor (an output may not exist yet).
 func resolvedPath(_ path: String) -> String {
-    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    if let real = realpath(absolute, nil) {
-        defer { free(real) }
-        return String(cString: real)
+    let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+    var existing = absolute, tail: [String] = []
+    while !FileManager.default.fileExists(atPath: existing) && existing != "/" {
+        tail.insert((existing as NSString).lastPathComponent, at: 0)
+        existing = (existing as NSString).deletingLastPathComponent
     }
-    let url = URL(fileURLWithPath: absolute)
-    return resolvedPath(url.deletingLastPathComponent().path) + "/" + url.lastPathComponent
+    var real = existing
+    if let r = realpath(existing, nil) {
+        real = String(cString: r)
+        free(r)
+    }
+    let joined = ([real == "/" ? "" : real] + tail).joined(separator: "/")
+    return joined.isEmpty ? "/" : joined
+}
+
+/// The nearest existing ancestor of `path` when it is a file, so nothing can be created at
+/// `path`; nil when it is a folder.
+func fileAncestor(of path: String) -> String? {
+    let fm = FileManager.default
+    var isFolder: ObjCBool = false
+    var ancestor = (URL(fileURLWithPath: path).standardizedFileURL.path as NSString).deletingLastPathComponent
+    while !fm.fileExists(atPath: ancestor, isDirectory: &isFolder) && ancestor.count > 1 {
+        ancestor = (ancestor as NSString).deletingLastPathComponent
+    }
+    return isFolder.boolValue ? nil : ancestor
 }

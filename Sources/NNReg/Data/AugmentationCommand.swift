@@ -59,7 +59,7 @@ public enum AugmentCommand {
         guard count >= 1 else { throw usage("--count must be at least 1, got \(count)") }
         guard !outputRoot.isEmpty else { throw usage("--output is empty; give a new or empty folder") }
         let outFormat = try format.map(canonicalFormat)
-        let input = resolved(inputRoot), output = resolved(outputRoot)
+        let input = resolvedPath(inputRoot), output = resolvedPath(outputRoot)
         try checkNewFolder(output, named: outputRoot)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir), isDir.boolValue else {
@@ -154,11 +154,7 @@ public enum AugmentCommand {
             }
             return
         }
-        var ancestor = (output as NSString).deletingLastPathComponent
-        while !fm.fileExists(atPath: ancestor, isDirectory: &isFolder) && ancestor.count > 1 {
-            ancestor = (ancestor as NSString).deletingLastPathComponent
-        }
-        if !isFolder.boolValue { throw usage("\(name): \(ancestor) is a file, not a folder") }
+        if let file = fileAncestor(of: output) { throw usage("\(name): \(file) is a file, not a folder") }
     }
 
     /// "jpeg"/"jpg" -> "jpeg", "png" -> "png".

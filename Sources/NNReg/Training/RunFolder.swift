@@ -51,11 +51,9 @@ public final class RunFolder {
             throw DataError("\(path): is a file, not a run folder; choose another --output")
         }
         // A folder to be created must not go under a file.
-        var ancestor = (resolvedPath(path) as NSString).deletingLastPathComponent
-        while !fm.fileExists(atPath: ancestor, isDirectory: &isFolder) && ancestor.count > 1 {
-            ancestor = (ancestor as NSString).deletingLastPathComponent
+        if let file = fileAncestor(of: resolvedPath(path)) {
+            throw DataError("\(path): \(file) is a file, not a folder")
         }
-        if !isFolder.boolValue { throw DataError("\(path): \(ancestor) is a file, not a folder") }
         // A symbolic link is followed: the folder it names is the one checked and written.
         let present = fm.fileExists(atPath: path) ? try files(under: resolvedPath(path)) : []
         let listed = try readManifest(path)
