@@ -186,7 +186,7 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual([c.outH, c.padTop, c.outW, c.padLeft], [3, 0, 3, 0])
     }
 
-    /// The BENCHMARKS CNN's conv layers: Keras's output shapes and parameter counts.
+    /// The benchmark CNN's conv layers: Keras's output shapes and parameter counts.
     func testBenchmarkShapesAndParameterCounts() throws {
         let threads = Parallel.threads
         defer { Parallel.setThreads(threads) }

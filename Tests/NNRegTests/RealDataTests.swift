@@ -6,7 +6,7 @@ final class RealDataTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
-    /// The BENCHMARKS.md MLP, 2 epochs, reaches >= 84% test accuracy (issue: foundation).
+    /// The benchmark MLP (bench/README.md), 2 epochs, reaches >= 84% test accuracy (issue: foundation).
     func testTwoEpochMLPOnFashionMNIST() throws {
         let train = Self.root + "/data/fashion-mnist/train.csv"
         guard FileManager.default.fileExists(atPath: train) else {
