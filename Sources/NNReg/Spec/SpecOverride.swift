@@ -7,6 +7,14 @@ public struct SpecOverride: Equatable, Sendable {
     public enum Step: Equatable, Sendable {
         case key(String)
         case index(Int)
+
+        /// `path` with this step written after it, as validation errors name spec paths.
+        func appended(to path: String) -> String {
+            switch self {
+            case .key(let key): return specPath(path, key)
+            case .index(let i): return "\(path)[\(i)]"
+            }
+        }
     }
 
     /// As given, for messages.
@@ -17,7 +25,7 @@ public struct SpecOverride: Equatable, Sendable {
     /// Parses "PATH=VALUE"; errors name the `--set`.
     public init(_ text: String) throws {
         self.text = text
-        func bad(_ why: String) -> SpecError { SpecError(path: "--set " + text, message: why) }
+        func bad(_ why: String) -> SpecError { Self.error(text, why) }
         guard let equals = text.firstIndex(of: "=") else { throw bad("expected PATH=VALUE") }
         let path = String(text[..<equals]), rawValue = String(text[text.index(after: equals)...])
         var steps: [Step] = []
@@ -55,32 +63,27 @@ public struct SpecOverride: Equatable, Sendable {
             case .object(let o): object = o
             case .null: object = JSON.Object()
             default:
-                throw SpecError(
-                    path: "--set " + text, message: "\(path.isEmpty ? "the spec" : path) is \(json.kind), not an object"
-                )
+                throw Self.error(text, "\(path.isEmpty ? "the spec" : path) is \(json.kind), not an object")
             }
-            let here = specPath(path, key)
-            object[key] = try apply(steps.dropFirst(), to: object[key] ?? .null, at: here)
+            object[key] = try apply(steps.dropFirst(), to: object[key] ?? .null, at: step.appended(to: path))
             return .object(object)
         case .index(let index):
             guard case .array(var items) = json else {
-                throw SpecError(path: "--set " + text, message: "\(path) is \(json.kind), not a list")
+                throw Self.error(text, "\(path) is \(json.kind), not a list")
             }
             guard index < items.count else {
-                throw SpecError(path: "--set " + text, message: "\(path) has \(items.count) items; no [\(index)]")
+                throw Self.error(text, "\(path) has \(items.count) items; no [\(index)]")
             }
-            items[index] = try apply(steps.dropFirst(), to: items[index], at: "\(path)[\(index)]")
+            items[index] = try apply(steps.dropFirst(), to: items[index], at: step.appended(to: path))
             return .array(items)
         }
     }
 
     /// The spec path this override writes, as validation errors name it.
-    public var path: String {
-        steps.reduce("") { path, step in
-            switch step {
-            case .key(let key): return specPath(path, key)
-            case .index(let i): return "\(path)[\(i)]"
-            }
-        }
+    public var path: String { steps.reduce("") { $1.appended(to: $0) } }
+
+    /// An error about the `--set` given as `text`.
+    private static func error(_ text: String, _ message: String) -> SpecError {
+        SpecError(path: "--set " + text, message: message)
     }
 }
