@@ -50,12 +50,13 @@ public final class RunFolder {
         if fm.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
             throw DataError("\(path): is a file, not a run folder; choose another --output")
         }
+        let resolved = resolvedPath(path)
         // A folder to be created must not go under a file.
-        if let file = fileAncestor(of: resolvedPath(path)) {
+        if let file = fileAncestor(of: resolved) {
             throw DataError("\(path): \(file) is a file, not a folder")
         }
         // A symbolic link is followed: the folder it names is the one checked and written.
-        let present = fm.fileExists(atPath: path) ? try files(under: resolvedPath(path)) : []
+        let present = fm.fileExists(atPath: path) ? try files(under: resolved) : []
         let listed = try readManifest(path)
         let ours = Set(listed).union(present.contains(manifest) ? [manifest, lock] : [])
         let foreign = present.filter { !ours.contains($0) && !isTemporary($0, of: ours) }
@@ -105,6 +106,11 @@ public final class RunFolder {
         precondition(RunFolder.isRunFile(name), "\(name) is not a run file name")
         guard !listed.contains(name) else { return }
         listed.append(name)
+        try saveManifest()
+    }
+
+    /// Writes `listed` to the manifest, replacing it atomically.
+    private func saveManifest() throws {
         try writeAtomically(listed.joined(separator: "\n") + "\n", to: path + "/" + RunFolder.manifest)
     }
 
@@ -162,7 +168,7 @@ public final class RunFolder {
         }
         for folder in ["checkpoints", "members"] { removeEmptyFolders(path + "/" + folder) }
         listed = listed.filter(keep.contains)
-        try writeAtomically(listed.joined(separator: "\n") + "\n", to: path + "/" + RunFolder.manifest)
+        try saveManifest()
     }
 
     /// Removes `folder` and the folders under it that are (then) empty.
