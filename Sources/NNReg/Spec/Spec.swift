@@ -64,21 +64,8 @@ public struct Spec: SpecOptions, Equatable, Sendable {
     /// Reads and validates a spec file; relative paths in it start at its folder.
     /// Read and syntax errors name the file: "specs/a.json: line 3, column 5: expected ...".
     public static func load(path file: String, overrides: [SpecOverride] = []) throws -> Spec {
-        guard !file.isEmpty else { throw SpecError(path: "SPEC", message: "is empty; give the spec file's path") }
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
-            throw SpecError(path: file, message: "no such file")
-        }
-        guard !isFolder.boolValue else { throw SpecError(path: file, message: "is a folder, not a spec file") }
-        guard let bytes = FileManager.default.contents(atPath: file) else {
-            throw SpecError(path: file, message: "cannot be read")
-        }
-        let slash = file.lastIndex(of: "/")
-        let folder = slash.map { $0 == file.startIndex ? "/" : String(file[..<$0]) } ?? "."
-        let fileName = slash.map { String(file[file.index(after: $0)...]) } ?? file
-        let stem = fileName.lastIndex(of: ".").map { String(fileName[..<$0]) } ?? fileName
-        let context = SpecContext(baseDirectory: absolute(folder), defaultName: stem.isEmpty ? "model" : stem)
-        return try parse(Array(bytes), context, file: file, overrides: overrides)
+        let (bytes, context) = try SpecContext.read(file, noun: "spec")
+        return try parse(bytes, context, file: file, overrides: overrides)
     }
 
     /// Validates spec text; relative paths in it start at `baseDirectory` (itself relative
@@ -197,7 +184,7 @@ extension Spec {
     }
 
     /// `path` made absolute against the current directory.
-    fileprivate static func absolute(_ path: String) -> String {
+    static func absolute(_ path: String) -> String {
         resolvePath(path, from: FileManager.default.currentDirectoryPath)
     }
 
@@ -215,5 +202,32 @@ extension Spec {
             }
         }
         return "/" + parts.joined(separator: "/")
+    }
+}
+
+extension SpecContext {
+    /// Reads a JSON file the user names (a spec, a sweep): its bytes, and the context its
+    /// relative paths start from (its folder) with its name without extension as the default
+    /// name. Errors name the file.
+    static func read(_ file: String, noun: String) throws -> ([UInt8], SpecContext) {
+        guard !file.isEmpty else {
+            throw SpecError(path: noun.uppercased(), message: "is empty; give the \(noun) file's path")
+        }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
+            throw SpecError(path: file, message: "no such file")
+        }
+        guard !isFolder.boolValue else { throw SpecError(path: file, message: "is a folder, not a \(noun) file") }
+        guard let bytes = FileManager.default.contents(atPath: file) else {
+            throw SpecError(path: file, message: "cannot be read")
+        }
+        let slash = file.lastIndex(of: "/")
+        let folder = slash.map { $0 == file.startIndex ? "/" : String(file[..<$0]) } ?? "."
+        let fileName = slash.map { String(file[file.index(after: $0)...]) } ?? file
+        let stem = fileName.lastIndex(of: ".").map { String(fileName[..<$0]) } ?? fileName
+        return (
+            Array(bytes),
+            SpecContext(baseDirectory: Spec.absolute(folder), defaultName: stem.isEmpty ? "model" : stem)
+        )
     }
 }
