@@ -145,24 +145,26 @@ public struct Spec: SpecOptions, Equatable, Sendable {
     /// A monitor is "loss", a metric of training.metrics, or either with "val_"; a "val_"
     /// monitor that will be read needs validation data.
     private func checkMonitors() throws {
-        let names = ["loss"] + training.metrics
-        let valid = names.flatMap { [$0, "val_" + $0] }
         var monitors: [(monitor: String, path: String, isRead: Bool)] = []
         if let earlyStopping { monitors.append((earlyStopping.monitor, "early_stopping.monitor", true)) }
         if let checkpoint { monitors.append((checkpoint.monitor, "checkpoint.monitor", checkpoint.saveBestOnly)) }
         if case .reduceOnPlateau(let plateau)? = training.lrSchedule {
             monitors.append((plateau.monitor, "training.lr_schedule.monitor", true))
         }
-        for (monitor, path, isRead) in monitors {
-            guard valid.contains(monitor) else {
-                throw SpecError.unknown("monitor", monitor, validNames: valid, at: path)
-            }
-            if isRead && monitor.hasPrefix("val_") && !data.hasValidation {
-                throw SpecError(
-                    path: path,
-                    message:
-                        "\(JSON.quote(monitor)) needs validation data; set data.validation or data.validation_split")
-            }
+        for (monitor, path, isRead) in monitors { try checkMonitor(monitor, at: path, isRead: isRead) }
+    }
+
+    /// `monitor` names a quantity this spec's history records (loss or a metric, or their
+    /// "val_" twins), and one that is read needs validation data; errors name `path`.
+    public func checkMonitor(_ monitor: String, at path: String, isRead: Bool = true) throws {
+        let valid = (["loss"] + training.metrics).flatMap { [$0, "val_" + $0] }
+        guard valid.contains(monitor) else {
+            throw SpecError.unknown("monitor", monitor, validNames: valid, at: path)
+        }
+        if isRead && monitor.hasPrefix("val_") && !data.hasValidation {
+            throw SpecError(
+                path: path,
+                message: "\(JSON.quote(monitor)) needs validation data; set data.validation or data.validation_split")
         }
     }
 
