@@ -49,6 +49,20 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(configs[4].overrides.map(\.text), [#"a.x=2"#, #"b="v""#])
     }
 
+    func testVariantsAreNamedSetsAppliedTogether() throws {
+        let sweep = try load(
+            #""parameters": {"technique": {"variants": {"baseline": {}, "smooth": {"training.label_smoothing": 0.1, "#
+                + #""model.layers[1].rate": 0.5}}}, "seed_like": [1, 2]}"#)
+        let configs = sweep.configurations(seed: 1)
+        XCTAssertEqual(
+            configs.map { $0.values.map(\.value) },
+            [["baseline", 1], ["baseline", 2], ["smooth", 1], ["smooth", 2]])
+        XCTAssertEqual(configs[0].overrides.map(\.text), ["seed_like=1"])
+        XCTAssertEqual(
+            configs[3].overrides.map(\.text),
+            ["training.label_smoothing=0.1", "model.layers[1].rate=0.5", "seed_like=2"])
+    }
+
     func testRandomDrawsStayInTheirRangesAndFollowTheSeed() throws {
         let sweep = try load(
             #""method": "random", "trials": 40, "parameters": {"r": {"uniform": [0.1, 0.5]}, "#
@@ -90,7 +104,17 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue(
             error(#""parameters": {"model.layers[1].rate": [0.5]}, "halving": {"min_epochs": 10}"#).contains(
                 "halving.min_epochs: is 10 but the spec trains 10 epochs"))
-        XCTAssertTrue(error(#""parameters": {"seed": [1, 2]}"#).contains("parameters.seed"))
+        XCTAssertTrue(error(#""parameters": {"seed": [1, 2]}"#).contains("seed: the sweep sets this itself"))
+        XCTAssertTrue(
+            error(#""parameters": {"t": {"variants": {"a": {"output.dir": "x"}}}}"#).contains(
+                "output.dir: the sweep sets this itself"))
+        XCTAssertTrue(
+            error(#""parameters": {"t": {"variants": {}}}"#).contains("parameters.t.variants: expected an object"))
+        XCTAssertTrue(
+            error(#""parameters": {"t": {"variants": {"a": 1}}}"#).contains("parameters.t.variants.a: expected"))
+        XCTAssertTrue(
+            error(#""parameters": {"t": {"variants": {"a": {"model.layers[7].rate": 0.1}}}}"#).contains(
+                "configuration c00 (t=\"a\")"))
     }
 
     /// A sweep of `rates` with the given histories of val_loss per (config, seed).

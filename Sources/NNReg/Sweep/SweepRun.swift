@@ -76,13 +76,14 @@ public final class SweepRun {
                 path: "halving.min_epochs",
                 message: "is \(h.minEpochs) but the spec trains \(base.training.epochs) epochs; halving needs fewer")
         }
-        for (path, _) in sweep.parameters where ["seed", "output", "output.dir"].contains(path) {
-            throw SpecError(
-                path: "parameters." + path, message: "the sweep sets this itself (use \"seeds\" and \"output\")")
-        }
         seeds = sweep.seeds ?? [base.seed]
         configs = sweep.configurations(seed: base.seed)
         for config in configs {
+            if let own = config.overrides.first(where: { ["seed", "output", "output.dir"].contains($0.path) }) {
+                throw SpecError(
+                    path: "parameters",
+                    message: "\(own.path): the sweep sets this itself (use \"seeds\" and \"output\")")
+            }
             do {
                 _ = try Spec.load(path: sweep.spec, overrides: options.sets + config.overrides)
             } catch let error as SpecError {

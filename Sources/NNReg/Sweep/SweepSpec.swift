@@ -11,15 +11,29 @@ import Foundation
 ///      "output": {"dir": "sweeps/fashion-mlp"}}
 ///
 /// Paths are relative to the sweep file's folder. Every parameter PATH is a `--set` path
-/// into the base spec; every configuration the sweep makes is validated like a spec
-/// before anything trains.
+/// into the base spec, except a parameter of variants, `{"technique": {"variants": {"dropout":
+/// {"PATH": value, ...}, ...}}}`, whose name is free and whose values are named sets of
+/// `--set`s (an ablation: one variant per technique). Every configuration the sweep makes
+/// is validated like a spec before anything trains.
 public struct SweepSpec: Equatable, Sendable {
-    /// How one parameter varies: listed values, or a range random draws come from.
+    /// How one parameter varies: listed values, named variants (each a set of values
+    /// applied together), or a range random draws come from.
     public enum Values: Equatable, Sendable {
         case list([JSON])
+        case variants([Variant])
         case uniform(Double, Double)
         case logUniform(Double, Double)
         case intUniform(Int, Int)
+    }
+
+    /// A named set of spec values ("dropout": two dropout layers in model.layers).
+    public struct Variant: Equatable, Sendable {
+        public let name: String
+        public let sets: [(path: String, value: JSON)]
+
+        public static func == (a: Variant, b: Variant) -> Bool {
+            a.name == b.name && a.sets.map(\.path) == b.sets.map(\.path) && a.sets.map(\.value) == b.sets.map(\.value)
+        }
     }
 
     public enum Method: String, CaseIterable, Sendable { case grid, random }
@@ -104,7 +118,8 @@ public struct SweepSpec: Equatable, Sendable {
             if sweep["seeds"]?.arrayValue?.isEmpty == true {
                 throw SpecError(path: "seeds", message: "expected at least one seed, or null for the spec's seed")
             }
-            for (path, value) in sweep["parameters"]!.objectValue! where !random && value.arrayValue == nil {
+            for (path, value) in sweep["parameters"]!.objectValue!
+            where !random && value.arrayValue == nil && value.objectValue?["variants"] == nil {
                 throw SpecError(
                     path: "parameters." + path,
                     message: "a range needs method \"random\"; a grid takes a list of values")
@@ -148,6 +163,18 @@ public struct SweepSpec: Equatable, Sendable {
         }
         for (key, item) in object {
             let at = specPath(path, key)
+            if let variants = item.objectValue?["variants"], item.objectValue?.count == 1 {
+                guard let named = variants.objectValue, named.count > 0 else {
+                    throw SpecError.expected("an object of named variants", got: variants, at: at + ".variants")
+                }
+                for (name, sets) in named {
+                    guard let sets = sets.objectValue else {
+                        throw SpecError.expected("an object of PATH: value", got: sets, at: at + ".variants." + name)
+                    }
+                    for (setPath, value) in sets { _ = try SpecOverride(path: setPath, value: value) }
+                }
+                continue
+            }
             _ = try SpecOverride(path: key, value: .null)  // the PATH parses as a --set path
             if let list = item.arrayValue {
                 guard !list.isEmpty else { throw SpecError(path: at, message: "expected at least one value") }
@@ -158,7 +185,8 @@ public struct SweepSpec: Equatable, Sendable {
                 ["uniform", "log_uniform", "int_uniform"].contains(kind)
             else {
                 throw SpecError.expected(
-                    "a list of values or {\"uniform\" | \"log_uniform\" | \"int_uniform\": [a, b]}", got: item, at: at)
+                    "a list of values, {\"variants\": {...}} or {\"uniform\" | \"log_uniform\" | \"int_uniform\": [a, b]}",
+                    got: item, at: at)
             }
             guard let pair = bounds.arrayValue, pair.count == 2, let a = pair[0].doubleValue,
                 let b = pair[1].doubleValue,
@@ -183,6 +211,13 @@ extension SweepSpec.Values {
             return
         }
         let (kind, bounds) = json.objectValue!.first(where: { _ in true })!
+        if kind == "variants" {
+            self = .variants(
+                bounds.objectValue!.map {
+                    SweepSpec.Variant(name: $0.key, sets: $0.value.objectValue!.map { ($0.key, $0.value) })
+                })
+            return
+        }
         let pair = bounds.arrayValue!
         switch kind {
         case "uniform": self = .uniform(pair[0].doubleValue!, pair[1].doubleValue!)
@@ -191,34 +226,62 @@ extension SweepSpec.Values {
         }
     }
 
-    /// One random value: a listed one, or a draw from the range. Continuous draws keep 3
-    /// significant digits, so tables and `--set` lines stay readable.
-    func draw(_ rng: inout RNG) -> JSON {
+    /// Every value of a list or of variants, as a configuration takes it; nil for a range.
+    func choices(_ path: String) -> [Choice]? {
+        switch self {
+        case .list(let values): return values.map { Choice(shown: $0, sets: [(path, $0)]) }
+        case .variants(let variants): return variants.map { Choice(shown: .string($0.name), sets: $0.sets) }
+        default: return nil
+        }
+    }
+
+    /// One random value: a listed one, a variant, or a draw from the range. Continuous draws
+    /// keep 3 significant digits, so tables and `--set` lines stay readable.
+    func draw(_ path: String, _ rng: inout RNG) -> Choice {
         func rounded(_ x: Double) -> JSON {
             guard x != 0 else { return 0 }
             let digits = 2 - Int(floor(log10(abs(x))))
             let scale = pow(10, Double(digits))
             return .number((x * scale).rounded() / scale)
         }
+        let value: JSON
         switch self {
-        case .list(let values): return values[rng.int(below: values.count)]
-        case .uniform(let a, let b): return rounded(a + (b - a) * rng.uniformDouble())
-        case .logUniform(let a, let b): return rounded(exp(log(a) + (log(b) - log(a)) * rng.uniformDouble()))
-        case .intUniform(let a, let b): return JSON(a + rng.int(below: b - a + 1))
+        case .list, .variants:
+            let all = choices(path)!
+            return all[rng.int(below: all.count)]
+        case .uniform(let a, let b): value = rounded(a + (b - a) * rng.uniformDouble())
+        case .logUniform(let a, let b): value = rounded(exp(log(a) + (log(b) - log(a)) * rng.uniformDouble()))
+        case .intUniform(let a, let b): value = JSON(a + rng.int(below: b - a + 1))
         }
+        return Choice(shown: value, sets: [(path, value)])
     }
+}
+
+/// One value of a parameter: what tables show (the value, or the variant's name), and the
+/// spec values it sets.
+struct Choice {
+    let shown: JSON
+    let sets: [(path: String, value: JSON)]
 }
 
 /// One configuration of a sweep: the parameter values it sets.
 public struct SweepConfig: Equatable, Sendable {
     /// "c00", "c01", ...: its row in summary.csv, the first part of its trials' ids.
     public let id: String
+    /// Each parameter's value as tables show it (a variant by its name).
     public let values: [(path: String, value: JSON)]
-    /// The values as `--set`s on the base spec.
-    public var overrides: [SpecOverride] { values.map { try! SpecOverride(path: $0.path, value: $0.value) } }
+    /// The spec values, as `--set`s on the base spec.
+    public let overrides: [SpecOverride]
+
+    init(id: String, parameters: [String], choices: [Choice]) {
+        self.id = id
+        values = zip(parameters, choices).map { ($0, $1.shown) }
+        overrides = choices.flatMap { $0.sets.map { try! SpecOverride(path: $0.path, value: $0.value) } }
+    }
 
     public static func == (a: SweepConfig, b: SweepConfig) -> Bool {
         a.id == b.id && a.values.map(\.path) == b.values.map(\.path) && a.values.map(\.value) == b.values.map(\.value)
+            && a.overrides == b.overrides
     }
 }
 
@@ -227,21 +290,21 @@ extension SweepSpec {
     /// parameter varies slowest) for a grid; `trials` draws from `seed`'s generator for
     /// random.
     public func configurations(seed: UInt64) -> [SweepConfig] {
-        var rows: [[JSON]] = [[]]
+        var rows: [[Choice]] = [[]]
         switch method {
         case .grid:
-            for (_, values) in parameters {
-                guard case .list(let list) = values else { preconditionFailure("a grid takes lists (validated)") }
-                rows = rows.flatMap { row in list.map { row + [$0] } }
+            for (path, values) in parameters {
+                guard let all = values.choices(path) else { preconditionFailure("a grid takes lists (validated)") }
+                rows = rows.flatMap { row in all.map { row + [$0] } }
             }
         case .random:
             var rng = RNG(seed: seed, stream: 0x7377_6565_70)  // "sweep"
-            rows = (0..<(trials ?? 0)).map { _ in parameters.map { $0.values.draw(&rng) } }
+            rows = (0..<(trials ?? 0)).map { _ in parameters.map { $0.values.draw($0.path, &rng) } }
         }
         let width = max(2, String(rows.count - 1).count)
         return rows.enumerated().map { i, row in
             let number = String(i), id = "c" + String(repeating: "0", count: width - number.count) + number
-            return SweepConfig(id: id, values: zip(parameters, row).map { ($0.path, $1) })
+            return SweepConfig(id: id, parameters: parameters.map(\.path), choices: row)
         }
     }
 }
