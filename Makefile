@@ -68,19 +68,19 @@ refs-env:
 clean:
 	rm -rf .build
 
-## ablation: one spec per regularization technique on 5,000 Fashion-MNIST images, 3 seeds -> docs/ablation.md.
-ablation:
-	$(MAKE) release data
-	python3 tools/ablation.py
+## Experiments: each is a sweep (specs/<name>/sweep*.json) whose write-up docs/<name>.md is
+## rendered from docs/templates/<name>.md by running the commands it shows (tools/render_doc.sh).
+EXPERIMENTS := ablation tuning augmentation recurrent
+.PHONY: $(EXPERIMENTS) data-subsets
 
-## recurrent: the stacked-LSTM experiment on weekly CO2 (RMSprop, + dropout, + Adam; 3 seeds) -> docs/recurrent.md.
-.PHONY: recurrent
-recurrent:
-	$(MAKE) release
-	python3 tools/recurrent_experiment.py
+## data-subsets: train-5k.csv and the 1,000-image train-1k/ PNG folder the experiments train on.
+data-subsets: data
+	bash tools/fashion_mnist_subsets.sh
 
-## augmentation-experiment: the fashion CNN on 1,000 Fashion-MNIST PNGs with and without augmentation, 3 seeds -> docs/augmentation.md.
-.PHONY: augmentation-experiment
-augmentation-experiment:
-	$(MAKE) release data
-	python3 tools/augmentation_experiment.py
+## ablation: every regularization technique as one sweep on 5,000 Fashion-MNIST images, 3 seeds -> docs/ablation.md.
+## tuning: 27 random configurations (dropout x L2 x learning rate) to completion and with halving -> docs/tuning.md.
+## augmentation: the fashion CNN on 1,000 PNGs with and without augmentation, 3 seeds -> docs/augmentation.md.
+## recurrent: stacked LSTMs on weekly CO2, levels against differences, 3 seeds -> docs/recurrent.md.
+$(EXPERIMENTS): release data-subsets
+	bash tools/render_doc.sh docs/templates/$@.md > docs/.$@.md.tmp
+	mv docs/.$@.md.tmp docs/$@.md
