@@ -27,6 +27,8 @@ final class HelpTests: CLITestCase {
                                       folder.
               evaluate                Loss, metrics and confusion matrix of a trained model
                                       on labelled data.
+              diagnose                Diagnose a trained run (high bias or variance) and
+                                      suggest changes as --set lines.
               predict                 Predictions of a trained model as CSV: the class and
                                       each class's probability, or the values.
               summary                 The layer table of a spec's model: output shapes and
@@ -55,6 +57,7 @@ final class HelpTests: CLITestCase {
             "train":
                 "nnreg train <spec> [--output <output>] [--epochs <epochs>] [--seed <seed>] [--resume] [--overwrite] [--json] [--quiet] [--set <path=value> ...] [--max-memory <max-memory>]",
             "evaluate": "nnreg evaluate --model <model> --data <data> [--json]",
+            "diagnose": "nnreg diagnose <run> [--baseline-error <baseline-error>] [--json]",
             "predict": "nnreg predict --model <model> --data <data> [--output <output>]",
             "summary": "nnreg summary <spec> [--set <path=value> ...] [--max-memory <max-memory>]",
             "validate": "nnreg validate <spec> [--json] [--set <path=value> ...] [--max-memory <max-memory>]",
@@ -65,6 +68,7 @@ final class HelpTests: CLITestCase {
                 "--quiet", "--max-memory <max-memory>",
             ],
             "evaluate": ["--model <model>", "--data <data>", "--json"],
+            "diagnose": ["<run>", "--baseline-error <baseline-error>", "--json"],
             "predict": ["--model <model>", "--data <data>", "--output <output>"],
             "summary": ["<spec>", "--max-memory <max-memory>"],
             "validate": ["<spec>", "--json", "--max-memory <max-memory>"],

@@ -139,11 +139,17 @@ final class TrainingLoop {
     }
 
     /// What shows regularization at work: val_loss - loss (the generalization gap, and the
-    /// same for each metric), and the L2 norm of every trainable weight.
+    /// same for each metric), the training loss split into "data_loss" and "penalty" (the
+    /// weight and activity penalties; data_loss = loss - penalty), and the L2 norm of every
+    /// trainable weight.
     func diagnostics(_ record: HistoryRecord) -> [(name: String, value: Double)] {
         var out: [(name: String, value: Double)] = []
         for (name, value) in record.values where !name.hasPrefix("val_") {
             if let v = record["val_" + name] { out.append(("gap_" + name, v - value)) }
+        }
+        if let loss = record["loss"] {
+            let penalty = run.trainer.epochPenalty
+            out += [("data_loss", loss - penalty), ("penalty", penalty)]
         }
         for (name, p) in run.network.namedParameters where p.trainable {
             out.append(("norm." + name, Double(Regularizer(l2: 1).penalty(p.value)).squareRoot()))

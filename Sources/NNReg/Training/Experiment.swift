@@ -125,6 +125,16 @@ public final class Experiment {
         augmentedImages = train
     }
 
+    /// The training split as inference sees it (for measuring the training error): when
+    /// spec.augmentation standardizes, a standardized copy, as validation is (training
+    /// batches are standardized as they are drawn).
+    public func inferenceTrainingData() -> DataSource {
+        guard let augmenter, augmenter.standardizes, let images = train as? Dataset else { return train }
+        let x = images.x.clone()
+        augmenter.standardize(x, imageShape: inputShape, workspace: AugmentationWorkspace())
+        return Dataset(x: x, y: images.y)
+    }
+
     /// The training batches of member `member`, augmented on a worker thread.
     func augmentedBatches(member: Int) -> AugmentedBatches? {
         guard let images = augmentedImages else { return nil }

@@ -56,9 +56,10 @@ public final class Model {
         return result
     }
 
-    /// Loss (with the weight penalties, as Keras reports it) and `metrics` on `data`, in
-    /// inference mode: [("loss", l), (metric name, value)...].
-    public func evaluate(_ data: DataSource, metrics: [Metric]) -> [(String, Double)] {
+    /// Loss (with the weight penalties, as Keras reports it, unless `withPenalty` is false:
+    /// the data loss alone) and `metrics` on `data`, in inference mode:
+    /// [("loss", l), (metric name, value)...].
+    public func evaluate(_ data: DataSource, metrics: [Metric], withPenalty: Bool = true) -> [(String, Double)] {
         for m in metrics { m.reset() }
         var lossSum = 0.0
         var rng = RNG(seed: 0)
@@ -69,7 +70,7 @@ public final class Model {
             let predictions = network.activate(out)
             for m in metrics { m.update(output: predictions, target: batch.y, weights: nil) }
         }
-        let penalty = Double(network.weightPenalty())
+        let penalty = withPenalty ? Double(network.weightPenalty()) : 0
         return [("loss", lossSum / Double(max(data.count, 1)) + penalty)] + metrics.map { ($0.name, $0.result()) }
     }
 
@@ -111,9 +112,10 @@ public final class Ensemble {
         return sum
     }
 
-    /// Loss and metrics of the averaged prediction; one member is evaluated as itself.
-    public func evaluate(_ data: DataSource, metrics: [Metric]) -> [(String, Double)] {
-        if members.count == 1 { return members[0].evaluate(data, metrics: metrics) }
+    /// Loss and metrics of the averaged prediction; one member is evaluated as itself (its
+    /// loss with its weight penalties unless `withPenalty` is false; an average has none).
+    public func evaluate(_ data: DataSource, metrics: [Metric], withPenalty: Bool = true) -> [(String, Double)] {
+        if members.count == 1 { return members[0].evaluate(data, metrics: metrics, withPenalty: withPenalty) }
         let p = predict(data)
         let value = makeLoss(members[0].lossConfig).compute(output: p, target: data.y, weights: nil, gradient: nil)
         for m in metrics {

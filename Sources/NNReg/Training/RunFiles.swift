@@ -14,7 +14,8 @@ public struct HistoryRecord: Equatable {
     /// Free-form annotations ("event": "lr reduced", ...), written to history.json only.
     public var notes: [String: String]
     /// Named numbers written to history.json only, under "diagnostics": the
-    /// generalization gap and each weight's L2 norm.
+    /// generalization gap, the training loss split into data loss and penalty, and each
+    /// weight's L2 norm.
     public var diagnostics: [(name: String, value: Double)] = []
 
     public init(epoch: Int, values: [(name: String, value: Double)] = [], notes: [String: String] = [:]) {

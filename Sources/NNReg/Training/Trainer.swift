@@ -21,6 +21,10 @@ public final class Trainer {
     public var onBatch: ((Int, Int, Double) -> Void)?
     /// On-the-fly augmentation of the training batches (built over the training data).
     public var augmentation: AugmentedBatches?
+    /// The penalty part (weight plus activity penalties) of the loss the last completed
+    /// `trainEpoch` returned, averaged over its samples as that loss is; the rest of the loss
+    /// is the data loss.
+    public private(set) var epochPenalty = 0.0
 
     private let gradient: Tensor
     private var permutation: [Int32] = []
@@ -57,6 +61,7 @@ public final class Trainer {
         for m in metrics { m.reset() }
         let batches = (n + batchSize - 1) / batchSize
         var lossSum = 0.0
+        var penaltySum = 0.0
         var seen = 0
         func step(_ b: Int, _ x: Tensor, _ y: Tensor) throws {
             let count = x.shape[0]
@@ -65,7 +70,8 @@ public final class Trainer {
             let out = network.forward(x, training: true, rng: &rng)
             gradient.setBatch(count)
             let value = loss.compute(output: out, target: y, weights: weights, gradient: gradient)
-            let total = Double(value) + Double(network.weightPenalty() + network.activityPenalty)
+            let penalty = Double(network.weightPenalty() + network.activityPenalty)
+            let total = Double(value) + penalty
             guard total.isFinite else { throw TrainingError.nonFinite(epoch: epoch, batch: b, value: total) }
             let predictions = network.activate(out)
             for m in metrics { m.update(output: predictions, target: y, weights: weights) }
@@ -74,6 +80,7 @@ public final class Trainer {
             optimizer.step()
             network.applyConstraints()
             lossSum += total * Double(count)
+            penaltySum += penalty * Double(count)
             seen += count
             onBatch?(b, batches, lossSum / Double(seen))
             if shouldStop() { throw TrainingError.interrupted(epoch: epoch) }
@@ -90,6 +97,7 @@ public final class Trainer {
                 try step(b, batch.x, batch.y)
             }
         }
+        epochPenalty = penaltySum / Double(n)
         return [("loss", lossSum / Double(n))] + metrics.map { ($0.name, $0.result()) }
     }
 }
