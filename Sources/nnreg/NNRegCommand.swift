@@ -14,7 +14,8 @@ struct NNRegCommand: ParsableCommand {
             """,
         version: nnregVersion,
         subcommands: [
-            Train.self, Evaluate.self, Predict.self, Summary.self, Validate.self, Augment.self, SchemaCommand.self,
+            Train.self, Evaluate.self, Predict.self, Summary.self, Validate.self, Compare.self, Augment.self,
+            SchemaCommand.self,
             Bench.self,
         ])
 
