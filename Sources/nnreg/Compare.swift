@@ -6,8 +6,8 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Runs side by side: their results and the spec keys that differ between them.",
         discussion: """
-            Each RUN is a run folder nnreg train wrote; a sweep folder (one holding trials/) \
-            stands for its trial folders, sorted by id. Per run: the last epoch's loss and \
+            Give run folders nnreg train wrote, or sweep folders (a folder holding trials/ \
+            and no metrics.json), each standing for its trial folders sorted by id. Per run: the last epoch's loss and \
             metrics, metrics.json's validation and test results, the gap (val - training), \
             epochs, best epoch, best val_loss and seconds; then the spec keys that differ.
             """)
@@ -24,7 +24,9 @@ struct Compare: ParsableCommand {
     @Option(help: "text: aligned columns (the default); md: GitHub markdown tables.")
     var format: Format?
 
-    @Option(help: "Also write every run's loss and metric curves to this SVG file (atomically).")
+    @Option(
+        help: ArgumentHelp(
+            "Also write every run's loss and metric curves to this SVG file (atomically).", valueName: "file.svg"))
     var plot: String?
 
     func validate() throws {
