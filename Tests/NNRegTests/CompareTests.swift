@@ -22,7 +22,7 @@ final class CompareTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        FileManager.default.changeCurrentDirectoryPath(startFolder)
+        _ = FileManager.default.changeCurrentDirectoryPath(startFolder)
         try? FileManager.default.removeItem(atPath: dir)
     }
 
@@ -45,6 +45,7 @@ final class CompareTests: XCTestCase {
     }
 
     /// Run a: two epochs with accuracy, test and validation results, best epoch 2.
+    @discardableResult
     private func runA(_ name: String = "a") throws -> String {
         try run(
             name,
@@ -59,6 +60,7 @@ final class CompareTests: XCTestCase {
     }
 
     /// Run b: dropout 0.5, mae instead of accuracy, no test data, val_loss best at epoch 1.
+    @discardableResult
     private func runB(_ name: String = "b") throws -> String {
         try run(
             name, rate: 0.5,
