@@ -44,7 +44,8 @@ struct Compare: ParsableCommand {
                 : comparison.render(Comparison.Format(rawValue: (format ?? .text).rawValue)!)
             if let plot {
                 let count = comparison.runs.count
-                try comparison.writePlot(to: plot, title: "\(count) run\(count == 1 ? "" : "s") compared")
+                try comparison.writePlot(
+                    to: plot, title: "\(count) run\(count == 1 ? "" : "s") compared", given: runs)
                 printErr("wrote the curves of \(count) run\(count == 1 ? "" : "s") to \(plot)")
             }
             FileHandle.standardOutput.write(Data(shown.utf8))

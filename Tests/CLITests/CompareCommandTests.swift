@@ -58,7 +58,7 @@ final class CompareCommandTests: CLITestCase {
         let cases: [([String], String)] = [
             (["compare", "run", "missing"], "error: missing: no such run folder"),
             (["compare", "empty"], "error: empty: not a run folder (no spec.json)"),
-            (["compare", "run", "--plot", "run/overlay.svg"], "error: run/overlay.svg: is inside the run folder run"),
+            (["compare", "run", "--plot", "run/overlay.svg"], "error: run/overlay.svg: is inside run, which is"),
             (["compare", "run", "--plot", "overlay.png"], "error: overlay.png: --plot writes an SVG file"),
         ]
         for (arguments, message) in cases {

@@ -316,10 +316,17 @@ final class CompareTests: XCTestCase {
             refusal(a + "/spec.json"),
             a + "/spec.json: is an input of this command (\(a)/spec.json); write the output elsewhere")
         XCTAssertEqual(
-            refusal(a + "/loss.svg"), a + "/loss.svg: is inside the run folder \(a); write the plot outside the runs")
+            refusal(a + "/loss.svg"), a + "/loss.svg: is inside \(a), which is compared; write the plot outside it")
         XCTAssertEqual(
             refusal(dir + "/plot.png"), dir + "/plot.png: --plot writes an SVG file; give a name ending in .svg")
         XCTAssertEqual(refusal(b), b + ": is a folder; --plot names the file to write")
+        XCTAssertThrowsError(
+            try comparison.writePlot(to: dir + "/sweep/overlay.svg", title: "t", given: [dir + "/sweep"])
+        ) {
+            XCTAssertEqual(
+                "\($0)",
+                dir + "/sweep/overlay.svg: is inside \(dir)/sweep, which is compared; write the plot outside it")
+        }
         XCTAssertEqual(try String(contentsOfFile: a + "/spec.json", encoding: .utf8), before)
         XCTAssertFalse(FileManager.default.fileExists(atPath: a + "/loss.svg"))
     }

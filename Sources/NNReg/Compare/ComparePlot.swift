@@ -38,26 +38,27 @@ extension Comparison {
         return RunFiles.chartSVG(title: title, panels: panels, epochs: epochs, sideLegend: legend)
     }
 
-    /// Checks the `--plot` file before anything is read or written: a name ending in .svg
+    /// Checks the `--plot` file before anything is written: a name ending in .svg
     /// (`checkOutputFile`'s rules: not a folder, not an input, in a folder that can exist),
-    /// and outside every run folder compared, so no run's own file (its loss.svg, spec.json,
-    /// ...) is replaced and no run folder gains a file nnreg train did not write.
-    /// Refusals are `DataError`s (exit status 2).
-    public func checkPlotFile(_ path: String) throws {
+    /// outside every run folder compared and every folder in `given` (the paths the user
+    /// gave, sweep folders among them). So no run's or sweep's own file (loss.svg,
+    /// sweep.svg, spec.json, ...) is replaced and no such folder gains a file nnreg did not
+    /// write. Refusals are `DataError`s (exit status 2).
+    public func checkPlotFile(_ path: String, given: [String] = []) throws {
         let inputs = runs.flatMap { run in [run.path] + RunRecord.fileNames.map { RunRecord.file(run.path, $0) } }
-        try checkOutputFile(path, inputs: inputs, flag: "--plot")
+        try checkOutputFile(path, inputs: inputs + given, flag: "--plot")
         guard path.lowercased().hasSuffix(".svg") else {
             throw DataError("\(path): --plot writes an SVG file; give a name ending in .svg")
         }
         let target = resolvedPath(path)
-        for run in runs where target.hasPrefix(resolvedPath(run.path) + "/") {
-            throw DataError("\(path): is inside the run folder \(run.path); write the plot outside the runs")
+        for folder in runs.map(\.path) + given where target.hasPrefix(resolvedPath(folder) + "/") {
+            throw DataError("\(path): is inside \(folder), which is compared; write the plot outside it")
         }
     }
 
-    /// Writes `plotSVG` to `path` atomically, after `checkPlotFile`.
-    public func writePlot(to path: String, title: String) throws {
-        try checkPlotFile(path)
+    /// Writes `plotSVG` to `path` atomically, after `checkPlotFile(path, given:)`.
+    public func writePlot(to path: String, title: String, given: [String] = []) throws {
+        try checkPlotFile(path, given: given)
         try writeAtomically(plotSVG(title: title), to: path)
     }
 }
