@@ -55,11 +55,21 @@ final class CompareCommandTests: CLITestCase {
         try tinySpec()
         try train("run", rate: "0.3")
         try FileManager.default.createDirectory(atPath: path("empty"), withIntermediateDirectories: true)
+        // A sweep folder as nnreg sweep lays it out: its trials' run folders under trials/.
+        try FileManager.default.createDirectory(atPath: path("sweep/trials"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: path("run"), toPath: path("sweep/trials/0001-s1"))
+        let sweep = try nnreg("compare", "sweep")
+        assertSuccess(sweep)
+        XCTAssertTrue(sweep.lines.contains { $0.hasPrefix("sweep/trials/0001-s1 ") }, sweep.stdout)
         let cases: [([String], String)] = [
             (["compare", "run", "missing"], "error: missing: no such run folder"),
             (["compare", "empty"], "error: empty: not a run folder (no spec.json)"),
             (["compare", "run", "--plot", "run/overlay.svg"], "error: run/overlay.svg: is inside run, which is"),
             (["compare", "run", "--plot", "overlay.png"], "error: overlay.png: --plot writes an SVG file"),
+            (
+                ["compare", "sweep", "--plot", "sweep/overlay.svg"],
+                "error: sweep/overlay.svg: is inside sweep, which is"
+            ),
         ]
         for (arguments, message) in cases {
             let o = try Child(arguments, in: dir).finish(timeout: 30)
@@ -74,7 +84,8 @@ final class CompareCommandTests: CLITestCase {
             damaged.stderr,
             "error: run/metrics.json: not valid JSON: line 3, column 1: expected a string key, got '}' "
                 + "(JSON allows no trailing comma)\n")
-        XCTAssertFalse(exists("overlay.svg") || exists("run/overlay.svg") || exists("overlay.png"))
+        XCTAssertFalse(
+            exists("overlay.svg") || exists("run/overlay.svg") || exists("overlay.png") || exists("sweep/overlay.svg"))
     }
 }
 
