@@ -14,7 +14,7 @@ struct Evaluate: ParsableCommand {
         try runReporting {
             let saved = try SavedModel(location: input.model)
             let dataset = try saved.load(input.data)
-            let values = try saved.evaluate(dataset)
+            let values = saved.evaluate(dataset)
             var doc: [(String, JSON)] = values.map { ($0.0, $0.1.isFinite ? .number($0.1) : .null) }
             doc.append(("samples", JSON(dataset.count)))
             var matrix: [[Int]]?

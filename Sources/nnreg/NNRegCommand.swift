@@ -15,7 +15,7 @@ struct NNRegCommand: ParsableCommand {
         version: nnregVersion,
         subcommands: [
             Train.self, Evaluate.self, Predict.self, Summary.self, Validate.self, Compare.self, Augment.self,
-            SchemaCommand.self,
+            Sweep.self, SchemaCommand.self,
             Bench.self,
         ])
 

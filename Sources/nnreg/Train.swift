@@ -48,6 +48,7 @@ struct Train: ParsableCommand {
             options.seed = seed
             options.resume = resume
             options.overwrite = overwrite
+            options.sweepParent = ProcessInfo.processInfo.environment["NNREG_SWEEP_PARENT"].flatMap { Int32($0) }
             let reporter = Reporter(quiet: quiet, json: out.json)
             let run = try TrainingRun(spec: spec, options: options, reporter: reporter)
             let document: JSON
@@ -85,15 +86,8 @@ extension Train {
         if let epochs { words += ["--epochs", String(epochs)] }
         if let seed { words += ["--seed", String(seed)] }
         words.append("--resume")
-        return "continue with: " + words.map(shellQuoted).joined(separator: " ")
+        return "continue with: " + words.map(shellWord).joined(separator: " ")
     }
-}
-
-/// A word as a POSIX shell reads it back: unchanged when it is plain, else in single quotes.
-func shellQuoted(_ word: String) -> String {
-    let plain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:+,@%")
-    if !word.isEmpty, word.allSatisfy(plain.contains) { return word }
-    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// The lines `train` ends with: test and validation metrics, stop reason, the folder.

@@ -94,12 +94,27 @@ final class Child {
         return String(decoding: out, as: UTF8.self)
     }
 
+    var stderrSoFar: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: err, as: UTF8.self)
+    }
+
     /// Waits until stdout satisfies `condition`; false on timeout or when the process ended first.
     func waitForStdout(timeout: TimeInterval, _ condition: (String) -> Bool) -> Bool {
+        wait(timeout: timeout) { condition(stdoutSoFar) }
+    }
+
+    /// Waits until stderr satisfies `condition`; false on timeout or when the process ended first.
+    func waitForStderr(timeout: TimeInterval, _ condition: (String) -> Bool) -> Bool {
+        wait(timeout: timeout) { condition(stderrSoFar) }
+    }
+
+    private func wait(timeout: TimeInterval, until condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if condition(stdoutSoFar) { return true }
-            if !process.isRunning { return condition(stdoutSoFar) }
+            if condition() { return true }
+            if !process.isRunning { return condition() }
             Thread.sleep(forTimeInterval: 0.005)
         }
         return false

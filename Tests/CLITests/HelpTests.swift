@@ -36,6 +36,8 @@ final class HelpTests: CLITestCase {
                                       that differ between them.
               augment                 Write augmented copies of every image, keeping class
                                       subfolders.
+              sweep                   Train many variants of a spec and rank them on
+                                      validation data.
               schema                  Print the JSON Schema (draft 2020-12) of spec files,
                                       for editors.
 

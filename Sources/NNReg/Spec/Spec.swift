@@ -64,21 +64,8 @@ public struct Spec: SpecOptions, Equatable, Sendable {
     /// Reads and validates a spec file; relative paths in it start at its folder.
     /// Read and syntax errors name the file: "specs/a.json: line 3, column 5: expected ...".
     public static func load(path file: String, overrides: [SpecOverride] = []) throws -> Spec {
-        guard !file.isEmpty else { throw SpecError(path: "SPEC", message: "is empty; give the spec file's path") }
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
-            throw SpecError(path: file, message: "no such file")
-        }
-        guard !isFolder.boolValue else { throw SpecError(path: file, message: "is a folder, not a spec file") }
-        guard let bytes = FileManager.default.contents(atPath: file) else {
-            throw SpecError(path: file, message: "cannot be read")
-        }
-        let slash = file.lastIndex(of: "/")
-        let folder = slash.map { $0 == file.startIndex ? "/" : String(file[..<$0]) } ?? "."
-        let fileName = slash.map { String(file[file.index(after: $0)...]) } ?? file
-        let stem = fileName.lastIndex(of: ".").map { String(fileName[..<$0]) } ?? fileName
-        let context = SpecContext(baseDirectory: absolute(folder), defaultName: stem.isEmpty ? "model" : stem)
-        return try parse(Array(bytes), context, file: file, overrides: overrides)
+        let (bytes, context) = try SpecContext.read(file, noun: "spec")
+        return try parse(bytes, context, file: file, overrides: overrides)
     }
 
     /// Validates spec text; relative paths in it start at `baseDirectory` (itself relative
@@ -158,24 +145,26 @@ public struct Spec: SpecOptions, Equatable, Sendable {
     /// A monitor is "loss", a metric of training.metrics, or either with "val_"; a "val_"
     /// monitor that will be read needs validation data.
     private func checkMonitors() throws {
-        let names = ["loss"] + training.metrics
-        let valid = names.flatMap { [$0, "val_" + $0] }
         var monitors: [(monitor: String, path: String, isRead: Bool)] = []
         if let earlyStopping { monitors.append((earlyStopping.monitor, "early_stopping.monitor", true)) }
         if let checkpoint { monitors.append((checkpoint.monitor, "checkpoint.monitor", checkpoint.saveBestOnly)) }
         if case .reduceOnPlateau(let plateau)? = training.lrSchedule {
             monitors.append((plateau.monitor, "training.lr_schedule.monitor", true))
         }
-        for (monitor, path, isRead) in monitors {
-            guard valid.contains(monitor) else {
-                throw SpecError.unknown("monitor", monitor, validNames: valid, at: path)
-            }
-            if isRead && monitor.hasPrefix("val_") && !data.hasValidation {
-                throw SpecError(
-                    path: path,
-                    message:
-                        "\(JSON.quote(monitor)) needs validation data; set data.validation or data.validation_split")
-            }
+        for (monitor, path, isRead) in monitors { try checkMonitor(monitor, at: path, isRead: isRead) }
+    }
+
+    /// `monitor` names a quantity this spec's history records (loss or a metric, or their
+    /// "val_" twins), and one that is read needs validation data; errors name `path`.
+    public func checkMonitor(_ monitor: String, at path: String, isRead: Bool = true) throws {
+        let valid = (["loss"] + training.metrics).flatMap { [$0, "val_" + $0] }
+        guard valid.contains(monitor) else {
+            throw SpecError.unknown("monitor", monitor, validNames: valid, at: path)
+        }
+        if isRead && monitor.hasPrefix("val_") && !data.hasValidation {
+            throw SpecError(
+                path: path,
+                message: "\(JSON.quote(monitor)) needs validation data; set data.validation or data.validation_split")
         }
     }
 
@@ -197,7 +186,7 @@ extension Spec {
     }
 
     /// `path` made absolute against the current directory.
-    fileprivate static func absolute(_ path: String) -> String {
+    static func absolute(_ path: String) -> String {
         resolvePath(path, from: FileManager.default.currentDirectoryPath)
     }
 
@@ -215,5 +204,32 @@ extension Spec {
             }
         }
         return "/" + parts.joined(separator: "/")
+    }
+}
+
+extension SpecContext {
+    /// Reads a JSON file the user names (a spec, a sweep): its bytes, and the context its
+    /// relative paths start from (its folder) with its name without extension as the default
+    /// name. Errors name the file.
+    static func read(_ file: String, noun: String) throws -> ([UInt8], SpecContext) {
+        guard !file.isEmpty else {
+            throw SpecError(path: noun.uppercased(), message: "is empty; give the \(noun) file's path")
+        }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
+            throw SpecError(path: file, message: "no such file")
+        }
+        guard !isFolder.boolValue else { throw SpecError(path: file, message: "is a folder, not a \(noun) file") }
+        guard let bytes = FileManager.default.contents(atPath: file) else {
+            throw SpecError(path: file, message: "cannot be read")
+        }
+        let slash = file.lastIndex(of: "/")
+        let folder = slash.map { $0 == file.startIndex ? "/" : String(file[..<$0]) } ?? "."
+        let fileName = slash.map { String(file[file.index(after: $0)...]) } ?? file
+        let stem = fileName.lastIndex(of: ".").map { String(fileName[..<$0]) } ?? fileName
+        return (
+            Array(bytes),
+            SpecContext(baseDirectory: Spec.absolute(folder), defaultName: stem.isEmpty ? "model" : stem)
+        )
     }
 }

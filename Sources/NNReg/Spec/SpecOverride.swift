@@ -24,10 +24,24 @@ public struct SpecOverride: Equatable, Sendable {
 
     /// Parses "PATH=VALUE"; errors name the `--set`.
     public init(_ text: String) throws {
+        guard let equals = text.firstIndex(of: "=") else { throw Self.error(text, "expected PATH=VALUE") }
+        let rawValue = String(text[text.index(after: equals)...])
         self.text = text
+        steps = try Self.steps(String(text[..<equals]), text: text)
+        value = (try? JSON.parse(rawValue)) ?? .string(rawValue)
+    }
+
+    /// `value` written at `path`, as a sweep's parameters give them; errors name the
+    /// `--set` this is the same as.
+    public init(path: String, value: JSON) throws {
+        text = path + "=" + value.compact()
+        steps = try Self.steps(path, text: text)
+        self.value = value
+    }
+
+    /// "model.layers[1].rate" as steps: a key before each "[" and between dots, indices >= 0.
+    private static func steps(_ path: String, text: String) throws -> [Step] {
         func bad(_ why: String) -> SpecError { Self.error(text, why) }
-        guard let equals = text.firstIndex(of: "=") else { throw bad("expected PATH=VALUE") }
-        let path = String(text[..<equals]), rawValue = String(text[text.index(after: equals)...])
         var steps: [Step] = []
         for part in path.split(separator: ".", omittingEmptySubsequences: false) {
             var rest = Substring(part)
@@ -44,8 +58,7 @@ public struct SpecOverride: Equatable, Sendable {
                 rest = rest[rest.index(after: close)...]
             }
         }
-        self.steps = steps
-        value = (try? JSON.parse(rawValue)) ?? .string(rawValue)
+        return steps
     }
 
     /// `json` with the value written at the path. Objects along the path are created as

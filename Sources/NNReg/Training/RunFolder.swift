@@ -15,7 +15,38 @@ import Foundation
 /// is refused, and the kernel drops the lock when the process ends, however it ends, so a
 /// killed run leaves no stale lock.
 public final class RunFolder {
+    /// What a folder holds: one run, or a sweep (its tables, and its trials' run folders).
+    public enum Kind: Sendable {
+        case run, sweep
+
+        /// Whether nnreg may write `name` (relative to the folder) in this kind of folder.
+        /// A sweep lists each trial as its folder "trials/<id>/", a run folder of its own.
+        func allows(_ name: String) -> Bool {
+            switch self {
+            case .run: return RunFolder.isRunFile(name)
+            case .sweep:
+                let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+                if parts.count == 3, parts[0] == "trials", !parts[1].isEmpty, parts[1] != ".", parts[1] != "..",
+                    parts[2].isEmpty
+                {
+                    return true
+                }
+                return parts.count == 1 && RunFolder.sweepNames.contains(name)
+            }
+        }
+
+        /// The file `--resume` continues from.
+        var resumeFile: String { self == .run ? "last.safetensors" : "sweep.json" }
+
+        /// Whether the file `name` shows the folder holds finished work, which only
+        /// `--overwrite` replaces.
+        func marksWork(_ name: String) -> Bool {
+            self == .run ? name.hasSuffix("last.safetensors") || name == "metrics.json" : name == "sweep.json"
+        }
+    }
+
     public let path: String
+    public let kind: Kind
     private var listed: [String]
     private var lockDescriptor: Int32 = -1
 
@@ -26,13 +57,17 @@ public final class RunFolder {
         "spec.json", "classes.json", "split.csv", "skipped_files.csv", "history.csv", "history.json", "loss.svg",
         "model.safetensors", "last.safetensors", "metrics.json", manifest, lock,
     ]
+    /// The files of a sweep folder besides its trials.
+    static let sweepNames: Set<String> = [
+        "sweep.json", "trials.csv", "summary.csv", "best.json", "sweep.svg", "report.md", manifest, lock,
+    ]
 
     /// Opens `path` for a run: checks what the folder holds (`check`), then creates it if
     /// needed, takes its lock and, for a fresh run, deletes an earlier run's files.
-    public static func open(_ path: String, resume: Bool, overwrite: Bool) throws -> RunFolder {
-        let (listed, present) = try check(path, resume: resume, overwrite: overwrite)
+    public static func open(_ path: String, resume: Bool, overwrite: Bool, kind: Kind = .run) throws -> RunFolder {
+        let (listed, present) = try check(path, resume: resume, overwrite: overwrite, kind: kind)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let folder = RunFolder(path: path, listed: listed)
+        let folder = RunFolder(path: path, kind: kind, listed: listed)
         try folder.takeLock()
         if !resume { try folder.deleteListed(present: present) }
         return folder
@@ -41,7 +76,7 @@ public final class RunFolder {
     /// Whether a run may use `path` (see the type's rules), touching nothing; returns the
     /// files the manifest lists and the files present. Refusals are `DataError`s.
     @discardableResult
-    public static func check(_ path: String, resume: Bool, overwrite: Bool) throws -> (
+    public static func check(_ path: String, resume: Bool, overwrite: Bool, kind: Kind = .run) throws -> (
         listed: [String], present: [String]
     ) {
         let fm = FileManager.default
@@ -57,30 +92,32 @@ public final class RunFolder {
         }
         // A symbolic link is followed: the folder it names is the one checked and written.
         let present = fm.fileExists(atPath: path) ? try files(under: resolved) : []
-        let listed = try readManifest(path)
+        let listed = try readManifest(path, kind: kind)
         let ours = Set(listed).union(present.contains(manifest) ? [manifest, lock] : [])
-        let foreign = present.filter { !ours.contains($0) && !isTemporary($0, of: ours) }
+        let trials = listed.filter { $0.hasSuffix("/") }  // a sweep's trial folders check their own files
+        let foreign = present.filter { name in
+            !ours.contains(name) && !isTemporary(name, of: ours) && !trials.contains(where: name.hasPrefix)
+        }
         func some(_ names: [String]) -> String {
             names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
         }
         if resume {
-            guard ours.contains("last.safetensors"), present.contains("last.safetensors") else {
-                throw DataError("\(path): nothing to resume (no last.safetensors); run without --resume to start")
+            let file = kind.resumeFile
+            guard ours.contains(file), present.contains(file) else {
+                throw DataError("\(path): nothing to resume (no \(file)); run without --resume to start")
             }
         } else {
-            let clashing = foreign.filter(isRunFile)
+            let clashing = foreign.filter(kind.allows)
             if !clashing.isEmpty {
                 throw DataError(
                     "\(path) holds \(some(clashing)), which nnreg did not write but would replace; "
                         + "move them or choose another --output")
             }
             // A run that finished no epoch kept nothing worth protecting: its files just go.
-            let holdsRun = present.contains {
-                ours.contains($0) && ($0.hasSuffix("last.safetensors") || $0 == "metrics.json")
-            }
+            let holdsRun = present.contains { ours.contains($0) && kind.marksWork($0) }
             if holdsRun && !overwrite {
                 throw DataError(
-                    "\(path) already holds a run; pass --resume to continue it, --overwrite to replace it, "
+                    "\(path) already holds a \(kind); pass --resume to continue it, --overwrite to replace it, "
                         + "or --output DIR")
             }
             if !foreign.isEmpty && !overwrite {
@@ -92,8 +129,9 @@ public final class RunFolder {
         return (listed, present)
     }
 
-    private init(path: String, listed: [String]) {
+    private init(path: String, kind: Kind, listed: [String]) {
         self.path = path
+        self.kind = kind
         self.listed = listed
     }
 
@@ -103,7 +141,7 @@ public final class RunFolder {
 
     /// Records that nnreg writes `name` (relative to the folder) before it is written.
     public func claim(_ name: String) throws {
-        precondition(RunFolder.isRunFile(name), "\(name) is not a run file name")
+        precondition(kind.allows(name), "\(name) is not a name nnreg writes in a \(kind) folder")
         guard !listed.contains(name) else { return }
         listed.append(name)
         try saveManifest()
@@ -145,6 +183,15 @@ public final class RunFolder {
         return ours.contains(folder + String(base[base.index(after: base.startIndex)..<tmp.lowerBound]))
     }
 
+    /// Waits until no process holds the lock of the run folder `path` (one a killed sweep
+    /// left running finishes its batch and exits).
+    static func waitForLock(_ path: String) {
+        let descriptor = Foundation.open(path + "/" + lock, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        flock(descriptor, LOCK_EX)
+        close(descriptor)
+    }
+
     private func takeLock() throws {
         try claim(RunFolder.lock)
         let lockPath = path + "/" + RunFolder.lock
@@ -157,8 +204,8 @@ public final class RunFolder {
         }
     }
 
-    /// A fresh run: the files an earlier run listed (and their temporary files) go; the
-    /// manifest keeps only itself and the lock.
+    /// A fresh run: the files an earlier run listed (and their temporary files) go, and
+    /// a sweep's trial folders with theirs; the manifest keeps only itself and the lock.
     private func deleteListed(present: [String]) throws {
         let keep: Set<String> = [RunFolder.manifest, RunFolder.lock]
         let ours = Set(listed)
@@ -166,9 +213,19 @@ public final class RunFolder {
         {
             try FileManager.default.removeItem(atPath: path + "/" + name)
         }
-        for folder in ["checkpoints", "members"] { removeEmptyFolders(path + "/" + folder) }
+        for trial in listed where trial.hasSuffix("/") { try RunFolder.remove(path + "/" + trial.dropLast()) }
+        for folder in ["checkpoints", "members", "trials"] { removeEmptyFolders(path + "/" + folder) }
         listed = listed.filter(keep.contains)
         try saveManifest()
+    }
+
+    /// Deletes the run in `path`: the files its manifest lists, then the manifest and the
+    /// lock, and the folder when nothing else is left in it. Files nnreg did not write stay.
+    public static func remove(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path + "/" + manifest) else { return }
+        let folder = try open(path, resume: false, overwrite: true)
+        for name in [manifest, lock] { try FileManager.default.removeItem(atPath: path + "/" + name) }
+        folder.removeEmptyFolders(path)
     }
 
     /// Removes `folder` and the folders under it that are (then) empty.
@@ -191,14 +248,14 @@ public final class RunFolder {
         return out.sorted()
     }
 
-    private static func readManifest(_ folder: String) throws -> [String] {
+    private static func readManifest(_ folder: String, kind: Kind) throws -> [String] {
         let file = folder + "/" + manifest
         guard FileManager.default.fileExists(atPath: file) else { return [] }
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw DataError("\(file): cannot be read as nnreg's list of the files it wrote")
         }
         let names = text.split(separator: "\n").map(String.init)
-        if let bad = names.first(where: { !isRunFile($0) }) {
+        if let bad = names.first(where: { !kind.allows($0) }) {
             throw DataError("\(file): lists \"\(bad)\", not a file nnreg writes; the folder's list is damaged")
         }
         return names

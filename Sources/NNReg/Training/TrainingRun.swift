@@ -8,6 +8,9 @@ public struct TrainOptions {
     public var resume = false
     /// Replace a finished or interrupted run in the output folder instead of refusing.
     public var overwrite = false
+    /// The sweep process that started this run: when it is no longer the parent (it was
+    /// killed), training stops as on Ctrl-C, leaving a run the sweep's --resume continues.
+    public var sweepParent: Int32?
     public init() {}
 }
 
@@ -86,7 +89,8 @@ public final class TrainingRun {
             metrics: experiment.makeMetrics(), shuffle: training.shuffle, seed: spec.seed &+ UInt64(k))
         trainer.classWeights = experiment.classWeights
         trainer.augmentation = experiment.augmentedBatches(member: k)
-        trainer.shouldStop = { interruptRequested }
+        let parent = options.sweepParent
+        trainer.shouldStop = { interruptRequested || parent.map { getppid() != $0 } == true }
         let run = TrainingContext(
             spec: spec, files: files, prefix: prefix, trainer: trainer, reporter: reporter, metadata: metadata,
             statistics: ModelFile.statistics(normalizer: experiment.normalizer, augmenter: experiment.augmenter))
