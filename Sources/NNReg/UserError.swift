@@ -22,6 +22,7 @@ extension CSVError: UserError {}
 extension ImageError: UserError {}
 extension SafeTensorsError: UserError {}
 extension HistoryFileError: UserError {}
+extension RunRecordError: UserError {}
 extension AugmentCommandError: UserError {
     /// Bad usage or input (folders, count, format, an unreadable source image) is the
     /// user's; an image that could not be written is not.

@@ -14,9 +14,8 @@ struct NNRegCommand: ParsableCommand {
             """,
         version: nnregVersion,
         subcommands: [
-            Train.self, Evaluate.self, Diagnose.self, Predict.self, Summary.self, Validate.self, Augment.self,
-            Sweep.self,
-            SchemaCommand.self,
+            Train.self, Evaluate.self, Diagnose.self, Predict.self, Summary.self, Validate.self, Compare.self,
+            Augment.self, Sweep.self, SchemaCommand.self,
             Bench.self,
         ])
 

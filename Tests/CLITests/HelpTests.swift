@@ -34,6 +34,8 @@ final class HelpTests: CLITestCase {
               summary                 The layer table of a spec's model: output shapes and
                                       parameter counts (like Keras model.summary()).
               validate                Check a spec and its data without training.
+              compare                 Runs side by side: their results and the spec keys
+                                      that differ between them.
               augment                 Write augmented copies of every image, keeping class
                                       subfolders.
               sweep                   Train many variants of a spec and rank them on
@@ -61,6 +63,7 @@ final class HelpTests: CLITestCase {
             "predict": "nnreg predict --model <model> --data <data> [--output <output>]",
             "summary": "nnreg summary <spec> [--set <path=value> ...] [--max-memory <max-memory>]",
             "validate": "nnreg validate <spec> [--json] [--set <path=value> ...] [--max-memory <max-memory>]",
+            "compare": "nnreg compare <run-or-sweep> ... [--json] [--format <format>] [--plot <file.svg>]",
         ]
         let options = [
             "train": [
@@ -72,6 +75,7 @@ final class HelpTests: CLITestCase {
             "predict": ["--model <model>", "--data <data>", "--output <output>"],
             "summary": ["<spec>", "--max-memory <max-memory>"],
             "validate": ["<spec>", "--json", "--max-memory <max-memory>"],
+            "compare": ["<run-or-sweep>", "--json", "--format <format>", "--plot <file.svg>"],
         ]
         for (command, line) in usage {
             for form in [[command, "--help"], ["help", command]] {
@@ -113,6 +117,11 @@ final class HelpTests: CLITestCase {
             (["train", "x.json", "--epochs", "abc"], "Error: The value 'abc' is invalid for '--epochs <epochs>'"),
             (["evaluate", "--model", "run"], "Error: Missing expected argument '--data <data>'"),
             (["predict", "--data", "x.csv"], "Error: Missing expected argument '--model <model>'"),
+            (["compare"], "Error: Missing expected argument '<run-or-sweep> ...'"),
+            (
+                ["compare", "run", "--format", "html"],
+                "Error: The value 'html' is invalid for '--format <format>'. Please provide one of 'text' and 'md'."
+            ),
         ]
         for (arguments, message) in cases {
             let o = try Child(arguments, in: dir).finish(timeout: 30)

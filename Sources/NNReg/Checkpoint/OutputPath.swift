@@ -1,15 +1,15 @@
 import Foundation
 
-/// Checks for a file a command is about to write (`predict --output`): it must name a
-/// file, not be one of the command's inputs, even through a symbolic link, and have a
-/// folder to go in. Refusals are `DataError`s, so the command exits with status 2 and
-/// writes nothing.
-public func checkOutputFile(_ output: String, inputs: [String]) throws {
-    guard !output.isEmpty else { throw DataError("--output is empty; give a file name") }
+/// Checks for a file a command is about to write (`predict --output`, `compare --plot`):
+/// it must name a file, not be one of the command's inputs, even through a symbolic link,
+/// and have a folder to go in. Refusals are `DataError`s naming `flag`, so the command
+/// exits with status 2 and writes nothing.
+public func checkOutputFile(_ output: String, inputs: [String], flag: String = "--output") throws {
+    guard !output.isEmpty else { throw DataError("\(flag) is empty; give a file name") }
     let fm = FileManager.default
     var isFolder: ObjCBool = false
     if fm.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
-        throw DataError("\(output): is a folder; --output names the file to write")
+        throw DataError("\(output): is a folder; \(flag) names the file to write")
     }
     let target = resolvedPath(output)
     for input in inputs where input != "-" && resolvedPath(input) == target {

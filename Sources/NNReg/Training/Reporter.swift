@@ -42,7 +42,7 @@ public final class Reporter {
         let elapsed = now - started
         let eta = elapsed / Double(batch + 1) * Double(batches - batch - 1)
         write(
-            "\r\u{1B}[2Kepoch \(epoch + 1)/\(epochs) [\(bar)] \(batch + 1)/\(batches) - loss: \(format(loss)) - eta \(String(format: "%.0f", eta))s"
+            "\r\u{1B}[2Kepoch \(epoch + 1)/\(epochs) [\(bar)] \(batch + 1)/\(batches) - loss: \(Reporter.format(loss)) - eta \(String(format: "%.0f", eta))s"
         )
     }
 
@@ -57,14 +57,15 @@ public final class Reporter {
         guard style != .quiet else { return }
         var parts = ["epoch \(epoch + 1)/\(epochs)"]
         for (k, v) in values where k != "epoch" {
-            parts.append(k == "seconds" ? String(format: "%.1fs", v) : "\(k): \(format(v))")
+            parts.append(k == "seconds" ? String(format: "%.1fs", v) : "\(k): \(Reporter.format(v))")
         }
         let line = parts.joined(separator: " - ") + (note.isEmpty ? "" : " | " + note)
         write((style == .live ? "\r\u{1B}[2K" : "") + line + "\n")
         barShown = false
     }
 
-    private func format(_ v: Double) -> String {
+    /// A value as nnreg's text output shows it: 4 decimals, or 4 significant digits below 0.001.
+    static func format(_ v: Double) -> String {
         if v.isNaN { return "nan" }
         return abs(v) >= 1e-3 || v == 0 ? String(format: "%.4f", v) : String(format: "%.3e", v)
     }

@@ -1,5 +1,41 @@
 import Foundation
 
+/// One line of a plot panel: a history value against epoch.
+struct PlotCurve {
+    /// The history name drawn ("val_loss"): the `data-series` attribute of its polylines.
+    var key: String
+    /// The run the line belongs to in an overlay of runs (the `data-run` attribute); nil in loss.svg.
+    var run: String?
+    var color: String
+    var dashed: Bool
+    /// The epochs that recorded `key`, with the value there; non-finite values leave gaps.
+    var points: [(epoch: Int, value: Double)]
+
+    /// `key` from every record that has it.
+    init(_ records: [HistoryRecord], key: String, run: String? = nil, color: String, dashed: Bool = false) {
+        self.key = key
+        self.run = run
+        self.color = color
+        self.dashed = dashed
+        points = records.compactMap { r in r[key].map { (r.epoch, $0) } }
+    }
+}
+
+/// A legend line: its text beside a short stroke in a curve's colour and dash.
+struct PlotLegendEntry {
+    var label: String
+    var color: String
+    var dashed = false
+}
+
+/// One panel of a chart: a quantity (loss or a metric) against epoch, its curves, and the
+/// legend drawn in the panel's emptiest corner (none when empty).
+struct PlotPanel {
+    var metric: String
+    var curves: [PlotCurve]
+    var legend: [PlotLegendEntry] = []
+}
+
 extension RunFiles {
     /// loss.svg: a self-contained SVG of the training and validation loss per epoch,
     /// with a second panel for the first metric (accuracy when recorded). Axes,
@@ -11,15 +47,44 @@ extension RunFiles {
     ///   - title: the heading, usually the spec's name.
     ///   - bestEpoch: marked with a dashed vertical line (e.g. the restored epoch).
     public static func lossSVG(_ records: [HistoryRecord], title: String, bestEpoch: Int? = nil) -> String {
-        let metric = historyColumns(records).first {
+        let panels = (["loss"] + (plottedMetric(records).map { [$0] } ?? [])).map { name -> PlotPanel in
+            let series = [(name, "training", trainColor), ("val_" + name, "validation", valColor)]
+                .map { (curve: PlotCurve(records, key: $0.0, color: $0.2), label: $0.1) }
+                .filter { !$0.curve.points.isEmpty }
+            return PlotPanel(
+                metric: name, curves: series.map(\.curve),
+                legend: series.map { PlotLegendEntry(label: $0.label, color: $0.curve.color) })
+        }
+        return chartSVG(title: title, panels: panels, epochs: records.map(\.epoch), bestEpoch: bestEpoch)
+    }
+
+    /// Writes `lossSVG` to `path` atomically.
+    public static func writeLossSVG(
+        _ records: [HistoryRecord], title: String, bestEpoch: Int? = nil, to path: String
+    ) throws {
+        try writeAtomically(lossSVG(records, title: title, bestEpoch: bestEpoch), to: path)
+    }
+
+    /// The metric plotted beside the loss: accuracy when recorded, else the first training
+    /// value that is not the loss, the learning rate or the time; nil when there is none.
+    static func plottedMetric(_ records: [HistoryRecord]) -> String? {
+        if records.contains(where: { $0["accuracy"] != nil }) { return "accuracy" }
+        return historyColumns(records).first {
             !$0.hasPrefix("val_") && !["loss", "learning_rate", "seconds"].contains($0)
         }
-        let preferred = records.contains { $0["accuracy"] != nil } ? "accuracy" : metric
-        let panels = ["loss"] + (preferred.map { [$0] } ?? [])
+    }
 
+    /// A self-contained SVG: `title` over `panels` side by side (480 wide each, at least
+    /// 392 high), each drawn by `panel`, over the x axis of `epochs`; `sideLegend`, when
+    /// given, is one legend to the right of the panels (for many curves).
+    static func chartSVG(
+        title: String, panels: [PlotPanel], epochs: [Int], bestEpoch: Int? = nil,
+        sideLegend: [PlotLegendEntry] = []
+    ) -> String {
         let panelWidth = 480.0
-        let height = 392.0
-        let width = panelWidth * Double(panels.count)
+        let legend = legendSize(sideLegend)
+        let height = max(392.0, 78 + legend.height + 24)
+        let width = panelWidth * Double(panels.count) + (sideLegend.isEmpty ? 0 : legend.width + 16)
         var svg = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
@@ -30,19 +95,15 @@ extension RunFiles {
             text-anchor="middle">\(xml(title))</text>
 
             """
-        for (i, name) in panels.enumerated() {
+        for (i, p) in panels.enumerated() {
             let frame = Frame(
                 left: Double(i) * panelWidth + 72, right: Double(i + 1) * panelWidth - 24, top: 78, bottom: height - 62)
-            svg += panel(records, name: name, frame: frame, bestEpoch: bestEpoch)
+            svg += panel(p, epochs: epochs, frame: frame, bestEpoch: bestEpoch)
+        }
+        if !sideLegend.isEmpty {
+            svg += legendBox(sideLegend, x: panelWidth * Double(panels.count), y: 78, width: legend.width)
         }
         return svg + "</svg>\n"
-    }
-
-    /// Writes `lossSVG` to `path` atomically.
-    public static func writeLossSVG(
-        _ records: [HistoryRecord], title: String, bestEpoch: Int? = nil, to path: String
-    ) throws {
-        try writeAtomically(lossSVG(records, title: title, bestEpoch: bestEpoch), to: path)
     }
 
     private struct Frame {
@@ -53,13 +114,11 @@ extension RunFiles {
 
     private static let trainColor = "#1f77b4", valColor = "#ff7f0e"
 
-    /// One panel: `name` (training) and `val_<name>` (validation) against epoch.
-    private static func panel(_ records: [HistoryRecord], name: String, frame: Frame, bestEpoch: Int?) -> String {
-        let series = [(name, "training", trainColor), ("val_" + name, "validation", valColor)]
-            .filter { s in records.contains { $0[s.0] != nil } }
-        let values = series.flatMap { s in records.compactMap { $0[s.0] } }
+    /// One panel: its curves against epoch, within `frame`.
+    private static func panel(_ panel: PlotPanel, epochs: [Int], frame: Frame, bestEpoch: Int?) -> String {
+        let name = panel.metric
+        let values = panel.curves.flatMap { $0.points.map(\.value) }
         let y = LossPlotAxis(values: values, allowLog: name == "loss")
-        let epochs = records.map(\.epoch)
         let x = LossPlotAxis(epochs: epochs)
         // Keep the end points off the axis lines.
         func px(_ e: Double) -> Double { frame.left + 10 + x.fraction(e) * (frame.width - 20) }
@@ -81,7 +140,7 @@ extension RunFiles {
             out += line(frame.left - 5, py(v), frame.left, py(v), color: "#333333")
             out += text(frame.left - 8, py(v) + 4, y.label(v), size: 11, anchor: "end")
         }
-        for e in records.isEmpty ? [] : x.ticks {
+        for e in epochs.isEmpty ? [] : x.ticks {
             out += line(px(e), frame.bottom, px(e), frame.bottom + 5, color: "#333333")
             out += text(px(e), frame.bottom + 19, x.label(e), size: 11, anchor: "middle")
         }
@@ -94,7 +153,7 @@ extension RunFiles {
         let cy = frame.top + frame.height / 2
         out += text(cx, cy, yLabel, size: 12, anchor: "middle", extra: " transform=\"rotate(-90 \(f(cx)) \(f(cy)))\"")
 
-        if records.isEmpty {
+        if epochs.isEmpty {
             out += text(frame.left + frame.width / 2, cy, "no epochs recorded", size: 13, anchor: "middle")
         }
         if let best = bestEpoch, epochs.contains(best) {
@@ -106,32 +165,33 @@ extension RunFiles {
             out += text(bx, frame.top - 5, "best (\(best))", size: 10, anchor: "middle", color: "#555555")
         }
 
-        // Series: one polyline per run of drawable values, markers when sparse.
+        // Curves: one polyline per run of drawable values, markers when sparse.
         var points: [(Double, Double)] = []
         var missing: [Int] = []
-        for (key, _, color) in series {
+        for curve in panel.curves {
             var segments: [[(Double, Double)]] = [[]]
-            for r in records {
-                guard let v = r[key] else { continue }
+            for (epoch, v) in curve.points {
                 if v.isFinite && (!y.isLog || v > 0) {
-                    segments[segments.count - 1].append((px(Double(r.epoch)), py(v)))
+                    segments[segments.count - 1].append((px(Double(epoch)), py(v)))
                 } else {
                     if !segments[segments.count - 1].isEmpty { segments.append([]) }
-                    missing.append(r.epoch)
+                    missing.append(epoch)
                 }
             }
             segments.removeAll { $0.isEmpty }
             let drawn = segments.flatMap { $0 }
             points += drawn
+            let run = curve.run.map { " data-run=\"\(xml($0))\"" } ?? ""
             for s in segments {
                 let coords = s.map { "\(f($0.0)),\(f($0.1))" }.joined(separator: " ")
                 out +=
-                    "<polyline data-series=\"\(xml(key))\" points=\"\(coords)\" fill=\"none\" stroke=\"\(color)\" "
-                    + "stroke-width=\"2\" stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n"
+                    "<polyline data-series=\"\(xml(curve.key))\"\(run) points=\"\(coords)\" fill=\"none\" "
+                    + "stroke=\"\(curve.color)\" stroke-width=\"2\"\(dash(curve.dashed)) stroke-linejoin=\"round\" "
+                    + "stroke-linecap=\"round\"/>\n"
             }
             for s in segments where drawn.count <= 60 || s.count == 1 {
                 for p in s {
-                    out += "<circle cx=\"\(f(p.0))\" cy=\"\(f(p.1))\" r=\"2.8\" fill=\"\(color)\"/>\n"
+                    out += "<circle cx=\"\(f(p.0))\" cy=\"\(f(p.1))\" r=\"2.8\" fill=\"\(curve.color)\"/>\n"
                 }
             }
         }
@@ -143,17 +203,19 @@ extension RunFiles {
                 (y.isLog ? "not drawn (not finite or ≤ 0)" : "not drawn (not finite)") + " at epoch \(shown)",
                 size: 10, anchor: "start", color: "#b03a2e")
         }
-        out += legend(series.map { ($0.1, $0.2) }, frame: frame, avoiding: points)
+        out += legend(panel.legend, frame: frame, avoiding: points)
         return out + "</g>\n"
     }
 
+    /// The stroke-dasharray attribute of a dashed line, else nothing.
+    private static func dash(_ dashed: Bool) -> String { dashed ? " stroke-dasharray=\"6 4\"" : "" }
+
     /// A legend box in the plot corner holding the fewest data points.
-    private static func legend(_ entries: [(String, String)], frame: Frame, avoiding points: [(Double, Double)])
+    private static func legend(_ entries: [PlotLegendEntry], frame: Frame, avoiding points: [(Double, Double)])
         -> String
     {
         guard !entries.isEmpty else { return "" }
-        let w = 112.0
-        let h = 10.0 + 18.0 * Double(entries.count)
+        let (w, h) = legendSize(entries)
         let m = 8.0
         let corners = [
             (frame.right - w - m, frame.top + m), (frame.right - w - m, frame.bottom - h - m),
@@ -165,16 +227,29 @@ extension RunFiles {
             }
             return hits(a) < hits(b)
         }!
+        return legendBox(entries, x: lx, y: ly, width: w)
+    }
+
+    /// The size of a legend box: 112 wide or as wide as its longest label needs, 18 per line.
+    private static func legendSize(_ entries: [PlotLegendEntry]) -> (width: Double, height: Double) {
+        guard !entries.isEmpty else { return (0, 0) }
+        let longest = Double(entries.map(\.label.count).max() ?? 0)
+        return (max(112, 44 + 6.6 * longest), 10 + 18 * Double(entries.count))
+    }
+
+    /// A legend box with its top-left corner at (`x`, `y`).
+    private static func legendBox(_ entries: [PlotLegendEntry], x lx: Double, y ly: Double, width w: Double) -> String {
         var out =
-            "<g class=\"legend\">\n<rect x=\"\(f(lx))\" y=\"\(f(ly))\" width=\"\(f(w))\" height=\"\(f(h))\" "
+            "<g class=\"legend\">\n<rect x=\"\(f(lx))\" y=\"\(f(ly))\" width=\"\(f(w))\" "
+            + "height=\"\(f(legendSize(entries).height))\" "
             + "rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.9\" stroke=\"#bbbbbb\"/>\n"
-        for (i, (name, color)) in entries.enumerated() {
+        for (i, entry) in entries.enumerated() {
             let ey = ly + 14 + 18 * Double(i)
             out +=
-                "<line x1=\"\(f(lx + 8))\" y1=\"\(f(ey))\" x2=\"\(f(lx + 32))\" y2=\"\(f(ey))\" stroke=\"\(color)\" "
-                + "stroke-width=\"2\"/>\n"
-            out += "<circle cx=\"\(f(lx + 20))\" cy=\"\(f(ey))\" r=\"2.8\" fill=\"\(color)\"/>\n"
-            out += text(lx + 40, ey + 4, name, size: 11, anchor: "start")
+                "<line x1=\"\(f(lx + 8))\" y1=\"\(f(ey))\" x2=\"\(f(lx + 32))\" y2=\"\(f(ey))\" "
+                + "stroke=\"\(entry.color)\" stroke-width=\"2\"\(dash(entry.dashed))/>\n"
+            out += "<circle cx=\"\(f(lx + 20))\" cy=\"\(f(ey))\" r=\"2.8\" fill=\"\(entry.color)\"/>\n"
+            out += text(lx + 40, ey + 4, entry.label, size: 11, anchor: "start")
         }
         return out + "</g>\n"
     }
@@ -207,105 +282,5 @@ extension RunFiles {
             }
         }
         return out
-    }
-}
-
-/// An axis range with "nice" ticks (1, 2 or 5 times a power of ten; Heckbert,
-/// Graphics Gems 1990), or decades on a log scale.
-struct LossPlotAxis {
-    private(set) var lo: Double
-    private(set) var hi: Double
-    private(set) var isLog = false
-    private(set) var ticks: [Double] = []
-    private(set) var minorTicks: [Double] = []
-    private var step = 1.0
-
-    /// A value axis over the finite `values`, padded by 5% so no point sits on the
-    /// frame; log scale when allowed, all values are positive, and they span at
-    /// least two decades.
-    init(values: [Double], allowLog: Bool) {
-        // Clamped so that ranges and tick indices stay finite and representable.
-        let finite = values.filter(\.isFinite).map { min(max($0, -1e300), 1e300) }
-        var lo = finite.min() ?? 0
-        var hi = finite.max() ?? 1
-        if allowLog && lo > 0 && hi / lo >= 100 {
-            let a = log10(max(lo, 1e-300))
-            let b = log10(hi)
-            let pad = 0.05 * (b - a)
-            isLog = true
-            self.lo = max(a - pad, -300)
-            self.hi = min(b + pad, 300)
-            let first = Int(ceil(self.lo))
-            let last = Int(floor(self.hi))
-            let every = max(1, (last - first + 6) / 7)
-            ticks = stride(from: first, through: last, by: every).map { pow(10, Double($0)) }
-            if every == 1 {
-                for k in (first - 1)...last {
-                    minorTicks += (2...9).map { Double($0) * pow(10, Double(k)) }.filter {
-                        log10($0) > self.lo && log10($0) < self.hi
-                    }
-                }
-            }
-            return
-        }
-        if hi - lo <= abs(hi) * 1e-12 {  // constant series: open a window around it
-            let pad = lo == 0 ? 1 : abs(lo) * 0.1
-            lo -= pad
-            hi += pad
-        }
-        step = LossPlotAxis.nice((hi - lo) / 5)
-        self.lo = lo - 0.05 * (hi - lo)
-        self.hi = hi + 0.05 * (hi - lo)
-        let first = Int(ceil(self.lo / step - 1e-9))
-        let last = Int(floor(self.hi / step + 1e-9))
-        ticks = (first...max(first, last)).map { Double($0) * step }
-    }
-
-    /// An epoch axis: integer ticks; a single epoch sits in the middle.
-    init(epochs: [Int]) {
-        let lo = Double(epochs.min() ?? 1)
-        let hi = Double(epochs.max() ?? 1)
-        if lo == hi {
-            self.lo = lo - 0.5
-            self.hi = hi + 0.5
-            ticks = [lo]
-            return
-        }
-        self.lo = lo
-        self.hi = hi
-        step = max(1, LossPlotAxis.nice((hi - lo) / 6).rounded())
-        let first = ceil(lo / step) * step
-        ticks = stride(from: first, through: hi, by: step).map { $0 }
-        if first - lo >= step / 2 { ticks.insert(lo, at: 0) }  // label the first epoch too
-    }
-
-    /// The position of `v` along the axis, 0 at `lo` and 1 at `hi`.
-    func fraction(_ v: Double) -> Double {
-        let t = isLog ? log10(max(v, 1e-300)) : v
-        return (t - lo) / (hi - lo)
-    }
-
-    /// The tick label for `v` (an exponent on a log axis).
-    func label(_ v: Double) -> String {
-        if isLog {
-            let k = Int(log10(v).rounded())
-            if (-3...4).contains(k) {
-                return k < 0 ? String(format: "%.\(-k)f", pow(10, Double(k))) : "\(Int(pow(10, Double(k))))"
-            }
-            return "1e\(k)"
-        }
-        let v = abs(v) < step * 1e-6 ? 0 : v  // no "-0.0" from rounding
-        let scale = max(abs(lo), abs(hi))
-        if scale >= 1e6 || step < 1e-4 { return String(format: "%.3g", v) }
-        let decimals = max(0, Int(-floor(log10(step) + 1e-9)))
-        return String(format: "%.\(decimals)f", v)
-    }
-
-    /// 1, 2, 5 or 10 times a power of ten, close to `x`.
-    static func nice(_ x: Double) -> Double {
-        guard x > 0, x.isFinite else { return 1 }
-        let p = pow(10, floor(log10(x)))
-        let m = x / p
-        return (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10) * p
     }
 }
