@@ -125,9 +125,8 @@ final class SweepTests: XCTestCase {
         let run = try SweepRun(sweepFile: file, options: SweepOptions(executable: "nnreg"), reporter: quiet)
         for (trial, values) in zip(run.trials, histories) {
             let history = values.enumerated().map { HistoryRecord(epoch: $0 + 1, values: [("val_loss", $1)]) }
-            run.outcomes[trial.id] = TrialOutcome(
-                history: history, validation: [], test: [], epochsRun: values.count, bestEpoch: nil,
-                stopReason: "completed")
+            run.outcomes[trial.id] = RunRecord(
+                path: trial.id, history: history, epochsRun: values.count, stopReason: "completed")
         }
         return run
     }

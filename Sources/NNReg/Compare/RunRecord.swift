@@ -77,6 +77,23 @@ public struct RunRecord {
         stopReason = metrics.stopReason
     }
 
+    /// A record made of its parts (tests).
+    init(
+        path: String, spec: JSON = .object(.init()), history: [HistoryRecord], finished: Bool = true,
+        test: [(name: String, value: Double)]? = nil, validation: [(name: String, value: Double)]? = nil,
+        epochsRun: Int, bestEpoch: Int? = nil, stopReason: String? = nil
+    ) {
+        self.path = path
+        self.spec = spec
+        self.history = history
+        self.finished = finished
+        self.test = test
+        self.validation = validation
+        self.epochsRun = epochsRun
+        self.bestEpoch = bestEpoch
+        self.stopReason = stopReason
+    }
+
     /// `name` in `folder`, without doubling a trailing slash.
     static func file(_ folder: String, _ name: String) -> String {
         (folder.hasSuffix("/") ? folder : folder + "/") + name

@@ -42,9 +42,9 @@ extension SweepRun {
     }
 
     /// A trial's value in a column of `metricColumns`.
-    func metric(_ column: String, _ outcome: TrialOutcome) -> Double? {
-        if column.hasPrefix("test_") { return outcome.test.first { "test_" + $0.name == column }?.value }
-        if column.hasPrefix("val_") { return outcome.validation.first { "val_" + $0.name == column }?.value }
+    func metric(_ column: String, _ outcome: RunRecord) -> Double? {
+        if column.hasPrefix("test_") { return outcome.test?.first { "test_" + $0.name == column }?.value }
+        if column.hasPrefix("val_") { return outcome.validation?.first { "val_" + $0.name == column }?.value }
         return outcome.history.last?[column]
     }
 

@@ -46,7 +46,7 @@ public final class SweepRun {
     /// The worker threads of each trial; nil when the spec sets them.
     private(set) var threads: Int?
     /// Each trial's run folder results, by id, once it finished a stage.
-    var outcomes: [String: TrialOutcome] = [:]
+    var outcomes: [String: RunRecord] = [:]
     /// Trials whose training failed, with the message.
     private(set) var failures: [String: String] = [:]
     /// Configurations halving stopped, with the epochs they had trained.
@@ -219,7 +219,7 @@ extension SweepRun {
         let started = Date()
         for trial in trials {
             let path = folder + "/trials/" + trial.id
-            if let outcome = try TrialOutcome.read(path), outcome.epochsRun >= epochs || outcome.endedEarly {
+            if let outcome = try RunRecord.finished(path), outcome.epochsRun >= epochs || outcome.endedEarly {
                 lock.withLock {
                     outcomes[trial.id] = outcome
                     finished += 1
@@ -241,7 +241,7 @@ extension SweepRun {
                     group.leave()
                 }
                 let result = process.run(arguments) { child in lock.withLock { running.append(child) } }
-                let outcome = try? TrialOutcome.read(path)
+                let outcome = try? RunRecord.finished(path)
                 lock.withLock {
                     running.removeAll { !$0.isRunning }
                     switch result.status {

@@ -8,54 +8,23 @@ public struct Trial: Sendable {
     public var id: String { "\(config.id)-s\(seed)" }
 }
 
-/// What a trial's run folder holds: its history and final metrics (metrics.json).
-public struct TrialOutcome {
-    public var history: [HistoryRecord]
-    /// metrics.json's "validation" and "test" sections, as (name, value) in file order.
-    public var validation: [(name: String, value: Double)]
-    public var test: [(name: String, value: Double)]
-    public var epochsRun: Int
-    /// 1-based, as metrics.json counts.
-    public var bestEpoch: Int?
-    public var stopReason: String
-
-    /// The run in `folder`, or nil when it has not finished a stage (no metrics.json).
-    /// A damaged file is an error naming it.
-    static func read(_ folder: String) throws -> TrialOutcome? {
-        let file = folder + "/metrics.json"
-        guard FileManager.default.fileExists(atPath: file) else { return nil }
-        let json: JSON
-        do {
-            json = try JSON.parse(bytes: try readFileBytes(file))
-        } catch let error as JSONSyntaxError {
-            throw DataError("\(file): \(error)")
-        }
-        guard let doc = json.objectValue, let epochs = doc["epochs_run"]?.intValue else {
-            throw DataError("\(file): expected a metrics document with \"epochs_run\"")
-        }
-        func section(_ key: String) -> [(name: String, value: Double)] {
-            (doc[key]?.objectValue).map { $0.map { ($0.key, $0.value.doubleValue ?? .nan) } } ?? []
-        }
-        let history = try RunFiles.readHistory(folder + "/history.json")
-        return TrialOutcome(
-            history: Array(history.prefix(epochs)), validation: section("validation"), test: section("test"),
-            epochsRun: epochs, bestEpoch: doc["best_epoch"]?.intValue,
-            stopReason: doc["stop_reason"]?.stringValue ?? "")
+extension RunRecord {
+    /// The run in `folder` once it finished a stage (metrics.json is there), else nil.
+    static func finished(_ folder: String) throws -> RunRecord? {
+        guard FileManager.default.fileExists(atPath: file(folder, "metrics.json")) else { return nil }
+        return try RunRecord(folder: folder)
     }
 
     /// Whether training ended on its own (early stopping, a non-finite loss) rather than at
     /// the epochs it was asked for: such a trial cannot go on.
-    public var endedEarly: Bool { !stopReason.hasPrefix("completed") }
+    var endedEarly: Bool { stopReason?.hasPrefix("completed") == false }
 
     /// The best value of `monitor` over the first `epochs` epochs, in `mode`'s direction;
     /// nil when no epoch recorded a finite value.
-    public func objective(_ monitor: String, mode: MonitorMode, epochs: Int) -> Double? {
+    func objective(_ monitor: String, mode: MonitorMode, epochs: Int) -> Double? {
         let values = history.prefix(epochs).compactMap { $0[monitor] }.filter(\.isFinite)
         return mode == .max ? values.max() : values.min()
     }
-
-    /// Wall time of the epochs trained.
-    public var seconds: Double { history.compactMap { $0["seconds"] }.reduce(0, +) }
 }
 
 /// Runs `nnreg train` in a child process.
