@@ -80,6 +80,10 @@ final class SweepCommandTests: CLITestCase {
         let winnerRow = rows.first { $0["config"] == winner }!
         XCTAssertEqual(rate, Double(winnerRow["model.layers[1].rate"]!)!)
         XCTAssertTrue(try read("sweep/report.md").contains("## Winner: \(winner)"))
+        // sweep.svg: the objective per configuration (mean and each seed) and every trial's val_loss curve.
+        let svg = try read("sweep/sweep.svg")
+        for row in rows { XCTAssertTrue(svg.contains("data-run=\"\(row["id"]!)\""), row["id"]!) }
+        XCTAssertTrue(svg.contains("data-series=\"mean\"") && svg.contains("data-series=\"seed 2\""))
         XCTAssertEqual(winnerRow["status"], "completed")
         XCTAssertTrue(rows.filter { $0["config"] != winner }.allSatisfy { $0["status"] == "pruned" })
     }

@@ -61,6 +61,7 @@ extension SweepRun {
             try files.write(spec.resolvedJSON().pretty() + "\n", to: "best.json")
         }
         try files.write(report(rows, winner: winner), to: "report.md")
+        try files.write(plotSVG(rows), to: "sweep.svg")
         return document(rows)
     }
 
@@ -187,6 +188,46 @@ extension SweepRun {
                 + " |\n"
         }
         return out
+    }
+}
+
+extension SweepRun {
+    /// sweep.svg: the objective of every configuration, best first, as the mean over seeds
+    /// (solid) with each seed's value (dashed); beside it every trial's validation curve of
+    /// the monitor, one colour per configuration (the legend names the first ten by rank).
+    func plotSVG(_ rows: [Row]) -> String {
+        let colors = Comparison.runColors
+        func color(_ config: SweepConfig) -> String { colors[(configs.firstIndex(of: config) ?? 0) % colors.count] }
+        var spread = [
+            PlotCurve(
+                points: rows.compactMap { r in r.objective.map { (r.rank, $0.mean) } }, key: "mean",
+                color: "#222222")
+        ]
+        for seed in seeds {
+            let points = rows.compactMap { r in
+                outcomes[Trial(config: r.config, seed: seed).id]?.objective(sweep.monitor, mode: mode, epochs: r.epochs)
+                    .map { (r.rank, $0) }
+            }
+            spread.append(PlotCurve(points: points, key: "seed \(seed)", color: "#9a9a9a", dashed: true))
+        }
+        let objective = PlotPanel(
+            metric: sweep.monitor, curves: spread,
+            legend: [
+                PlotLegendEntry(label: "mean over seeds", color: "#222222"),
+                PlotLegendEntry(label: "each seed", color: "#9a9a9a", dashed: true),
+            ],
+            xLabel: "configuration, best first", xValues: rows.map(\.rank))
+        let curves = trials.compactMap { t in
+            outcomes[t.id].map { PlotCurve($0.history, key: sweep.monitor, run: t.id, color: color(t.config)) }
+        }
+        let legend = rows.prefix(colors.count).map {
+            PlotLegendEntry(label: "\($0.rank). \($0.config.id)", color: color($0.config))
+        }
+        let epochs = Array(Set(curves.flatMap { $0.points.map(\.epoch) })).sorted()
+        return RunFiles.chartSVG(
+            title: "Sweep: \(sweep.monitor) by configuration",
+            panels: [objective, PlotPanel(metric: sweep.monitor, curves: curves)],
+            epochs: epochs, sideLegend: legend)
     }
 }
 

@@ -19,6 +19,14 @@ struct PlotCurve {
         self.dashed = dashed
         points = records.compactMap { r in r[key].map { (r.epoch, $0) } }
     }
+
+    /// Points given as they are (x need not be an epoch: see `PlotPanel.xLabel`).
+    init(points: [(epoch: Int, value: Double)], key: String, color: String, dashed: Bool = false) {
+        self.key = key
+        self.color = color
+        self.dashed = dashed
+        self.points = points
+    }
 }
 
 /// A legend line: its text beside a short stroke in a curve's colour and dash.
@@ -34,6 +42,10 @@ struct PlotPanel {
     var metric: String
     var curves: [PlotCurve]
     var legend: [PlotLegendEntry] = []
+    /// What x counts, and its values when they are not the chart's epochs (a sweep's
+    /// configurations by rank).
+    var xLabel = "epoch"
+    var xValues: [Int]? = nil
 }
 
 extension RunFiles {
@@ -98,7 +110,7 @@ extension RunFiles {
         for (i, p) in panels.enumerated() {
             let frame = Frame(
                 left: Double(i) * panelWidth + 72, right: Double(i + 1) * panelWidth - 24, top: 78, bottom: height - 62)
-            svg += panel(p, epochs: epochs, frame: frame, bestEpoch: bestEpoch)
+            svg += panel(p, epochs: p.xValues ?? epochs, frame: frame, bestEpoch: p.xValues == nil ? bestEpoch : nil)
         }
         if !sideLegend.isEmpty {
             svg += legendBox(sideLegend, x: panelWidth * Double(panels.count), y: 78, width: legend.width)
@@ -147,7 +159,7 @@ extension RunFiles {
         out +=
             "<rect x=\"\(f(frame.left))\" y=\"\(f(frame.top))\" width=\"\(f(frame.width))\" "
             + "height=\"\(f(frame.height))\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1\"/>\n"
-        out += text(frame.left + frame.width / 2, frame.bottom + 40, "epoch", size: 12, anchor: "middle")
+        out += text(frame.left + frame.width / 2, frame.bottom + 40, panel.xLabel, size: 12, anchor: "middle")
         let yLabel = label + (y.isLog ? " (log scale)" : "")
         let cx = frame.left - 52
         let cy = frame.top + frame.height / 2
