@@ -83,6 +83,9 @@ func sweepSummary(_ doc: JSON, folder: String) -> String {
         lines.append("best: none (no configuration finished)")
     }
     lines.append("epochs trained: \(o?["epochs_trained"]?.intValue ?? 0)")
+    if let failed = o?["failed_trials"]?.intValue, failed > 0 {
+        lines.append("failed trials: \(failed) (status \"failed\" in trials.csv; the ranking leaves them out)")
+    }
     lines.append("sweep folder: \(folder) (report.md, summary.csv, best.json)")
     return lines.joined(separator: "\n")
 }

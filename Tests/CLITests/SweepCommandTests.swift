@@ -113,6 +113,25 @@ final class SweepCommandTests: CLITestCase {
         XCTAssertEqual(try trials("killed"), try trials("whole"))
     }
 
+    func testAFailedTrialIsMarkedAndTheSweepGoesOn() throws {
+        try sweepFile {
+            $0["parameters"] = [
+                "training.optimizer": [
+                    ["type": "adam", "learning_rate": 0.01], ["type": "sgd", "learning_rate": 1e30],
+                ]
+            ]
+            $0["halving"] = NSNull()
+            $0["seeds"] = [1]
+        }
+        let o = try nnreg("sweep", "sweep.json", "--json")
+        assertSuccess(o)
+        let doc = try XCTUnwrap(json(o.stdout) as? [String: Any])
+        XCTAssertEqual(doc["failed_trials"] as? Int, 1)
+        XCTAssertEqual((doc["best"] as? [String: Any])?["config"] as? String, "c00")
+        XCTAssertEqual(try trials("sweep").map { $0["status"]! }, ["completed", "failed"])
+        XCTAssertTrue(o.stderr.contains("c01-s1: failed: error: loss became"), o.stderr)
+    }
+
     func testBadInputIsRefusedWithTheKeyAndNothingWritten() throws {
         try sweepFile("random.json") { $0["method"] = "random" }
         var o = try nnreg("sweep", "random.json")

@@ -148,6 +148,15 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(r.objective(c0, epochs: 1)).mean, 0.75, accuracy: 1e-15, "only epoch 1")
     }
 
+    func testAnEnsemblesObjectiveIsItsAveragedPredictions() {
+        let ensemble = RunRecord(
+            path: "e", history: [], validation: [("loss", 0.3), ("accuracy", 0.9)], epochsRun: 5,
+            stopReason: "completed 5 epochs")
+        XCTAssertEqual(ensemble.objective("val_accuracy", mode: .max, epochs: 5), 0.9)
+        XCTAssertEqual(ensemble.objective("val_loss", mode: .min, epochs: 5), 0.3)
+        XCTAssertNil(ensemble.objective("val_auc", mode: .max, epochs: 5))
+    }
+
     func testHalvingKeepsTheBestThirdByTheRungsObjective() throws {
         // Configuration k's seeds reach 0.5 - k/100 by epoch 2; config 5 is best after 2
         // epochs but only because of epoch 3, which a 2-epoch rung does not see.

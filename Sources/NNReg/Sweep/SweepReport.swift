@@ -147,7 +147,8 @@ extension SweepRun {
         return .object(
             .init([
                 ("best", best), ("objective", .string(sweep.monitor)), ("mode", .string(mode.rawValue)),
-                ("trials", JSON(trials.count)), ("epochs_trained", JSON(epochsTrained.done)),
+                ("trials", JSON(trials.count)), ("failed_trials", JSON(failures.count)),
+                ("epochs_trained", JSON(epochsTrained.done)),
                 ("configs", .array(configs)),
             ]))
     }

@@ -20,9 +20,13 @@ extension RunRecord {
     var endedEarly: Bool { stopReason?.hasPrefix("completed") == false }
 
     /// The best value of `monitor` over the first `epochs` epochs, in `mode`'s direction;
-    /// nil when no epoch recorded a finite value.
+    /// for an ensemble, whose folder keeps a history per member, the averaged prediction's
+    /// value in metrics.json. Nil when there is no finite value.
     func objective(_ monitor: String, mode: MonitorMode, epochs: Int) -> Double? {
         let values = history.prefix(epochs).compactMap { $0[monitor] }.filter(\.isFinite)
+        if values.isEmpty && history.isEmpty {
+            return validation?.first { "val_" + $0.name == monitor }.map(\.value).flatMap { $0.isFinite ? $0 : nil }
+        }
         return mode == .max ? values.max() : values.min()
     }
 }
