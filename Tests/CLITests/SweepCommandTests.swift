@@ -53,12 +53,13 @@ final class SweepCommandTests: CLITestCase {
         XCTAssertEqual(epochs.filter { $0 == 6 }.count, 2)
         XCTAssertEqual(epochs.filter { $0 == 10 }.count, 2)
         XCTAssertEqual(doc["epochs_trained"] as? Int, 8 * 2 + 2 * 6 + 2 * 10)
-        // Those that went on had the best mean val_loss after 2 epochs (recomputed from their histories).
+        // Those that went on had the best mean val_loss after 2 epochs: with no early stopping
+        // a trial keeps its last epoch's weights, so its objective then was history's val_loss at epoch 2.
         func meanAt(_ config: String, _ epochs: Int) throws -> Double {
             let values = try (1...2).map { seed -> Double in
                 let history = try XCTUnwrap(
                     json(read("sweep/trials/\(config)-s\(seed)/history.json")) as? [[String: Any]])
-                return history.prefix(epochs).compactMap { $0["val_loss"] as? Double }.min()!
+                return try XCTUnwrap(history[epochs - 1]["val_loss"] as? Double)
             }
             return values.reduce(0, +) / 2
         }
@@ -72,6 +73,9 @@ final class SweepCommandTests: CLITestCase {
         let winner = summary[1][1]
         XCTAssertEqual(summary[1][0], "1")
         XCTAssertEqual(Double(summary[1][column])!, try meanAt(winner, 10), accuracy: 1e-12)
+        let winnerMetrics = try (1...2).map { try jsonFile("sweep/trials/\(winner)-s\($0)/metrics.json") }
+        let kept = winnerMetrics.map { ($0["validation"] as! [String: Any])["loss"] as! Double }
+        XCTAssertEqual(Double(summary[1][column])!, kept.reduce(0, +) / 2, "metrics.json's validation loss")
         XCTAssertEqual(summary[1][summary[0].firstIndex(of: "status")!], "completed")
         let best = try XCTUnwrap(doc["best"] as? [String: Any])
         XCTAssertEqual(best["config"] as? String, winner)

@@ -117,16 +117,17 @@ final class SweepTests: XCTestCase {
                 "configuration c00 (t=\"a\")"))
     }
 
-    /// A sweep of `rates` with the given histories of val_loss per (config, seed).
-    private func run(halving: String = "null", _ histories: [[Double]]) throws -> SweepRun {
+    /// A sweep of 6 dropout rates x seeds 1, 2 whose trials kept the given val_loss each
+    /// (metrics.json's validation loss), trial by trial; nil: the trial has no value.
+    private func run(halving: String = "null", _ values: [Double?]) throws -> SweepRun {
         let file = try write(
             #""parameters": {"model.layers[1].rate": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}, "seeds": [1, 2], "halving": "#
                 + halving)
         let run = try SweepRun(sweepFile: file, options: SweepOptions(executable: "nnreg"), reporter: quiet)
-        for (trial, values) in zip(run.trials, histories) {
-            let history = values.enumerated().map { HistoryRecord(epoch: $0 + 1, values: [("val_loss", $1)]) }
+        for (trial, value) in zip(run.trials, values) {
             run.outcomes[trial.id] = RunRecord(
-                path: trial.id, history: history, epochsRun: values.count, stopReason: "completed")
+                path: trial.id, history: [HistoryRecord(epoch: 1, values: [("val_loss", 0)])],
+                validation: value.map { [("loss", $0)] } ?? [], epochsRun: 1, stopReason: "completed")
         }
         return run
     }
@@ -138,42 +139,41 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try run(halving: #"{"min_epochs": 4, "eta": 3}"#, []).budgets, [4, 10])
     }
 
-    func testObjectiveIsTheMeanOverSeedsOfEachTrialsBestEpoch() throws {
-        let r = try run([[0.9, 0.5, 0.7], [0.6, 0.8, 0.4]] + Array(repeating: [1, 1, 1], count: 10))
-        let c0 = r.configs[0]
-        let all = try XCTUnwrap(r.objective(c0, epochs: 3))
+    func testObjectiveIsTheMeanOverSeedsOfTheKeptWeightsValidationValue() throws {
+        let r = try run([0.5, 0.4, nil, 0.7] + Array(repeating: 1, count: 8))
+        let all = try XCTUnwrap(r.objective(r.configs[0]))
         XCTAssertEqual(all.mean, (0.5 + 0.4) / 2, accuracy: 1e-15)
         XCTAssertEqual(all.std, (0.005 as Double).squareRoot(), accuracy: 1e-15, "sample std of 0.5 and 0.4")
         XCTAssertEqual(all.count, 2)
-        XCTAssertEqual(try XCTUnwrap(r.objective(c0, epochs: 1)).mean, 0.75, accuracy: 1e-15, "only epoch 1")
+        let one = try XCTUnwrap(r.objective(r.configs[1]))
+        XCTAssertEqual([one.mean, one.std, Double(one.count)], [0.7, 0, 1], "a seed without a value is left out")
+        XCTAssertEqual(
+            r.outcomes["c00-s1"]?.objective("val_loss"), 0.5, "metrics.json's value, not the history's (0)")
     }
 
     func testAnEnsemblesObjectiveIsItsAveragedPredictions() {
         let ensemble = RunRecord(
             path: "e", history: [], validation: [("loss", 0.3), ("accuracy", 0.9)], epochsRun: 5,
             stopReason: "completed 5 epochs")
-        XCTAssertEqual(ensemble.objective("val_accuracy", mode: .max, epochs: 5), 0.9)
-        XCTAssertEqual(ensemble.objective("val_loss", mode: .min, epochs: 5), 0.3)
-        XCTAssertNil(ensemble.objective("val_auc", mode: .max, epochs: 5))
+        XCTAssertEqual(ensemble.objective("val_accuracy"), 0.9)
+        XCTAssertEqual(ensemble.objective("val_loss"), 0.3)
+        XCTAssertNil(ensemble.objective("val_auc"))
+        XCTAssertNil(
+            RunRecord(path: "n", history: [], validation: [("loss", .nan)], epochsRun: 1).objective("val_loss"))
     }
 
-    func testHalvingKeepsTheBestThirdByTheRungsObjective() throws {
-        // Configuration k's seeds reach 0.5 - k/100 by epoch 2; config 5 is best after 2
-        // epochs but only because of epoch 3, which a 2-epoch rung does not see.
-        var histories: [[Double]] = []
-        for k in 0..<6 {
-            let v = 0.5 - Double(k) / 100
-            histories += [[0.9, v, k == 0 ? 0.01 : v], [0.9, v, v]]
-        }
-        let r = try run(halving: #"{"min_epochs": 2, "eta": 3}"#, histories)
-        let (kept, dropped) = r.halve(r.configs, epochs: 2)
-        XCTAssertEqual(kept.map(\.id), ["c05", "c04"])
-        XCTAssertEqual(dropped.map(\.id), ["c03", "c02", "c01", "c00"])
-        XCTAssertEqual(r.halve(r.configs, epochs: 3).kept.map(\.id), ["c00", "c05"])
-        XCTAssertEqual(r.halve(Array(r.configs.prefix(2)), epochs: 3).kept.map(\.id), ["c00"], "at least one")
+    func testHalvingKeepsTheBestThirdByTheObjective() throws {
+        // Configuration k's seeds keep val_loss 0.5 - k/100, except c00's second seed.
+        var values: [Double?] = []
+        for k in 0..<6 { values += [0.5 - Double(k) / 100, k == 0 ? 0.01 : 0.5 - Double(k) / 100] }
+        let r = try run(halving: #"{"min_epochs": 2, "eta": 3}"#, values)
+        let (kept, dropped) = r.halve(r.configs)
+        XCTAssertEqual(kept.map(\.id), ["c00", "c05"])
+        XCTAssertEqual(dropped.map(\.id), ["c04", "c03", "c02", "c01"])
+        XCTAssertEqual(r.halve(Array(r.configs.prefix(2))).kept.map(\.id), ["c00"], "at least one")
         // A configuration without values ranks last.
-        r.outcomes["c05-s1"] = nil
-        r.outcomes["c05-s2"] = nil
-        XCTAssertEqual(r.rank(r.configs, epochs: 2).last?.id, "c05")
+        r.outcomes["c00-s1"] = nil
+        r.outcomes["c00-s2"] = nil
+        XCTAssertEqual(r.rank(r.configs).map(\.id), ["c05", "c04", "c03", "c02", "c01", "c00"])
     }
 }

@@ -21,7 +21,7 @@ extension SweepRun {
         let scored = configs.enumerated().map {
             i, c -> (Int, SweepConfig, Int, (mean: Double, std: Double, count: Int)?) in
             let epochs = pruned[c.id] ?? full
-            return (i, c, epochs, objective(c, epochs: epochs))
+            return (i, c, epochs, objective(c))
         }
         let sorted = scored.sorted { a, b in
             if (a.3 == nil) != (b.3 == nil) { return a.3 != nil }
@@ -77,14 +77,15 @@ extension SweepRun {
                 failures[trial.id] != nil
                 ? "failed" : outcome == nil ? "pending" : pruned[trial.config.id] != nil ? "pruned" : "completed"
             var fields =
-                [trial.id, trial.config.id, String(trial.seed)] + trial.config.values.map { $0.value.compact() }
+                [trial.id, trial.config.id, String(trial.seed)]
+                + trial.config.values.map { Comparison.specCell($0.value) }
             fields += [status, outcome.map { String($0.epochsRun) } ?? "", outcome?.bestEpoch.map(String.init) ?? ""]
             if let o = outcome {
                 let last = o.history.last
                 let gap = last.flatMap { r in r["val_loss"].flatMap { v in r["loss"].map { v - $0 } } }
                 fields += metricColumns.map { number(metric($0, o)) }
                 fields += [
-                    number(gap), number(o.objective(sweep.monitor, mode: mode, epochs: o.epochsRun)), number(o.seconds),
+                    number(gap), number(o.objective(sweep.monitor)), number(o.seconds),
                 ]
             } else {
                 fields += Array(repeating: "", count: metricColumns.count + 3)
@@ -101,13 +102,19 @@ extension SweepRun {
             + ["status", "epochs", "seeds", "objective_mean", "objective_std"] + means.map { $0 + "_mean" }
         var out = header.map(csvField).joined(separator: ",") + "\n"
         for row in rows {
-            var fields = [String(row.rank), row.config.id] + row.config.values.map { $0.value.compact() }
+            var fields = [String(row.rank), row.config.id] + row.config.values.map { Comparison.specCell($0.value) }
             fields += [row.status, String(row.epochs), String(row.objective?.count ?? 0)]
             fields += [number(row.objective?.mean), number(row.objective?.std)]
             fields += means.map { number(mean(of: $0, row.config)) }
             out += fields.map(csvField).joined(separator: ",") + "\n"
         }
         return out
+    }
+
+    /// The mean over the configuration's seeds of the epochs they trained.
+    func epochsRun(_ config: SweepConfig) -> Double? {
+        let runs = seeds.compactMap { outcomes[Trial(config: config, seed: $0).id]?.epochsRun }
+        return runs.isEmpty ? nil : Double(runs.reduce(0, +)) / Double(runs.count)
     }
 
     /// The mean over the configuration's seeds of a final-metric column.
@@ -161,17 +168,23 @@ extension SweepRun {
         out += "- Base spec: `\(sweep.spec)`\n"
         out += "- Method: \(sweep.method.rawValue)"
         if let h = sweep.halving { out += ", successive halving (min_epochs \(h.minEpochs), eta \(h.eta))" }
-        out += "\n- Objective: \(sweep.monitor) (\(mode.rawValue)), its best epoch, mean over seeds "
-        out += "\(seeds.map(String.init).joined(separator: ", ")); selection uses validation data only\n"
+        out += "\n- Objective: \(sweep.monitor) (\(mode.rawValue)) of the weights each trial keeps (metrics.json), "
+        out += "mean over seeds \(seeds.map(String.init).joined(separator: ", ")); "
+        out += "selection uses validation data only\n"
         out +=
             "- Epochs trained: \(compute.done) (every configuration to \(base.training.epochs) epochs: \(compute.full))\n\n"
         let tests = metricColumns.filter { $0.hasPrefix("test_") }
-        let header = ["rank", "config"] + sweep.parameters.map(\.path) + ["objective", "epochs", "status"] + tests
+        let header =
+            ["rank", "config"] + sweep.parameters.map(\.path) + [
+                "\(sweep.monitor) (mean ± std)", "epochs run", "status",
+            ]
+            + tests
         out += "| " + header.joined(separator: " | ") + " |\n|" + String(repeating: "---|", count: header.count) + "\n"
         for row in rows {
             let objective = row.objective.map { String(format: "%.4f ± %.4f", $0.mean, $0.std) } ?? "n/a"
-            var cells = [String(row.rank), row.config.id] + row.config.values.map { "`\($0.value.compact())`" }
-            cells += [objective, String(row.epochs), row.status]
+            var cells =
+                [String(row.rank), row.config.id] + row.config.values.map { "`\(Comparison.specCell($0.value))`" }
+            cells += [objective, epochsRun(row.config).map { String(format: "%.1f", $0) } ?? "", row.status]
             cells += tests.map { column in mean(of: column, row.config).map { String(format: "%.4f", $0) } ?? "" }
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
@@ -206,8 +219,7 @@ extension SweepRun {
         ]
         for seed in seeds {
             let points = rows.compactMap { r in
-                outcomes[Trial(config: r.config, seed: seed).id]?.objective(sweep.monitor, mode: mode, epochs: r.epochs)
-                    .map { (r.rank, $0) }
+                outcomes[Trial(config: r.config, seed: seed).id]?.objective(sweep.monitor).map { (r.rank, $0) }
             }
             spread.append(PlotCurve(points: points, key: "seed \(seed)", color: "#9a9a9a", dashed: true))
         }

@@ -142,19 +142,17 @@ public final class SweepRun {
                 throw TrainingError.interrupted(epoch: 0)
             }
             guard rung < budgets.count - 1 else { break }
-            let (kept, dropped) = halve(alive, epochs: budget)
+            let (kept, dropped) = halve(alive)
             alive = kept
             for c in dropped { pruned[c.id] = budget }
         }
         return try writeTables(files)
     }
 
-    /// The mean over seeds of each configuration's objective over its first `epochs`
-    /// epochs; nil when no seed has a value.
-    func objective(_ config: SweepConfig, epochs: Int) -> (mean: Double, std: Double, count: Int)? {
-        let values = seeds.compactMap {
-            outcomes[Trial(config: config, seed: $0).id]?.objective(sweep.monitor, mode: mode, epochs: epochs)
-        }
+    /// The mean over seeds of a configuration's objective (each trial's as of the stage it
+    /// last finished), and the sample standard deviation; nil when no seed has a value.
+    func objective(_ config: SweepConfig) -> (mean: Double, std: Double, count: Int)? {
+        let values = seeds.compactMap { outcomes[Trial(config: config, seed: $0).id]?.objective(sweep.monitor) }
         guard !values.isEmpty else { return nil }
         let mean = values.reduce(0, +) / Double(values.count)
         let spread =
@@ -162,18 +160,17 @@ public final class SweepRun {
         return (mean, spread.squareRoot(), values.count)
     }
 
-    /// A halving rung's decision: the best 1/eta of `alive` by the objective after `epochs`
-    /// (at least one) go on; the rest stop.
-    func halve(_ alive: [SweepConfig], epochs: Int) -> (kept: [SweepConfig], dropped: [SweepConfig]) {
-        let ranked = rank(alive, epochs: epochs)
+    /// A halving rung's decision, once `alive` trained the rung's epochs: the best 1/eta of
+    /// them (at least one) go on; the rest stop.
+    func halve(_ alive: [SweepConfig]) -> (kept: [SweepConfig], dropped: [SweepConfig]) {
+        let ranked = rank(alive)
         let keep = max(1, alive.count / (sweep.halving?.eta ?? 1))
         return (Array(ranked.prefix(keep)), Array(ranked.dropFirst(keep)))
     }
 
-    /// `configs` best first by the objective after `epochs` (those without one last, ties
-    /// in file order).
-    func rank(_ configs: [SweepConfig], epochs: Int) -> [SweepConfig] {
-        let scored = configs.enumerated().map { ($0.offset, $0.element, objective($0.element, epochs: epochs)?.mean) }
+    /// `configs` best first by their objective (those without one last, ties in file order).
+    func rank(_ configs: [SweepConfig]) -> [SweepConfig] {
+        let scored = configs.enumerated().map { ($0.offset, $0.element, objective($0.element)?.mean) }
         return scored.sorted { a, b in
             switch (a.2, b.2) {
             case (let x?, let y?) where x != y: return mode == .max ? x > y : x < y
@@ -273,7 +270,7 @@ extension SweepRun {
     /// "[3/27] c02-s1: val_accuracy 0.8123 (best c01-s1 0.8210) · 1m20s left".
     private func progressLine(_ trial: Trial, done: Int, of total: Int, since started: Date) -> String {
         func value(_ id: String) -> Double? {
-            outcomes[id].flatMap { $0.objective(sweep.monitor, mode: mode, epochs: $0.epochsRun) }
+            outcomes[id]?.objective(sweep.monitor)
         }
         var line = "[\(done)/\(total)] \(trial.id): "
         if let failure = failures[trial.id] {

@@ -19,15 +19,15 @@ extension RunRecord {
     /// the epochs it was asked for: such a trial cannot go on.
     var endedEarly: Bool { stopReason?.hasPrefix("completed") == false }
 
-    /// The best value of `monitor` over the first `epochs` epochs, in `mode`'s direction;
-    /// for an ensemble, whose folder keeps a history per member, the averaged prediction's
-    /// value in metrics.json. Nil when there is no finite value.
-    func objective(_ monitor: String, mode: MonitorMode, epochs: Int) -> Double? {
-        let values = history.prefix(epochs).compactMap { $0[monitor] }.filter(\.isFinite)
-        if values.isEmpty && history.isEmpty {
-            return validation?.first { "val_" + $0.name == monitor }.map(\.value).flatMap { $0.isFinite ? $0 : nil }
+    /// The trial's value of `monitor` ("val_accuracy"): metrics.json's validation result of
+    /// the weights the run keeps (its last epoch's, the best epoch's with
+    /// restore_best_weights, an ensemble's averaged prediction), as of the stage it last
+    /// finished. Nil when there is none or it is not finite.
+    func objective(_ monitor: String) -> Double? {
+        guard let value = validation?.first(where: { "val_" + $0.name == monitor })?.value, value.isFinite else {
+            return nil
         }
-        return mode == .max ? values.max() : values.min()
+        return value
     }
 }
 
