@@ -6,12 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-.build/release/nnreg}
-# The experiments' subsets (train-5k.csv, train-1k/), made as their own scripts make them.
-python3 -c 'import sys; sys.path.insert(0, "tools"); import ablation; ablation.make_subset()'
-python3 tools/augmentation_experiment.py --subset-only >/dev/null
+# The experiments' subsets (train-5k.csv, train-1k/).
+bash tools/fashion_mnist_subsets.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for spec in specs/*.json specs/*/*.json; do
+  grep -q '"parameters"' "$spec" && continue  # a sweep file, not a spec
   case "$spec" in
     specs/tiny.json|specs/co2-lstm.json) epochs=() ;;  # small: their full length
     *) epochs=(--epochs 2) ;;
