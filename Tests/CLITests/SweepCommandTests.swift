@@ -101,13 +101,17 @@ final class SweepCommandTests: CLITestCase {
     }
 
     func testResumeAfterSIGKILLGivesTheSameTrials() throws {
-        try sweepFile { $0["halving"] = NSNull() }
+        try sweepFile()
         assertSuccess(try nnreg("sweep", "sweep.json", "--quiet", "--output", "whole"))
+        // Killed in the second halving rung: the first rung's decision is in sweep.json.
         let child = try start("sweep", "sweep.json", "--output", "killed")
-        XCTAssertTrue(child.waitForStdout(timeout: 60) { $0.contains("[2/12]") })
+        XCTAssertTrue(child.waitForStdout(timeout: 60) { $0.contains("rung 2/3") })
         kill(child.process.processIdentifier, SIGKILL)
         _ = child.finish(timeout: 60)
         XCTAssertFalse(exists("killed/trials.csv"), "killed before the tables were written")
+        let rungs = try XCTUnwrap(jsonFile("killed/sweep.json")["rungs"] as? [[String]])
+        XCTAssertEqual(rungs.count, 1)
+        XCTAssertEqual(rungs[0].count, 2)
         let resumed = try nnreg("sweep", "sweep.json", "--output", "killed", "--resume")
         assertSuccess(resumed)
         XCTAssertEqual(try trials("killed"), try trials("whole"))

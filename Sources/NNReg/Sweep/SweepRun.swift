@@ -51,6 +51,9 @@ public final class SweepRun {
     private(set) var failures: [String: String] = [:]
     /// Configurations halving stopped, with the epochs they had trained.
     private(set) var pruned: [String: Int] = [:]
+    /// The configurations each finished halving rung kept, as sweep.json records them, so
+    /// that a resumed sweep continues the same ones.
+    private var rungs: [[String]] = []
     /// What the trials of one rung share while they run, behind `lock`: the processes, the
     /// first bad-input message, how many finished.
     private var running: [Process] = []
@@ -99,12 +102,14 @@ public final class SweepRun {
     /// Every trial, configuration by configuration, seeds in the given order.
     public var trials: [Trial] { configs.flatMap { c in seeds.map { Trial(config: c, seed: $0) } } }
 
-    /// What sweep.json records: the sweep file resolved, the `--set`s on the base spec and
-    /// the trials' thread count. `--resume` needs the same.
+    /// What sweep.json records: the sweep file resolved, the `--set`s on the base spec, the
+    /// trials' thread count, and the configurations each finished halving rung kept.
+    /// `--resume` needs the same sweep and `--set`s, and keeps the rest.
     var record: JSON {
         [
             "sweep": sweep.resolvedJSON, "set": .array(options.sets.map { .string($0.text) }),
             "threads": threads.map { JSON($0) } ?? .null,
+            "rungs": .array(rungs.map { .array($0.map(JSON.string)) }),
         ]
     }
 
@@ -142,9 +147,13 @@ public final class SweepRun {
                 throw TrainingError.interrupted(epoch: 0)
             }
             guard rung < budgets.count - 1 else { break }
-            let (kept, dropped) = halve(alive)
+            let kept = rung < rungs.count ? alive.filter { rungs[rung].contains($0.id) } : halve(alive).kept
+            for c in alive where !kept.contains(c) { pruned[c.id] = budget }
             alive = kept
-            for c in dropped { pruned[c.id] = budget }
+            if rung == rungs.count {
+                rungs.append(kept.map(\.id))
+                try files.write(record.pretty() + "\n", to: "sweep.json")
+            }
         }
         return try writeTables(files)
     }
@@ -199,6 +208,7 @@ public final class SweepRun {
             )
         }
         threads = saved.objectValue?["threads"]?.intValue
+        rungs = saved.objectValue?["rungs"]?.arrayValue?.map { $0.arrayValue?.compactMap(\.stringValue) ?? [] } ?? []
     }
 }
 
