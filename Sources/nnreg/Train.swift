@@ -70,6 +70,12 @@ struct Train: ParsableCommand {
             } else if !quiet {
                 printOut(resultSummary(document, folder: run.folder))
             }
+            for part in ["validation", "test"] {
+                guard let section = document.objectValue?[part] else { continue }
+                if let warning = ForecastEvaluation.skillWarning(part, section: section) {
+                    printErr("warning: " + warning)
+                }
+            }
         }
     }
 }

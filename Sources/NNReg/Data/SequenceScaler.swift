@@ -117,6 +117,12 @@ public struct SequenceScaler: Equatable, Sendable {
         return u / rescale
     }
 
+    /// A level of the target (raw) in the scaled units final metrics use: `scaleTarget`'s map.
+    public func scaleLevel(_ v: Float) -> Float {
+        let u = v * rescale
+        return mode == .featurewise ? (u - targetMean) / (targetStd + Normalizer.epsilon) : u
+    }
+
     /// Everything but the input statistics (which go in the model file as the tiled
     /// `normalizer(window:)` tensors), as compact JSON for the model file's metadata.
     public var metadataJSON: String {

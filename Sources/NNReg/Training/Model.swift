@@ -124,4 +124,8 @@ public final class Ensemble {
         }
         return [("loss", Double(value))] + metrics.map { ($0.name, $0.result()) }
     }
+
+    /// The weight penalty `evaluate`'s loss holds: a single member's (as Keras reports
+    /// it); none for the averaged prediction of several.
+    public var weightPenalty: Double { members.count == 1 ? Double(members[0].network.weightPenalty()) : 0 }
 }

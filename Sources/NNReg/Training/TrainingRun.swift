@@ -133,11 +133,14 @@ public final class TrainingRun {
     }
 
     /// metrics.json: test and validation results, epochs, stop reason; for an ensemble
-    /// the averaged prediction's results plus each member's.
+    /// the averaged prediction's results plus each member's. A time series' results are
+    /// on levels, with the naive baselines (`ForecastEvaluation`).
     func evaluate(_ members: [TrainingLoop]) -> JSON {
         let ensemble = Ensemble(members.map(\.run.trainer.model))
+        let forecast = experiment.forecastEvaluation
         func section(_ data: DataSource?) -> JSON {
-            data.map { JSON.metrics(ensemble.evaluate($0, metrics: experiment.makeMetrics())) } ?? .null
+            data.map { JSON.metrics(ensemble.evaluate($0, metrics: experiment.makeMetrics(), forecast: forecast)) }
+                ?? .null
         }
         let first = members[0].run
         var doc: [(String, JSON)] = [
@@ -156,7 +159,9 @@ public final class TrainingRun {
                         (
                             "test",
                             experiment.test.map {
-                                JSON.metrics(run.trainer.model.evaluate($0, metrics: experiment.makeMetrics()))
+                                JSON.metrics(
+                                    Ensemble([run.trainer.model]).evaluate(
+                                        $0, metrics: experiment.makeMetrics(), forecast: forecast))
                             } ?? .null
                         ),
                         ("epochs_run", JSON(run.history.count)),

@@ -1,0 +1,59 @@
+import Foundation
+import XCTest
+
+/// Sequence runs report the persistence baseline (naive_loss, skill) in metrics.json, the
+/// summary and `evaluate`, and warn when the model is worse than it.
+final class ForecastCLITests: CLITestCase {
+    /// A line plus a sine over 300 rows, and a spec that forecasts it with a small LSTM:
+    /// the test rows lie above the training range, so forecasting levels loses to
+    /// persistence.
+    @discardableResult
+    func trendSpec() throws -> String {
+        let rows = (0..<300).map { t in "\(t),\(0.05 * Double(t) + sin(2 * Double.pi * Double(t) / 16))\n" }
+        try write("trend.csv", "t,y\n" + rows.joined())
+        let spec: [String: Any] = [
+            "name": "trend", "seed": 7,
+            "data": [
+                "train": path("trend.csv"), "normalization": "featurewise", "validation_split": 0.1,
+                "test_split": 0.2,
+                "sequence": ["window": 16, "target": "y", "features": ["y"]],
+            ],
+            "model": ["layers": [["type": "lstm", "units": 4], ["type": "dense", "units": 1]]],
+            "training": [
+                "loss": "mse", "metrics": ["mae"], "optimizer": ["type": "adam", "learning_rate": 0.01],
+                "epochs": 2, "batch_size": 16,
+            ],
+            "output": ["dir": "run"],
+        ]
+        return try writeSpec("trend.json", spec)
+    }
+
+    func testMetricsSummaryAndEvaluateGiveNaiveLossAndSkillAndWarn() throws {
+        try trendSpec()
+        let train = try nnreg("train", "trend.json")
+        assertSuccess(train)
+        let metrics = try jsonFile("run/metrics.json")
+        for part in ["test", "validation"] {
+            let section = try XCTUnwrap(metrics[part] as? [String: Any], part)
+            let loss = try XCTUnwrap(section["loss"] as? Double)
+            let naive = try XCTUnwrap(section["naive_loss"] as? Double)
+            let skill = try XCTUnwrap(section["skill"] as? Double)
+            XCTAssertEqual(skill, 1 - loss / naive, accuracy: 1e-12, part)
+            XCTAssertLessThan(skill, 0, "\(part): levels above the training range lose to persistence")
+            XCTAssertTrue(
+                train.stdout.contains("\(part): loss: \(String(format: "%.4f", loss))"), train.stdout)
+            XCTAssertTrue(
+                train.stdout.contains(" - naive_loss: \(String(format: "%.4f", naive)) - skill: "), train.stdout)
+            XCTAssertTrue(
+                train.stderr.contains(
+                    "warning: \(part) skill \(fmt4(skill)): the model forecasts worse than repeating the last value"),
+                train.stderr)
+        }
+
+        let evaluate = try nnreg("evaluate", "--model", "run", "--data", "trend.csv", "--json")
+        assertSuccess(evaluate)
+        let doc = try XCTUnwrap(json(evaluate.stdout) as? [String: Any])
+        XCTAssertEqual(Set(doc.keys), ["loss", "mae", "naive_loss", "skill", "samples"])
+        XCTAssertTrue(evaluate.stderr.hasPrefix("warning: trend.csv skill "), evaluate.stderr)
+    }
+}
