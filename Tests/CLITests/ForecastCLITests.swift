@@ -2,13 +2,14 @@ import Foundation
 import XCTest
 
 /// Sequence runs report the persistence baseline (naive_loss, skill) in metrics.json, the
-/// summary and `evaluate`, and warn when the model is worse than it.
+/// summary and `evaluate`, warn when the model is worse than it, and keep
+/// data.sequence.target_transform with the model.
 final class ForecastCLITests: CLITestCase {
     /// A line plus a sine over 300 rows, and a spec that forecasts it with a small LSTM:
     /// the test rows lie above the training range, so forecasting levels loses to
     /// persistence.
     @discardableResult
-    func trendSpec() throws -> String {
+    func trendSpec(transform: String = "none") throws -> String {
         let rows = (0..<300).map { t in "\(t),\(0.05 * Double(t) + sin(2 * Double.pi * Double(t) / 16))\n" }
         try write("trend.csv", "t,y\n" + rows.joined())
         let spec: [String: Any] = [
@@ -16,7 +17,7 @@ final class ForecastCLITests: CLITestCase {
             "data": [
                 "train": path("trend.csv"), "normalization": "featurewise", "validation_split": 0.1,
                 "test_split": 0.2,
-                "sequence": ["window": 16, "target": "y", "features": ["y"]],
+                "sequence": ["window": 16, "target": "y", "features": ["y"], "target_transform": transform],
             ],
             "model": ["layers": [["type": "lstm", "units": 4], ["type": "dense", "units": 1]]],
             "training": [
@@ -49,11 +50,45 @@ final class ForecastCLITests: CLITestCase {
                     "warning: \(part) skill \(fmt4(skill)): the model forecasts worse than repeating the last value"),
                 train.stderr)
         }
+        XCTAssertTrue(train.stderr.contains(#"try data.sequence.target_transform "difference""#), train.stderr)
 
         let evaluate = try nnreg("evaluate", "--model", "run", "--data", "trend.csv", "--json")
         assertSuccess(evaluate)
         let doc = try XCTUnwrap(json(evaluate.stdout) as? [String: Any])
         XCTAssertEqual(Set(doc.keys), ["loss", "mae", "naive_loss", "skill", "samples"])
         XCTAssertTrue(evaluate.stderr.hasPrefix("warning: trend.csv skill "), evaluate.stderr)
+    }
+
+    /// With "difference" the run beats persistence (no warning), and a saved model undoes
+    /// the transform: `predict` writes levels next to the data, `evaluate` judges levels.
+    func testDifferenceIsStoredWithTheModel() throws {
+        try trendSpec(transform: "difference")
+        let train = try nnreg("train", "trend.json", "--quiet")
+        assertSuccess(train)
+        XCTAssertEqual(train.stderr, "")
+        let test = try XCTUnwrap(try jsonFile("run/metrics.json")["test"] as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap(test["skill"] as? Double), 0)
+
+        let predict = try nnreg("predict", "--model", "run", "--data", "trend.csv")
+        assertSuccess(predict)
+        XCTAssertEqual(predict.lines.first, "row,y")
+        XCTAssertEqual(predict.lines.count, 1 + 300 - 1 - 16 + 1, "the first row has no previous row")
+        let last = try XCTUnwrap(predict.lines.last?.split(separator: ",").last.flatMap { Double($0) })
+        XCTAssertEqual(last, 0.05 * 300 + sin(2 * Double.pi * 300 / 16), accuracy: 0.5, "a level, not a change")
+
+        let evaluate = try nnreg("evaluate", "--model", "run", "--data", "trend.csv", "--json")
+        assertSuccess(evaluate)
+        let doc = try XCTUnwrap(json(evaluate.stdout) as? [String: Any])
+        XCTAssertEqual(doc["samples"] as? Int, 300 - 1 - 16)
+        XCTAssertGreaterThan(try XCTUnwrap(doc["skill"] as? Double), 0)
+    }
+
+    /// log_difference needs values > 0: a zero is a data error (exit status 2) at its line.
+    func testLogDifferenceOfZeroIsAnErrorAtItsLine() throws {
+        try trendSpec(transform: "log_difference")
+        let train = try nnreg("train", "trend.json")
+        XCTAssertEqual(train.status, 2, train.stderr)
+        XCTAssertTrue(train.stderr.hasPrefix("error: \(path("trend.csv")):2: y is 0.0; "), train.stderr)
+        XCTAssertFalse(exists("run"), "nothing trained")
     }
 }

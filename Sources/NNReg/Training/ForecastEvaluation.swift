@@ -3,11 +3,12 @@ import Foundation
 /// The final metrics of a time-series model (metrics.json's "test" and "validation",
 /// `nnreg evaluate`), beside the naive forecasts it has to beat.
 ///
-/// Every number is in the scaled units of the target (`SequenceScaler.scaleLevel`), on the
-/// same windows:
-/// - `loss` and the metrics: the model's forecasts against the targets. `loss` holds the
-///   weight penalty of the model's regularizers, as Keras reports it (none for an
-///   ensemble's average).
+/// Every number is in the scaled units of the target's level (`SequenceScaler.scaleLevel`,
+/// the units `loss` has without a transform), on the same windows:
+/// - `loss` and the metrics: the model's forecasts against the targets' levels. Under a
+///   target transform the forecast is the predicted changes accumulated from the last
+///   observed level (`SequenceScaler.forecastLevels`). `loss` holds the weight penalty of
+///   the model's regularizers, as Keras reports it (none for an ensemble's average).
 /// - `naive_loss`: the spec's loss of the persistence forecast: each of the `horizon`
 ///   targets forecast as the last observed level of the target in its window.
 /// - `skill`: 1 - data loss / naive_loss, where the data loss is `loss` without the weight
@@ -31,7 +32,10 @@ public struct ForecastEvaluation {
     /// [("loss", ...), metrics..., ("naive_loss", ...), ("skill", ...)], then
     /// ("seasonal_naive_loss", ...) with a season and ("data_loss", ...) with a penalty.
     public func evaluate(_ ensemble: Ensemble, on split: SequenceSplit, metrics: [Metric]) -> [(String, Double)] {
-        var values = ensemble.evaluate(split, metrics: metrics)
+        let judged: Model.Judged? =
+            scaler.transform == .none
+            ? nil : { first, output, target in levels(split, first: first, output: output, target: target) }
+        var values = ensemble.evaluate(split, metrics: metrics, judged: judged)
         let penalty = ensemble.weightPenalty
         let data = values[0].1 - penalty
         let naive = naiveLoss(split)
@@ -39,6 +43,20 @@ public struct ForecastEvaluation {
         if let season { values.append(("seasonal_naive_loss", naiveLoss(split, season: season))) }
         if penalty > 0 { values.append(("data_loss", data)) }
         return values
+    }
+
+    /// Rows `first`..<`first` + n of `split`: the model's outputs become the scaled levels
+    /// they forecast, and the targets the scaled levels of the target rows, in place.
+    func levels(_ split: SequenceSplit, first: Int, output: Tensor, target: Tensor) {
+        let h = split.horizon
+        for r in 0..<output.shape[0] {
+            let i = first + r, row = output.data + r * h
+            scaler.forecastLevels(row, horizon: h, last: split.lastLevel(i), into: row)
+            for k in 0..<h {
+                row[k] = scaler.scaleLevel(row[k])
+                target[r * h + k] = scaler.scaleLevel(split.level(i, k))
+            }
+        }
     }
 
     /// The spec's loss, in scaled level units, of the persistence forecast on `split`'s
@@ -58,13 +76,17 @@ public struct ForecastEvaluation {
 
     /// The warning for a negative `skill` in a metrics section (`part`: "test",
     /// "validation", or the file evaluated), or nil when the skill is not negative.
-    public static func skillWarning(_ part: String, section: JSON) -> String? {
+    public static func skillWarning(_ part: String, section: JSON, transform: TargetTransform) -> String? {
         guard let values = section.objectValue, let skill = values["skill"]?.doubleValue, skill < 0,
             let naive = values["naive_loss"]?.doubleValue,
             let loss = (values["data_loss"] ?? values["loss"])?.doubleValue
         else { return nil }
+        let hint =
+            transform == .none
+            ? "; for a series with a trend, try data.sequence.target_transform \"difference\" (docs/spec.md)"
+            : ""
         return "\(part) skill \(format(skill)): the model forecasts worse than repeating the last value "
-            + "(its loss \(format(loss)), the persistence forecast's naive_loss \(format(naive)))"
+            + "(its loss \(format(loss)), the persistence forecast's naive_loss \(format(naive)))" + hint
     }
 
     private static func format(_ v: Double) -> String {
