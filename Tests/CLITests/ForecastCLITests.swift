@@ -91,4 +91,31 @@ final class ForecastCLITests: CLITestCase {
         XCTAssertTrue(train.stderr.hasPrefix("error: \(path("trend.csv")):2: y is 0.0; "), train.stderr)
         XCTAssertFalse(exists("run"), "nothing trained")
     }
+
+    /// A sweep over a series has the baseline's columns: test_skill and friends in
+    /// trials.csv (from each trial's metrics.json) and their means in summary.csv.
+    func testSweepTablesCarryNaiveLossAndSkill() throws {
+        try trendSpec()
+        try writeSpec(
+            "sweep.json",
+            [
+                "spec": "trend.json", "parameters": ["data.sequence.target_transform": ["none", "difference"]],
+                "seeds": [1], "output": ["dir": "sweep"],
+            ])
+        assertSuccess(try nnreg("sweep", "sweep.json", "--set", "training.epochs=1", timeout: 120))
+        let lines = try read("sweep/trials.csv").split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
+        let columns = ["val_naive_loss", "val_skill", "test_naive_loss", "test_skill"]
+        for column in columns { XCTAssertTrue(lines[0].contains(Substring(column)), "\(lines[0])") }
+        for row in lines.dropFirst() {
+            let id = String(row[0])
+            let test = try XCTUnwrap(try jsonFile("sweep/trials/\(id)/metrics.json")["test"] as? [String: Any])
+            let skill = try XCTUnwrap(lines[0].firstIndex(of: "test_skill"))
+            let expected = try XCTUnwrap(test["skill"] as? Double)
+            XCTAssertEqual(try XCTUnwrap(Double(row[skill])), expected, accuracy: 1e-12 * abs(expected), id)
+        }
+        let summary = try read("sweep/summary.csv").split(separator: "\n")[0].split(separator: ",")
+        for column in columns { XCTAssertTrue(summary.contains(Substring(column + "_mean")), "\(summary)") }
+    }
 }
