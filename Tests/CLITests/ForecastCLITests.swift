@@ -51,6 +51,7 @@ final class ForecastCLITests: CLITestCase {
                 train.stderr)
         }
         XCTAssertTrue(train.stderr.contains(#"try data.sequence.target_transform "difference""#), train.stderr)
+        XCTAssertTrue(try read("run/forecast.svg").contains("test window, forecast t+1 (1: 257, 44: 300)"))
 
         let evaluate = try nnreg("evaluate", "--model", "run", "--data", "trend.csv", "--json")
         assertSuccess(evaluate)

@@ -125,6 +125,24 @@ final class ForecastTests: XCTestCase {
         XCTAssertFalse(plain.scaler.metadataJSON.contains("transform"), "files without a transform are unchanged")
     }
 
+    /// forecast.svg's points: y = 1, 2, 4, 7, 11, 16, 22 differenced leaves levels 2 ... 22;
+    /// windows of 2 forecast 7, 11, 16, 22 from 4, 7, 11, 16. Fed the true scaled changes,
+    /// the model's points are the actual values; persistence's squared errors are 9, 16,
+    /// 25, 36 (mean 21.5).
+    func testForecastPlotDrawsLevelsOfActualModelAndPersistence() throws {
+        let d = try load(csv([1, 2, 4, 7, 11, 16, 22]), window: 2, transform: .difference)
+        let s = ForecastPlot.series(d.train, predictions: d.train.y, scaler: d.scaler)
+        XCTAssertEqual(s.actual, [7, 11, 16, 22])
+        XCTAssertEqual(s.model, s.actual)
+        XCTAssertEqual(s.naive, [4, 7, 11, 16])
+        XCTAssertEqual(s.timestamps, ["4", "5", "6", "7"])
+        let svg = ForecastPlot.svg(s, title: "t", part: "test", target: "y")
+        for label in ["model, MSE 0<", "persistence, MSE 21.5<", "test window, forecast t+1 (1: 4, 4: 7)"] {
+            XCTAssertTrue(svg.contains(label), label)
+        }
+        for name in ["actual", "model", "persistence"] { XCTAssertTrue(svg.contains("data-series=\"\(name)\""), name) }
+    }
+
     // MARK: bad input
 
     /// A value that is not > 0 has no logarithm: the error names the file and line (the

@@ -76,8 +76,20 @@ public final class TrainingRun {
         }
         let document = evaluate(members.map(\.loop))
         if count > 1 { try writeEnsembleWeights(members.map(\.loop), files) }
+        try writeForecastPlot(Ensemble(members.map(\.loop.run.trainer.model)), files)
         try files.write(document.pretty() + "\n", to: "metrics.json")
         return document
+    }
+
+    /// forecast.svg of a time series: the test part's forecasts (the validation part's
+    /// without one) beside the actual values and persistence (`ForecastPlot`).
+    func writeForecastPlot(_ ensemble: Ensemble, _ files: RunFolder) throws {
+        guard let s = experiment.sequence,
+            let (name, part) = s.test.map({ ("test", $0) }) ?? s.validation.map({ ("validation", $0) })
+        else { return }
+        let series = ForecastPlot.series(part, predictions: ensemble.predict(part), scaler: s.scaler)
+        try files.write(
+            ForecastPlot.svg(series, title: spec.name, part: name, target: s.scaler.targetName), to: "forecast.svg")
     }
     /// Member `k`'s model, optimizer and callbacks, in the order they act after each epoch:
     /// decisions (early stopping, the learning rate), then the files (history, checkpoints,
