@@ -94,14 +94,15 @@ final class ForecastCLITests: CLITestCase {
     }
 
     /// A sweep over a series has the baseline's columns: test_skill and friends in
-    /// trials.csv (from each trial's metrics.json) and their means in summary.csv.
+    /// trials.csv (from each trial's metrics.json) and their means in summary.csv; its
+    /// objective may be val_skill, which ranks upwards.
     func testSweepTablesCarryNaiveLossAndSkill() throws {
         try trendSpec()
         try writeSpec(
             "sweep.json",
             [
                 "spec": "trend.json", "parameters": ["data.sequence.target_transform": ["none", "difference"]],
-                "seeds": [1], "output": ["dir": "sweep"],
+                "seeds": [1], "objective": ["monitor": "val_skill"], "output": ["dir": "sweep"],
             ])
         assertSuccess(try nnreg("sweep", "sweep.json", "--set", "training.epochs=1", timeout: 120))
         let lines = try read("sweep/trials.csv").split(separator: "\n").map {
@@ -116,7 +117,12 @@ final class ForecastCLITests: CLITestCase {
             let expected = try XCTUnwrap(test["skill"] as? Double)
             XCTAssertEqual(try XCTUnwrap(Double(row[skill])), expected, accuracy: 1e-12 * abs(expected), id)
         }
-        let summary = try read("sweep/summary.csv").split(separator: "\n")[0].split(separator: ",")
-        for column in columns { XCTAssertTrue(summary.contains(Substring(column + "_mean")), "\(summary)") }
+        let summary = try read("sweep/summary.csv").split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
+        for column in columns { XCTAssertTrue(summary[0].contains(Substring(column + "_mean")), "\(summary[0])") }
+        // val_skill ranks upwards: the first configuration has the higher skill.
+        let skill = try XCTUnwrap(summary[0].firstIndex(of: "val_skill_mean"))
+        XCTAssertGreaterThan(try XCTUnwrap(Double(summary[1][skill])), try XCTUnwrap(Double(summary[2][skill])))
     }
 }
