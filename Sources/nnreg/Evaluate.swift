@@ -24,6 +24,10 @@ struct Evaluate: ParsableCommand {
                 doc.append(("confusion_matrix", .array(m.map { .array($0.map { JSON($0) }) })))
                 if let names = saved.classNames { doc.append(("classes", .array(names.map(JSON.string)))) }
             }
+            let warning = saved.sequenceScaler.flatMap {
+                ForecastEvaluation.skillWarning(input.data, section: JSON.object(.init(doc)), transform: $0.transform)
+            }
+            defer { if let warning { printErr("warning: " + warning) } }
             if out.json {
                 printOut(JSON.object(.init(doc)).pretty())
                 return

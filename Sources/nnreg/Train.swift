@@ -70,6 +70,13 @@ struct Train: ParsableCommand {
             } else if !quiet {
                 printOut(resultSummary(document, folder: run.folder))
             }
+            let transform = spec.data.sequence?.targetTransform ?? .none
+            for part in ["validation", "test"] {
+                guard let section = document.objectValue?[part] else { continue }
+                if let warning = ForecastEvaluation.skillWarning(part, section: section, transform: transform) {
+                    printErr("warning: " + warning)
+                }
+            }
         }
     }
 }

@@ -104,7 +104,7 @@ public enum CSV {
         }
         return CSVTable(
             source: source.name, columnNames: output.names, rowCount: output.rows, values: output.matrix,
-            classNames: output.classNames)
+            classNames: output.classNames, lines: output.lines)
     }
 
     /// Reads a labelled data set from a file, or standard input when `path` is "-":
@@ -194,11 +194,14 @@ public struct CSVTable: Sendable {
     public var values: [Float]
     /// For each column that held text: its class names, in id order.
     public var classNames: [Int: [String]]
+    /// The file line of each row (1-based; the header is line 1); empty when not known.
+    public var lines: [Int32]
 
     public var columnCount: Int { columnNames.count }
 
     public init(
-        source: String, columnNames: [String], rowCount: Int, values: [Float], classNames: [Int: [String]] = [:]
+        source: String, columnNames: [String], rowCount: Int, values: [Float], classNames: [Int: [String]] = [:],
+        lines: [Int32] = []
     ) {
         precondition(
             values.count == rowCount * columnNames.count,
@@ -208,6 +211,7 @@ public struct CSVTable: Sendable {
         self.rowCount = rowCount
         self.values = values
         self.classNames = classNames
+        self.lines = lines
     }
 
     public subscript(row: Int, column: Int) -> Float { values[row * columnCount + column] }

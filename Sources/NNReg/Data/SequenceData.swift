@@ -21,11 +21,12 @@ public struct SequenceOptions: Sendable {
     public var testSplit: Double
     public var rescale: Float
     public var normalization: Normalizer.Mode
+    public var transform: TargetTransform
 
     public init(
         window: Int, horizon: Int = 1, target: CSV.Column? = nil, features: [CSV.Column]? = nil,
         missing: CSV.MissingPolicy = .error, validationSplit: Double = 0, testSplit: Double = 0,
-        rescale: Float = 1, normalization: Normalizer.Mode = .none
+        rescale: Float = 1, normalization: Normalizer.Mode = .none, transform: TargetTransform = .none
     ) {
         self.window = window
         self.horizon = horizon
@@ -36,6 +37,7 @@ public struct SequenceOptions: Sendable {
         self.testSplit = testSplit
         self.rescale = rescale
         self.normalization = normalization
+        self.transform = transform
     }
 
     /// The options of `data`, whose `sequence` must be set.
@@ -45,7 +47,7 @@ public struct SequenceOptions: Sendable {
             window: sequence.window, horizon: sequence.horizon, target: sequence.target, features: sequence.features,
             missing: data.missing, validationSplit: data.validationSplit,
             testSplit: data.testSplit, rescale: Float(data.rescale),
-            normalization: data.normalization)
+            normalization: data.normalization, transform: sequence.targetTransform)
     }
 }
 
@@ -55,7 +57,7 @@ public struct SequenceData {
     public var train: SequenceSplit
     public var validation: SequenceSplit?
     public var test: SequenceSplit?
-    /// Fitted on the training rows only; `scaler.unscaleTarget` turns predictions back into target units.
+    /// Fitted on the training rows only; `scaler.forecastLevels` turns predictions back into target units.
     public var scaler: SequenceScaler
     /// The training file's series, raw, and the rows of each part cut from it (the
     /// validation and test ranges are nil when they came from their own files or not at all).
@@ -81,33 +83,47 @@ public enum SequenceLoader {
     /// the training rows, then windows and scales each part. Validation and test files
     /// are windowed whole, with the same columns and scaler. Each part must be long enough
     /// for one window and its horizon; the error says which part and how many rows it has.
+    ///
+    /// Under `options.transform` the parts are the same rows, split before the transform;
+    /// a part's first change is from the row before it, so the validation and test
+    /// windows are those without a transform, while the training part and each file lose
+    /// their first row (it has no previous row): one window fewer.
     public static func load(
         train: CSV.Source, validation: CSV.Source? = nil, test: CSV.Source? = nil, options: SequenceOptions
     ) throws -> SequenceData {
-        let series = try SequenceSeries.read(
+        let levels = try SequenceSeries.read(
             train, target: options.target, features: options.features, missing: options.missing)
+        let transform = options.transform
+        let series = try transform.apply(levels)
         let parts = SequenceWindows.chronologicalSplit(
-            rows: series.count, validationSplit: validation == nil ? options.validationSplit : 0,
+            rows: levels.count, validationSplit: validation == nil ? options.validationSplit : 0,
             testSplit: test == nil ? options.testSplit : 0)
-        let trainPart = series.rows(parts.train)
-        let scaler = SequenceScaler.fit(trainPart, rescale: options.rescale, mode: options.normalization)
+        let trainPart = series.rows(transform.rows(of: parts.train))
+        let scaler = SequenceScaler.fit(
+            trainPart, rescale: options.rescale, mode: options.normalization, transform: transform,
+            levels: levels.rows(parts.train))
 
-        func windows(_ part: SequenceSeries, _ what: String) throws -> SequenceSplit {
+        func windows(_ part: SequenceSeries, _ what: String, firstRowLost: Bool) throws -> SequenceSplit {
             let needed = options.window + options.horizon
             guard part.count >= needed else {
+                let count =
+                    firstRowLost && transform != .none
+                    ? "\(rows(part.count + 1)), \(part.count) after data.sequence.target_transform "
+                        + "\"\(transform.rawValue)\" (the first row has no previous row)"
+                    : rows(part.count)
                 throw DataError(
-                    "\(part.source): the \(what) has \(rows(part.count)); a window of \(options.window) "
+                    "\(part.source): the \(what) has \(count); a window of \(options.window) "
                         + "and a horizon of \(options.horizon) need at least \(needed) rows")
             }
             let split = SequenceWindows.make(part, window: options.window, horizon: options.horizon)
             scaler.scale(split)
             return split
         }
-        func file(_ source: CSV.Source) throws -> SequenceSeries {
+        func file(_ source: CSV.Source, _ what: String) throws -> SequenceSplit {
             let s = try SequenceSeries.read(
                 source, target: options.target, features: options.features, missing: options.missing)
             try check(s, against: scaler)
-            return s
+            return try windows(try transform.apply(s), what, firstRowLost: true)
         }
         func describe(_ name: String, _ fraction: Double, _ rows: Range<Int>) -> String {
             "\(name) part (data.\(name)_split \(fraction): rows \(rows.lowerBound + 1)-\(rows.upperBound) "
@@ -116,15 +132,17 @@ public enum SequenceLoader {
         let trainWhat =
             parts.validation == nil && parts.test == nil
             ? "series" : "training part (rows 1-\(parts.train.upperBound) of \(series.count))"
+        func part(_ name: String, _ fraction: Double, _ rows: Range<Int>) throws -> SequenceSplit {
+            try windows(
+                series.rows(transform.rows(of: rows)), describe(name, fraction, rows), firstRowLost: false)
+        }
         return SequenceData(
-            train: try windows(trainPart, trainWhat),
-            validation: try validation.map { try windows(try file($0), "validation file") }
-                ?? parts.validation.map {
-                    try windows(series.rows($0), describe("validation", options.validationSplit, $0))
-                },
-            test: try test.map { try windows(try file($0), "test file") }
-                ?? parts.test.map { try windows(series.rows($0), describe("test", options.testSplit, $0)) },
-            scaler: scaler, series: series, trainRows: parts.train, validationRows: parts.validation,
+            train: try windows(trainPart, trainWhat, firstRowLost: true),
+            validation: try validation.map { try file($0, "validation file") }
+                ?? parts.validation.map { try part("validation", options.validationSplit, $0) },
+            test: try test.map { try file($0, "test file") }
+                ?? parts.test.map { try part("test", options.testSplit, $0) },
+            scaler: scaler, series: levels, trainRows: parts.train, validationRows: parts.validation,
             testRows: parts.test)
     }
 
@@ -135,15 +153,19 @@ public enum SequenceLoader {
     public static func windows(
         _ source: CSV.Source, options: SequenceOptions, scaler: SequenceScaler, forecast: Bool
     ) throws -> SequenceSplit {
-        let series = try SequenceSeries.read(
+        let levels = try SequenceSeries.read(
             source, target: options.target, features: options.features, missing: options.missing)
-        try check(series, against: scaler)
-        let needed = forecast ? options.window : options.window + options.horizon
-        guard series.count >= needed else {
+        try check(levels, against: scaler)
+        let extra = scaler.transform == .none ? 0 : 1
+        let needed = (forecast ? options.window : options.window + options.horizon) + extra
+        guard levels.count >= needed else {
             throw DataError(
-                "\(series.source): \(rows(series.count)); a window of \(options.window)"
-                    + (forecast ? " needs" : " and a horizon of \(options.horizon) need") + " at least \(needed) rows")
+                "\(levels.source): \(rows(levels.count)); a window of \(options.window)"
+                    + (forecast ? " needs" : " and a horizon of \(options.horizon) need") + " at least \(needed) rows"
+                    + (extra == 0
+                        ? "" : " (one more for data.sequence.target_transform \"\(scaler.transform.rawValue)\")"))
         }
+        let series = try scaler.transform.apply(levels)
         let split = SequenceWindows.make(series, window: options.window, horizon: options.horizon, forecast: forecast)
         scaler.scale(split)
         return split
@@ -160,7 +182,8 @@ public enum SequenceLoader {
         }
     }
 
-    /// Predictions as CSV, in target units: the timestamp of each sample's first predicted
+    /// Predictions as CSV, in target units (levels, the transform undone:
+    /// `SequenceScaler.forecastLevels`): the timestamp of each sample's first predicted
     /// row (the column is named after the file's timestamp column, or "row"), then the
     /// target's name for horizon 1, or "<target>_t+1" ... "<target>_t+H".
     /// `predictions`: (N, horizon), scaled as the model outputs them; left unchanged.
@@ -171,9 +194,11 @@ public enum SequenceLoader {
             predictions.shape[0] == split.count, "\(predictions.shape[0]) predictions for \(split.count) samples")
         let values = h == 1 ? [scaler.targetName] : (1...h).map { "\(scaler.targetName)_t+\($0)" }
         var out = ([timestampColumn ?? "row"] + values).map(csvField).joined(separator: ",") + "\n"
+        var levels = [Float](repeating: 0, count: h)
         for i in 0..<split.count {
             var fields = [csvField(split.timestamps[i])]
-            for k in 0..<h { fields.append("\(scaler.unscaleTarget(predictions[i * h + k]))") }
+            scaler.forecastLevels(predictions.data + i * h, horizon: h, last: split.lastLevel(i), into: &levels)
+            for k in 0..<h { fields.append("\(levels[k])") }
             out += fields.joined(separator: ",") + "\n"
         }
         return out

@@ -15,6 +15,12 @@
 /// (step, feature) element, over overlapping windows); but with the per-feature statistics
 /// tiled over the window (`normalizer(window:)`) it applies exactly this input transform,
 /// so the model file's "normalization.mean/std" tensors and `SavedModel` work unchanged.
+///
+/// Under a `TargetTransform` the model's target (and the target's input column) are the
+/// target's changes, scaled by the changes' statistics over the training part; the level
+/// statistics (`levelMean`, `levelStd`: those of the target's column without a
+/// transform) scale the levels final metrics are reported in, so runs with and without a
+/// transform report in the same units.
 public struct SequenceScaler: Equatable, Sendable {
     public var rescale: Float
     public var mode: Normalizer.Mode
@@ -26,6 +32,12 @@ public struct SequenceScaler: Equatable, Sendable {
     /// The target column's training statistics, featurewise only (0 and 1 otherwise).
     public var targetMean: Float = 0
     public var targetStd: Float = 1
+    /// What the model forecasts: levels, or changes.
+    public var transform: TargetTransform = .none
+    /// The target's level statistics over the training rows, featurewise only (0 and 1
+    /// otherwise); equal to `targetMean` and `targetStd` without a transform.
+    public var levelMean: Float = 0
+    public var levelStd: Float = 1
 
     public init(rescale: Float = 1, mode: Normalizer.Mode = .none, featureNames: [String], targetName: String) {
         self.rescale = rescale
@@ -35,8 +47,25 @@ public struct SequenceScaler: Equatable, Sendable {
     }
 
     /// Fits on the rows of the training part (raw values; `rescale` applied while
-    /// accumulating, in Double; population std, as `Normalizer` and Keras).
-    public static func fit(_ train: SequenceSeries, rescale: Float, mode: Normalizer.Mode) -> SequenceScaler {
+    /// accumulating, in Double; population std, as `Normalizer` and Keras): `train` as the
+    /// model sees it, and under a transform the level statistics on `levels`, the same part
+    /// untransformed (one row longer: `TargetTransform.apply`), so they equal the target
+    /// statistics of the same spec without a transform.
+    public static func fit(
+        _ train: SequenceSeries, rescale: Float, mode: Normalizer.Mode, transform: TargetTransform = .none,
+        levels: SequenceSeries? = nil
+    ) -> SequenceScaler {
+        var s = fitInputs(train, rescale: rescale, mode: mode)
+        s.transform = transform
+        (s.levelMean, s.levelStd) = (s.targetMean, s.targetStd)
+        if transform != .none, let levels {
+            let untransformed = fitInputs(levels, rescale: rescale, mode: mode)
+            (s.levelMean, s.levelStd) = (untransformed.targetMean, untransformed.targetStd)
+        }
+        return s
+    }
+
+    private static func fitInputs(_ train: SequenceSeries, rescale: Float, mode: Normalizer.Mode) -> SequenceScaler {
         var s = SequenceScaler(
             rescale: rescale, mode: mode, featureNames: train.featureNames, targetName: train.targetName)
         guard mode == .featurewise else { return s }
@@ -99,11 +128,7 @@ public struct SequenceScaler: Equatable, Sendable {
     /// Scales targets y: (N, horizon) in place (NaN stays NaN).
     public func scaleTarget(_ y: Tensor) {
         let p = y.data
-        let featurewise = mode == .featurewise
-        for i in 0..<y.count {
-            let v = p[i] * rescale
-            p[i] = featurewise ? (v - targetMean) / (targetStd + Normalizer.epsilon) : v
-        }
+        for i in 0..<y.count { p[i] = scale(p[i], targetMean, targetStd) }
     }
 
     /// Maps scaled values (predictions, (N, horizon)) back to target units, in place.
@@ -111,22 +136,57 @@ public struct SequenceScaler: Equatable, Sendable {
         for i in 0..<y.count { y.data[i] = unscaleTarget(y.data[i]) }
     }
 
-    /// One scaled value back in target units: the inverse of `scaleTarget`.
-    public func unscaleTarget(_ v: Float) -> Float {
-        let u = mode == .featurewise ? v * (targetStd + Normalizer.epsilon) + targetMean : v
+    /// One scaled value back in target units (a change under a transform): the inverse of `scaleTarget`.
+    public func unscaleTarget(_ v: Float) -> Float { unscale(v, targetMean, targetStd) }
+
+    /// A level of the target (raw) in the scaled units final metrics use: `scaleTarget`'s
+    /// map without a transform.
+    public func scaleLevel(_ v: Float) -> Float { scale(v, levelMean, levelStd) }
+
+    /// A scaled level back in target units: the inverse of `scaleLevel`.
+    public func unscaleLevel(_ v: Float) -> Float { unscale(v, levelMean, levelStd) }
+
+    /// The levels (raw) that a forecast of `horizon` scaled outputs leads to from the last
+    /// observed level `last` (raw), written to `levels`: each output unscaled, then, under a
+    /// transform, the changes accumulated from `last` (`TargetTransform.level(after:change:)`).
+    public func forecastLevels(
+        _ outputs: UnsafePointer<Float>, horizon: Int, last: Float, into levels: UnsafeMutablePointer<Float>
+    ) {
+        var level = last
+        for k in 0..<horizon {
+            level = transform.level(after: level, change: unscaleTarget(outputs[k]))
+            levels[k] = level
+        }
+    }
+
+    private func scale(_ v: Float, _ mean: Float, _ std: Float) -> Float {
+        let u = v * rescale
+        return mode == .featurewise ? (u - mean) / (std + Normalizer.epsilon) : u
+    }
+
+    private func unscale(_ v: Float, _ mean: Float, _ std: Float) -> Float {
+        let u = mode == .featurewise ? v * (std + Normalizer.epsilon) + mean : v
         return u / rescale
     }
 
     /// Everything but the input statistics (which go in the model file as the tiled
     /// `normalizer(window:)` tensors), as compact JSON for the model file's metadata.
+    /// The transform and level statistics are written only under a transform (a file
+    /// without them has none).
     public var metadataJSON: String {
-        let doc: JSON = [
-            "features": .array(featureNames.map(JSON.string)),
-            "target": .string(targetName),
-            "target_mean": JSON(targetMean),
-            "target_std": JSON(targetStd),
+        var doc: [(String, JSON)] = [
+            ("features", .array(featureNames.map(JSON.string))),
+            ("target", .string(targetName)),
+            ("target_mean", JSON(targetMean)),
+            ("target_std", JSON(targetStd)),
         ]
-        return doc.compact()
+        if transform != .none {
+            doc += [
+                ("target_transform", .string(transform.rawValue)), ("level_mean", JSON(levelMean)),
+                ("level_std", JSON(levelStd)),
+            ]
+        }
+        return JSON.object(.init(doc)).compact()
     }
 
     /// Rebuilds a scaler from `metadataJSON` and the model's `Normalizer` (rescale, mode,
@@ -140,6 +200,15 @@ public struct SequenceScaler: Equatable, Sendable {
         self.init(rescale: normalizer.rescale, mode: normalizer.mode, featureNames: features, targetName: target)
         self.targetMean = Float(targetMean)
         self.targetStd = Float(targetStd)
+        levelMean = self.targetMean
+        levelStd = self.targetStd
+        if let name = doc["target_transform"]?.stringValue {
+            guard let transform = TargetTransform(rawValue: name), let mean = doc["level_mean"]?.doubleValue,
+                let std = doc["level_std"]?.doubleValue
+            else { return nil }
+            self.transform = transform
+            (levelMean, levelStd) = (Float(mean), Float(std))
+        }
         if mode == .featurewise {
             guard !features.isEmpty, normalizer.mean.count >= features.count,
                 normalizer.mean.count % features.count == 0, normalizer.std.count == normalizer.mean.count

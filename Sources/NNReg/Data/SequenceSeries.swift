@@ -23,8 +23,14 @@ public struct SequenceSeries: Sendable {
     public var targetName: String
     /// count x featureCount, row-major, raw (missing values already handled).
     public var features: [Float]
-    /// One per row, raw.
+    /// One per row, raw: the target's values, or what `TargetTransform` made of them.
     public var target: [Float]
+    /// The target's level at each row, raw: equal to `target` unless a transform replaced
+    /// the target by its changes (then row t holds the level the change at t leads to).
+    public var levels: [Float]
+    /// The file line of each row (1-based; the header is line 1), for messages; empty
+    /// when not known.
+    public var lines: [Int32]
 
     public var count: Int { target.count }
     public var featureCount: Int { featureNames.count }
@@ -33,7 +39,7 @@ public struct SequenceSeries: Sendable {
 
     public init(
         source: String, timestampColumn: String?, timestamps: [String], featureNames: [String], targetName: String,
-        features: [Float], target: [Float]
+        features: [Float], target: [Float], levels: [Float]? = nil, lines: [Int32] = []
     ) {
         precondition(timestamps.count == target.count, "\(timestamps.count) timestamps for \(target.count) rows")
         precondition(
@@ -46,7 +52,14 @@ public struct SequenceSeries: Sendable {
         self.targetName = targetName
         self.features = features
         self.target = target
+        self.levels = levels ?? target
+        self.lines = lines
+        precondition(self.levels.count == target.count, "\(self.levels.count) levels for \(target.count) rows")
+        precondition(lines.isEmpty || lines.count == target.count, "\(lines.count) lines for \(target.count) rows")
     }
+
+    /// Where row `r` is, for messages: "file:line", or "file: row n" when lines are not known.
+    public func location(_ r: Int) -> String { lines.isEmpty ? "\(source): row \(r + 1)" : "\(source):\(lines[r])" }
 
     /// Rows `range` (a chronological part), copied.
     public func rows(_ range: Range<Int>) -> SequenceSeries {
@@ -54,7 +67,8 @@ public struct SequenceSeries: Sendable {
         return SequenceSeries(
             source: source, timestampColumn: timestampColumn, timestamps: Array(timestamps[range]),
             featureNames: featureNames, targetName: targetName,
-            features: Array(features[range.lowerBound * f..<range.upperBound * f]), target: Array(target[range]))
+            features: Array(features[range.lowerBound * f..<range.upperBound * f]), target: Array(target[range]),
+            levels: Array(levels[range]), lines: lines.isEmpty ? [] : Array(lines[range]))
     }
 
     /// Reads a series: `target` (default: the last column that is not the timestamp
@@ -120,7 +134,8 @@ public struct SequenceSeries: Sendable {
         }
         return SequenceSeries(
             source: name, timestampColumn: timestamp.map { names[$0] }, timestamps: labels,
-            featureNames: featureColumns.map { names[$0] }, targetName: names[targetColumn], features: x, target: y)
+            featureNames: featureColumns.map { names[$0] }, targetName: names[targetColumn], features: x, target: y,
+            lines: table.lines)
     }
 }
 

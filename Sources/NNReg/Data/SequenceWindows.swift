@@ -11,6 +11,9 @@ public final class SequenceSplit: DataSource {
     public let y: Tensor
     /// One per sample: the timestamp of its first predicted row (row i + window).
     public let timestamps: [String]
+    /// The target's level at every row of the part, raw (`SequenceSeries.levels`): sample
+    /// i's last observed level is `lastLevel(i)`, its targets' levels `level(i, k)`.
+    public let levels: [Float]
     /// Where the rows came from, for messages.
     public let source: String
     /// The header of the file's timestamp column, nil when rows are numbered.
@@ -44,6 +47,7 @@ public final class SequenceSplit: DataSource {
         }
         self.window = window
         self.timestamps = timestamps
+        levels = series.levels
         source = series.source
         timestampColumn = series.timestampColumn
     }
@@ -53,6 +57,15 @@ public final class SequenceSplit: DataSource {
     public var horizon: Int { y.shape[1] }
     public var sampleShape: [Int] { [window, featureCount] }
     public var rowNames: [String]? { timestamps }
+
+    /// The target's level at sample i's last window row, raw: what the persistence forecast predicts.
+    public func lastLevel(_ i: Int) -> Float { levels[i + window - 1] }
+
+    /// The level of sample i's k-th target (k in 0..<horizon), raw; NaN past the end of the data.
+    public func level(_ i: Int, _ k: Int) -> Float {
+        let row = i + window + k
+        return row < levels.count ? levels[row] : .nan
+    }
 
     // x: (n, window, F) <- rows i..<i+window for each index i
     public func fill(x: Tensor, y out: Tensor, indices: UnsafeBufferPointer<Int32>) {

@@ -118,6 +118,10 @@ public struct SequenceSpec: Equatable, Sendable {
     public var target: CSV.Column?
     /// nil: every column (the target included).
     public var features: [CSV.Column]?
+    /// What the model forecasts: the target's levels, or their changes (`TargetTransform`).
+    public var targetTransform: TargetTransform = .none
+    /// Rows in one season, for the seasonal naive baseline; nil: none.
+    public var season: Int? = nil
 }
 
 extension SequenceSpec {
@@ -126,6 +130,8 @@ extension SequenceSpec {
         horizon = view.int("horizon")
         target = view.isNull("target") ? nil : CSV.Column(canonical: view.value("target"))
         features = view.isNull("features") ? nil : view.value("features").arrayValue!.map(CSV.Column.init(canonical:))
+        targetTransform = view.choice("target_transform")
+        season = view.optionalInt("season")
     }
 
     static let schema = Schema(
@@ -140,6 +146,25 @@ extension SequenceSpec {
                 "features",
                 .nullable(.list(.column, what: "a list of columns (names or 0-based indexes)", unique: true)),
                 default: nil, doc: "the input columns; null: every column (the target included)"),
+            Option(
+                "target_transform", .cases("target transform", TargetTransform.self), default: "none",
+                doc:
+                    "the model forecasts the target's levels, or its changes x[t] - x[t-1] (\"difference\") or "
+                    + "log x[t] - log x[t-1] (\"log_difference\", values > 0); metrics are reported on levels"),
+            Option(
+                "season", .nullable(.positiveInt), default: nil,
+                doc:
+                    "rows in one season (52 for weekly data with a yearly cycle), at most window: metrics.json "
+                    + "also gives seasonal_naive_loss; null: no seasonal baseline"),
         ],
-        doc: "windows of `window` rows predict `target` `horizon` rows after them")
+        doc: "windows of `window` rows predict `target` `horizon` rows after them",
+        check: { sequence, path in
+            if let season = sequence["season"]?.intValue, let window = sequence["window"]?.intValue, season > window {
+                throw SpecError(
+                    path: specPath(path, "season"),
+                    message:
+                        "\(season) is more than window \(window): the seasonal naive forecast takes the value one "
+                        + "season before each target from the window")
+            }
+        })
 }

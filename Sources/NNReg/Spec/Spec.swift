@@ -156,8 +156,11 @@ public struct Spec: SpecOptions, Equatable, Sendable {
 
     /// `monitor` names a quantity this spec's history records (loss or a metric, or their
     /// "val_" twins), and one that is read needs validation data; errors name `path`.
-    public func checkMonitor(_ monitor: String, at path: String, isRead: Bool = true) throws {
-        let valid = (["loss"] + training.metrics).flatMap { [$0, "val_" + $0] }
+    /// `final`: the monitor is read from metrics.json's validation results (a sweep's
+    /// objective), which for a time series also hold val_naive_loss and val_skill.
+    public func checkMonitor(_ monitor: String, at path: String, isRead: Bool = true, final: Bool = false) throws {
+        var valid = (["loss"] + training.metrics).flatMap { [$0, "val_" + $0] }
+        if final && data.sequence != nil { valid += ["val_naive_loss", "val_skill"] }
         guard valid.contains(monitor) else {
             throw SpecError.unknown("monitor", monitor, validNames: valid, at: path)
         }

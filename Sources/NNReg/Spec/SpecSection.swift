@@ -33,10 +33,12 @@ public enum MonitorMode: String, CaseIterable, Equatable, Sendable {
     case auto, min, max
 
     /// `auto` made concrete for `monitor`: accuracies, precision, recall and auc improve
-    /// upwards, losses and errors downwards (Keras's rule for its own metrics).
+    /// upwards, losses and errors downwards (Keras's rule for its own metrics); a series'
+    /// forecast skill (metrics.json's "skill", a sweep's "val_skill") upwards.
     public func resolved(for monitor: String) -> MonitorMode {
         guard self == .auto else { return self }
         let metric = monitor.hasPrefix("val_") ? String(monitor.dropFirst(4)) : monitor
+        if metric == "skill" { return .max }
         return MetricRegistry.type(metric)?.higherIsBetter == true ? .max : .min
     }
 

@@ -36,9 +36,12 @@ extension SweepRun {
     }
 
     /// The final-metric columns: loss and each metric, each for training (last epoch),
-    /// validation and test (metrics.json).
+    /// validation and test (metrics.json); for a series also the naive baseline and the
+    /// skill of validation and test (`ForecastEvaluation`).
     var metricColumns: [String] {
-        (["loss"] + base.training.metrics).flatMap { [$0, "val_" + $0, "test_" + $0] }
+        let baseline =
+            base.data.sequence == nil ? [] : ["val_naive_loss", "val_skill", "test_naive_loss", "test_skill"]
+        return (["loss"] + base.training.metrics).flatMap { [$0, "val_" + $0, "test_" + $0] } + baseline
     }
 
     /// A trial's value in a column of `metricColumns`.

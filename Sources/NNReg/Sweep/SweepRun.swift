@@ -72,7 +72,7 @@ public final class SweepRun {
         self.reporter = reporter
         folder = sweep.outputDir
         base = try Spec.load(path: sweep.spec, overrides: options.sets)
-        try base.checkMonitor(sweep.monitor, at: "objective.monitor")
+        try base.checkMonitor(sweep.monitor, at: "objective.monitor", final: true)
         mode = sweep.mode.resolved(for: sweep.monitor)
         if let h = sweep.halving, h.minEpochs >= base.training.epochs {
             throw SpecError(

@@ -131,7 +131,9 @@ public struct SweepSpec: Equatable, Sendable {
         [
             Option(
                 "monitor", .string, default: "val_loss",
-                doc: "a validation quantity: val_loss or val_<metric>; selection never looks at test data"),
+                doc:
+                    "a validation quantity: val_loss or val_<metric> (for a series also val_skill, val_naive_loss); "
+                    + "selection never looks at test data"),
             Option("mode", .mode, default: "auto", doc: "min, max, or auto (from the monitor's name)"),
         ],
         check: { objective, path in

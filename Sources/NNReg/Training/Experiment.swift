@@ -194,6 +194,13 @@ public final class Experiment {
             classNames: classNames)
     }
 
+    /// A time series' final evaluation on levels, with its naive baselines; nil for other data.
+    public var forecastEvaluation: ForecastEvaluation? {
+        sequence.map {
+            ForecastEvaluation(scaler: $0.scaler, loss: spec.training.loss, season: spec.data.sequence?.season)
+        }
+    }
+
     /// The metrics the spec asks for, fresh.
     public func makeMetrics() -> [Metric] { spec.training.metrics.map(makeMetric) }
 

@@ -56,15 +56,24 @@ public final class Model {
         return result
     }
 
+    /// Rewrites a batch before it is judged: `output` (the network's outputs for rows
+    /// `first`..<`first` + n of the data) and `target` (their targets), in place. A
+    /// forecast under a target transform becomes levels this way (`ForecastEvaluation`).
+    public typealias Judged = (_ first: Int, _ output: Tensor, _ target: Tensor) -> Void
+
     /// Loss (with the weight penalties, as Keras reports it, unless `withPenalty` is false:
     /// the data loss alone) and `metrics` on `data`, in inference mode:
-    /// [("loss", l), (metric name, value)...].
-    public func evaluate(_ data: DataSource, metrics: [Metric], withPenalty: Bool = true) -> [(String, Double)] {
+    /// [("loss", l), (metric name, value)...]. `judged` rewrites each batch's outputs and
+    /// targets before they are compared.
+    public func evaluate(_ data: DataSource, metrics: [Metric], withPenalty: Bool = true, judged: Judged? = nil)
+        -> [(String, Double)]
+    {
         for m in metrics { m.reset() }
         var lossSum = 0.0
         var rng = RNG(seed: 0)
-        forEachBatch(data) { _, batch in
+        forEachBatch(data) { first, batch in
             let out = network.forward(batch.x, training: false, rng: &rng)
+            judged?(first, out, batch.y)
             let n = Double(batch.x.shape[0])
             lossSum += Double(loss.compute(output: out, target: batch.y, weights: nil, gradient: nil)) * n
             let predictions = network.activate(out)
@@ -114,14 +123,25 @@ public final class Ensemble {
 
     /// Loss and metrics of the averaged prediction; one member is evaluated as itself (its
     /// loss with its weight penalties unless `withPenalty` is false; an average has none).
-    public func evaluate(_ data: DataSource, metrics: [Metric], withPenalty: Bool = true) -> [(String, Double)] {
-        if members.count == 1 { return members[0].evaluate(data, metrics: metrics, withPenalty: withPenalty) }
+    /// `judged`: as `Model.evaluate`, on every row at once.
+    public func evaluate(
+        _ data: DataSource, metrics: [Metric], withPenalty: Bool = true, judged: Model.Judged? = nil
+    ) -> [(String, Double)] {
+        if members.count == 1 {
+            return members[0].evaluate(data, metrics: metrics, withPenalty: withPenalty, judged: judged)
+        }
         let p = predict(data)
-        let value = makeLoss(members[0].lossConfig).compute(output: p, target: data.y, weights: nil, gradient: nil)
+        let y = Tensor(shape: data.y.shape, values: data.y.array)
+        judged?(0, p, y)
+        let value = makeLoss(members[0].lossConfig).compute(output: p, target: y, weights: nil, gradient: nil)
         for m in metrics {
             m.reset()
-            m.update(output: p, target: data.y, weights: nil)
+            m.update(output: p, target: y, weights: nil)
         }
         return [("loss", Double(value))] + metrics.map { ($0.name, $0.result()) }
     }
+
+    /// The weight penalty `evaluate`'s loss holds: a single member's (as Keras reports
+    /// it); none for the averaged prediction of several.
+    public var weightPenalty: Double { members.count == 1 ? Double(members[0].network.weightPenalty()) : 0 }
 }

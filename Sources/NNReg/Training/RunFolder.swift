@@ -55,6 +55,7 @@ public final class RunFolder {
     /// The files a run (or an ensemble member's folder) may write, besides checkpoints.
     static let fixedNames: Set<String> = [
         "spec.json", "classes.json", "split.csv", "skipped_files.csv", "history.csv", "history.json", "loss.svg",
+        "forecast.svg",
         "model.safetensors", "last.safetensors", "metrics.json", manifest, lock,
     ]
     /// The files of a sweep folder besides its trials.

@@ -145,9 +145,17 @@ public final class SavedModel {
     /// Outputs for every row (probabilities for classifiers; the members' mean for an ensemble).
     public func predict(_ data: DataSource) -> Tensor { ensemble.predict(data) }
 
-    /// Loss and the spec's metrics on `data`.
+    /// Loss and the spec's metrics on `data`; for a time series on levels, with the naive
+    /// baselines (`ForecastEvaluation`).
     public func evaluate(_ data: DataSource) -> [(String, Double)] {
-        ensemble.evaluate(data, metrics: spec.training.metrics.map(makeMetric))
+        ensemble.evaluate(data, metrics: spec.training.metrics.map(makeMetric), forecast: forecastEvaluation)
+    }
+
+    /// A time-series model's final evaluation; nil for other models.
+    public var forecastEvaluation: ForecastEvaluation? {
+        sequenceScaler.map {
+            ForecastEvaluation(scaler: $0, loss: spec.training.loss, season: spec.data.sequence?.season)
+        }
     }
 
     /// Counts of (true class, predicted class = argmax) for a classifier.

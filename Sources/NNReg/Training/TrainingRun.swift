@@ -76,8 +76,20 @@ public final class TrainingRun {
         }
         let document = evaluate(members.map(\.loop))
         if count > 1 { try writeEnsembleWeights(members.map(\.loop), files) }
+        try writeForecastPlot(Ensemble(members.map(\.loop.run.trainer.model)), files)
         try files.write(document.pretty() + "\n", to: "metrics.json")
         return document
+    }
+
+    /// forecast.svg of a time series: the test part's forecasts (the validation part's
+    /// without one) beside the actual values and persistence (`ForecastPlot`).
+    func writeForecastPlot(_ ensemble: Ensemble, _ files: RunFolder) throws {
+        guard let s = experiment.sequence,
+            let (name, part) = s.test.map({ ("test", $0) }) ?? s.validation.map({ ("validation", $0) })
+        else { return }
+        let series = ForecastPlot.series(part, predictions: ensemble.predict(part), scaler: s.scaler)
+        try files.write(
+            ForecastPlot.svg(series, title: spec.name, part: name, target: s.scaler.targetName), to: "forecast.svg")
     }
     /// Member `k`'s model, optimizer and callbacks, in the order they act after each epoch:
     /// decisions (early stopping, the learning rate), then the files (history, checkpoints,
@@ -133,11 +145,14 @@ public final class TrainingRun {
     }
 
     /// metrics.json: test and validation results, epochs, stop reason; for an ensemble
-    /// the averaged prediction's results plus each member's.
+    /// the averaged prediction's results plus each member's. A time series' results are
+    /// on levels, with the naive baselines (`ForecastEvaluation`).
     func evaluate(_ members: [TrainingLoop]) -> JSON {
         let ensemble = Ensemble(members.map(\.run.trainer.model))
+        let forecast = experiment.forecastEvaluation
         func section(_ data: DataSource?) -> JSON {
-            data.map { JSON.metrics(ensemble.evaluate($0, metrics: experiment.makeMetrics())) } ?? .null
+            data.map { JSON.metrics(ensemble.evaluate($0, metrics: experiment.makeMetrics(), forecast: forecast)) }
+                ?? .null
         }
         let first = members[0].run
         var doc: [(String, JSON)] = [
@@ -156,7 +171,9 @@ public final class TrainingRun {
                         (
                             "test",
                             experiment.test.map {
-                                JSON.metrics(run.trainer.model.evaluate($0, metrics: experiment.makeMetrics()))
+                                JSON.metrics(
+                                    Ensemble([run.trainer.model]).evaluate(
+                                        $0, metrics: experiment.makeMetrics(), forecast: forecast))
                             } ?? .null
                         ),
                         ("epochs_run", JSON(run.history.count)),
