@@ -211,4 +211,38 @@ final class DiagnosisTests: XCTestCase {
                 #"model.layers=[{"type": "dense", "units": 64, "activation": "relu"}, {"type": "dense", "units": 3, "activation": "softmax"}]"#
             ])
     }
+
+    /// A forecast worse than persistence is flagged, and a model of levels is told to learn
+    /// changes with a `--set` that loads; one that already learns changes gets no such line.
+    func testNegativeSkillSuggestsLearningChanges() throws {
+        func sequenceSpec(_ transform: String) throws -> Spec {
+            try Spec.parse(
+                """
+                {"data": {"train": "/series.csv", "validation_split": 0.2, "test_split": 0.1,
+                          "sequence": {"window": 4, "target_transform": "\(transform)"}},
+                 "model": {"layers": [{"type": "lstm", "units": 4}, {"type": "dense", "units": 1}]},
+                 "training": {"loss": "mse", "epochs": 10}}
+                """, baseDirectory: "/")
+        }
+        let levels = try sequenceSpec("none")
+        let losing = RunOutcome(epochsRun: 10, bestEpoch: nil, stopReason: "completed", validationSkill: -40)
+        let d = Diagnosis(facts(levels, train: 0.01, validation: 0.5, scale: 1, outcome: losing))
+        XCTAssertTrue(d.evidence.contains { $0.hasPrefix("validation skill -40.0000 < 0: the model forecasts worse") })
+        XCTAssertEqual(d.suggestions.first?.technique, "target_transform")
+        XCTAssertEqual(d.suggestions.first?.sets, ["data.sequence.target_transform=difference"])
+        var json = levels.resolvedJSON()
+        for set in d.suggestions[0].sets { json = try SpecOverride(set).apply(to: json) }
+        XCTAssertEqual(try Spec.parse(json.compact(), baseDirectory: "/").data.sequence?.targetTransform, .difference)
+        // Positive skill, or a model that learns changes already: no target_transform line.
+        let winning = RunOutcome(epochsRun: 10, bestEpoch: nil, stopReason: "completed", validationSkill: 0.3)
+        XCTAssertFalse(
+            techniques(Diagnosis(facts(levels, train: 0.01, validation: 0.5, outcome: winning))).contains(
+                "target_transform"))
+        let changes = Diagnosis(facts(try sequenceSpec("difference"), train: 0.01, validation: 0.5, outcome: losing))
+        XCTAssertFalse(techniques(changes).contains("target_transform"))
+        XCTAssertTrue(changes.evidence.contains { $0.hasPrefix("validation skill") })
+        XCTAssertEqual(
+            RunOutcome(metrics: try JSON.parse(#"{"epochs_run": 3, "validation": {"loss": 1, "skill": -2.5}}"#))?
+                .validationSkill, -2.5)
+    }
 }

@@ -51,11 +51,15 @@ public struct RunOutcome: Equatable, Sendable {
     public var bestEpoch: Int?
     /// metrics.json's stop_reason: "completed 10 epochs", "early stopping: ...".
     public var stopReason: String
+    /// A time series' validation skill against the persistence forecast (metrics.json's
+    /// "validation" "skill"); nil for other data.
+    public var validationSkill: Double?
 
-    public init(epochsRun: Int, bestEpoch: Int?, stopReason: String) {
+    public init(epochsRun: Int, bestEpoch: Int?, stopReason: String, validationSkill: Double? = nil) {
         self.epochsRun = epochsRun
         self.bestEpoch = bestEpoch
         self.stopReason = stopReason
+        self.validationSkill = validationSkill
     }
 
     /// From metrics.json's document; nil when it has no integer "epochs_run".
@@ -63,7 +67,8 @@ public struct RunOutcome: Equatable, Sendable {
         guard let object = metrics.objectValue, let epochs = object["epochs_run"]?.intValue else { return nil }
         self.init(
             epochsRun: epochs, bestEpoch: object["best_epoch"]?.intValue,
-            stopReason: object["stop_reason"]?.stringValue ?? "")
+            stopReason: object["stop_reason"]?.stringValue ?? "",
+            validationSkill: object["validation"]?.objectValue?["skill"]?.doubleValue)
     }
 
     var earlyStopped: Bool { stopReason.hasPrefix("early stopping") }
@@ -155,10 +160,33 @@ public struct Diagnosis {
         threshold = DiagnosisThresholds.threshold(facts)
         verdict = Verdict(highBias: !(avoidableBias <= threshold), highVariance: variance > threshold)
         let history = HistoryEvidence(facts)
+        let forecast = Diagnosis.forecastCheck(facts)
         evidence =
             Diagnosis.errorLines(facts, bias: avoidableBias, variance: variance, threshold: threshold)
-            + history.lines
-        suggestions = SuggestionRanking(facts, history: history).suggestions(for: verdict)
+            + history.lines + (forecast.map { [$0.evidence] } ?? [])
+        suggestions =
+            (forecast?.suggestion.map { [$0] } ?? [])
+            + SuggestionRanking(facts, history: history).suggestions(for: verdict)
+    }
+
+    /// A forecast that loses to persistence (negative validation skill): the evidence, and,
+    /// when the model learns levels, the suggestion to learn changes instead, which is what a
+    /// trending series needs (a model of levels scaled on the training part cannot
+    /// extrapolate beyond it). Nil for other runs and for positive skill.
+    static func forecastCheck(_ facts: DiagnosisFacts) -> (evidence: String, suggestion: Suggestion?)? {
+        guard let sequence = facts.spec.data.sequence, let skill = facts.outcome?.validationSkill, skill < 0
+        else { return nil }
+        let evidence =
+            "validation skill \(format(skill)) < 0: the model forecasts worse than the persistence forecast (next value = last value)"
+        guard sequence.targetTransform == .none else { return (evidence, nil) }
+        return (
+            evidence,
+            Suggestion(
+                technique: "target_transform",
+                reason:
+                    "learn the changes, not the levels: a model of levels cannot follow a trend beyond the training range, and predicting the next change starts every forecast from the last value",
+                sets: ["data.sequence.target_transform=difference"])
+        )
     }
 
     /// The document `nnreg diagnose --json` prints.
