@@ -38,7 +38,7 @@ run: release data
 	$(RELEASE_BIN) train specs/fashion-mlp.json --overwrite
 
 ## test: every test (unit, reference values, CLI, a 2-epoch MLP on Fashion-MNIST), after the lint.
-test: deps data-csv lint
+test: deps data-csv lint onnx-env
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -1,0 +1,124 @@
+import Foundation
+import SwiftProtobuf
+
+/// A model the ONNX export cannot write as the same computation: the layer or option it
+/// names is not supported (yet). Exit status 2: the user picks another model or format.
+public struct ONNXExportError: Error, CustomStringConvertible, UserError {
+    public let description: String
+    init(_ message: String) { description = "nnreg export: " + message }
+
+    /// "layer model.layers[2] (lstm) is not supported by the ONNX export yet".
+    static func unsupported(_ path: String, _ kind: String, _ detail: String = "") -> ONNXExportError {
+        ONNXExportError(
+            "layer \(path) (\(kind))\(detail.isEmpty ? "" : " with " + detail) is not supported by the ONNX export yet")
+    }
+}
+
+/// The inference graph of a trained model as an ONNX model (`nnreg export --format onnx`).
+///
+/// Graph: input "input": (batch, input_shape...), raw values as predict reads them (CSV
+/// columns, or pixels (H, W, C)); then the model's rescale and normalization, each
+/// member's layers (training-only layers left out), the output activation, the members'
+/// mean; output "probabilities" (classifiers) or "values": (batch, outputs...).
+public enum ONNXExport {
+    public static let defaultOpset = 17
+    public static let opsets = 17...21
+
+    /// The serialized ModelProto of `saved`, for opset `opset` of the default domain.
+    public static func export(_ saved: SavedModel, opset: Int = defaultOpset) throws -> Data {
+        guard opsets.contains(opset) else {
+            throw ONNXExportError("--opset \(opset) is not supported; use \(opsets.lowerBound)...\(opsets.upperBound)")
+        }
+        if saved.sequenceScaler != nil {
+            throw ONNXExportError("time-series models (data.sequence) are not supported by the ONNX export yet")
+        }
+        if let a = saved.augmenter, a.standardizes {
+            throw ONNXExportError(
+                "the augmentation's standardization (featurewise/samplewise center or std, zca_whitening) "
+                    + "is not supported by the ONNX export yet")
+        }
+        var graph = ONNXGraph(opset: opset)
+        let input = "input"
+        let x = preprocess(&graph, input, saved.normalizer, shape: saved.inputShape)
+        var outputs: [String] = []
+        for member in saved.ensemble.members {
+            var builder = ONNXLayerBuilder(graph: graph)
+            var h = ONNXValue(name: x, shape: saved.inputShape)
+            for (spec, layer) in zip(saved.spec.model.layers, member.network.layers) {
+                h = try builder.emit(layer, h, path: spec.path, spec: spec)
+            }
+            h = builder.keras(h)
+            outputs.append(builder.activation(member.network.outputActivation, h).name)
+            graph = builder.graph
+        }
+        var y = outputs[0]
+        if outputs.count > 1 {
+            y = graph.node("Div", [graph.node("Sum", outputs), graph.scalar(Float(outputs.count))])
+        }
+        let outputName = saved.isClassifier ? "probabilities" : "values"
+        graph.node("Identity", [y], output: outputName)
+        return try model(
+            graph, saved, input: onnxValueInfo(input, batchOf: saved.inputShape),
+            output: onnxValueInfo(outputName, batchOf: saved.ensemble.members[0].outputShape)
+        ).serializedData()
+    }
+
+    /// x * rescale, then featurewise (x - mean_j) / (std_j + eps) or samplewise
+    /// (x - mean) / (std + eps), as `Normalizer.apply` does. x: (batch, shape...).
+    static func preprocess(_ g: inout ONNXGraph, _ x: String, _ n: Normalizer, shape: [Int]) -> String {
+        var h = x
+        if n.rescale != 1 { h = g.node("Mul", [h, g.scalar(n.rescale)]) }
+        switch n.mode {
+        case .none:
+            break
+        case .featurewise:
+            let mean = g.constant("normalization_mean", n.mean, shape: shape)
+            let std = g.constant("normalization_std_eps", n.std.map { $0 + Normalizer.epsilon }, shape: shape)
+            h = g.node("Div", [g.node("Sub", [h, mean]), std])
+        case .samplewise:
+            // std = sqrt(max(E[x²] - E[x]², 0)) over each sample, as meanAndStd computes it.
+            let axes = Array(1...shape.count)
+            let mean = g.reduce("ReduceMean", h, axes: axes, keepDims: true)
+            let meanOfSquares = g.reduce("ReduceMean", g.node("Mul", [h, h]), axes: axes, keepDims: true)
+            let variance = g.node("Relu", [g.node("Sub", [meanOfSquares, g.node("Mul", [mean, mean])])])
+            let std = g.node("Add", [g.node("Sqrt", [variance]), g.scalar(Normalizer.epsilon)])
+            h = g.node("Div", [g.node("Sub", [h, mean]), std])
+        }
+        return h
+    }
+
+    /// The ModelProto around `graph`, with nnreg's metadata (version, spec name, class names).
+    static func model(
+        _ graph: ONNXGraph, _ saved: SavedModel, input: Onnx_ValueInfoProto, output: Onnx_ValueInfoProto
+    ) -> Onnx_ModelProto {
+        var g = Onnx_GraphProto()
+        g.name = saved.spec.name.isEmpty ? "nnreg" : saved.spec.name
+        g.node = graph.nodes
+        g.initializer = graph.initializers
+        g.input = [input]
+        g.output = [output]
+        var opset = Onnx_OperatorSetIdProto()
+        opset.domain = ""
+        opset.version = Int64(graph.opset)
+        var m = Onnx_ModelProto()
+        m.irVersion = 8  // opset 17-18 need IR 8; ONNX Runtime reads 8 for every opset here
+        if graph.opset >= 19 { m.irVersion = graph.opset >= 21 ? 10 : 9 }
+        m.producerName = "nnreg"
+        m.producerVersion = nnregVersion
+        m.opsetImport = [opset]
+        m.graph = g
+        var props = [("nnreg_version", nnregVersion), ("spec_name", saved.spec.name)]
+        if saved.isClassifier {  // predict's names: the data's, else the class ids
+            let names = saved.classNames ?? (0..<max(saved.outputWidth, 2)).map(String.init)
+            props.append(("class_names", JSON.array(names.map { JSON.string($0) }).compact()))
+        }
+        props.append(("members", String(saved.ensemble.members.count)))
+        m.metadataProps = props.map {
+            var e = Onnx_StringStringEntryProto()
+            e.key = $0.0
+            e.value = $0.1
+            return e
+        }
+        return m
+    }
+}
