@@ -81,13 +81,18 @@ final class ExportTests: ExportTestCase {
     func testUnsupportedLayersExit2NamingTheLayer() throws {
         try writeData(features: 8)
         try exportSpec(
-            [["type": "dense", "units": 4], ["type": "lstm", "units": 3], ["type": "dense", "units": 3]],
+            [
+                ["type": "dense", "units": 4], ["type": "lstm", "units": 3, "activation": "elu"],
+                ["type": "dense", "units": 3],
+            ],
             inputShape: [4, 2])
         try train()
         let o = try nnreg("export", "run", "--format", "onnx", "--output", "model.onnx")
         XCTAssertEqual(o.status, 2)
         XCTAssertEqual(
-            o.stderr, "error: nnreg export: layer model.layers[1] (lstm) is not supported by the ONNX export yet\n")
+            o.stderr,
+            "error: nnreg export: layer model.layers[1] (lstm) with activation elu is not supported by the ONNX export yet\n"
+        )
         XCTAssertFalse(exists("model.onnx"))
 
         try exportSpec(

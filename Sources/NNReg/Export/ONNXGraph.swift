@@ -50,14 +50,21 @@ struct ONNXGraph {
     mutating func node(
         _ op: String, _ inputs: [String], _ attributes: [Onnx_AttributeProto] = [], output: String? = nil
     ) -> String {
+        node(op, inputs, attributes, outputs: [output ?? fresh(op.lowercased())])[0]
+    }
+
+    /// Appends a node of `op` with `outputs` ("" for an optional output left out); returns them.
+    mutating func node(_ op: String, _ inputs: [String], _ attributes: [Onnx_AttributeProto], outputs: [String])
+        -> [String]
+    {
         var n = Onnx_NodeProto()
         n.opType = op
         n.name = fresh(op)
         n.input = inputs
-        n.output = [output ?? fresh(op.lowercased())]
+        n.output = outputs
         n.attribute = attributes
         nodes.append(n)
-        return n.output[0]
+        return outputs
     }
 
     /// ReduceMean, ReduceMax, ... over `axes`: an attribute before opset 18, an input since.
@@ -93,6 +100,14 @@ enum ONNXAttribute {
         a.name = name
         a.type = .ints
         a.ints = values.map(Int64.init)
+        return a
+    }
+
+    static func strings(_ name: String, _ values: [String]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .strings
+        a.strings = values.map { Data($0.utf8) }
         return a
     }
 

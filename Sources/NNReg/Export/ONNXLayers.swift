@@ -59,6 +59,7 @@ struct ONNXLayerBuilder {
             return try layerNormalization(l, keras(x), path: path)
         default:
             if let h = try convolutionOrPooling(layer, x) { return h }
+            if let h = try recurrent(layer, x, path: path) { return h }
             throw ONNXExportError.unsupported(path, layer.kind)
         }
     }
