@@ -12,6 +12,7 @@ final class ExportRecurrentTests: ExportTestCase {
                 ["type": "gru", "units": 4, "return_sequences": true, "dropout": 0.2],
                 ["type": "simple_rnn", "units": 3, "activation": "relu", "return_sequences": true],
                 ["type": "dense", "units": 4, "activation": "tanh"],
+                ["type": "layer_normalization", "axis": 1, "epsilon": 0.01],
                 ["type": "gru", "units": 3, "activation": "relu", "recurrent_activation": "tanh"],
                 ["type": "dense", "units": 3, "activation": "softmax"],
             ], inputShape: [6, 2])

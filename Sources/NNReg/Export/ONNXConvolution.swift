@@ -131,17 +131,28 @@ extension ONNXLayerBuilder {
         return ONNXValue(name: y, shape: h.shape)
     }
 
-    /// Layer normalization over the last axis (ONNX LayerNormalization, opset 17), with the
-    /// layer's epsilon. Another axis is not supported yet.
-    mutating func layerNormalization(_ l: LayerNormalization, _ x: ONNXValue, path: String) throws -> ONNXValue {
+    /// Layer normalization over one axis with the layer's epsilon, x in Keras's order: the
+    /// last axis by ONNX LayerNormalization (opset 17); another as its formula,
+    /// (x - mean) / sqrt(var + epsilon) * gamma + beta, mean and the biased var over that
+    /// axis, gamma and beta broadcast over the axes after it.
+    mutating func layerNormalization(_ l: LayerNormalization, _ x: ONNXValue) -> ONNXValue {
         let rank = x.shape.count + 1
         let axis = l.options.axis < 0 ? l.options.axis + rank : l.options.axis
-        guard axis == rank - 1 else {
-            throw ONNXExportError.unsupported(path, l.kind, "axis \(l.options.axis) (not the last axis)")
-        }
-        let c = x.shape.last!
+        let c = x.shape[axis - 1]
         let gamma = l.gamma?.value.array ?? [Float](repeating: 1, count: c)
         let beta = l.beta?.value.array ?? [Float](repeating: 0, count: c)
+        guard axis == rank - 1 else {
+            let mean = graph.reduce("ReduceMean", x.name, axes: [axis], keepDims: true)
+            let centered = graph.node("Sub", [x.name, mean])
+            let variance = graph.reduce(
+                "ReduceMean", graph.node("Mul", [centered, centered]), axes: [axis], keepDims: true)
+            let std = graph.node("Sqrt", [graph.node("Add", [variance, graph.scalar(l.options.epsilon)])])
+            let broadcast = [c] + [Int](repeating: 1, count: rank - 1 - axis)
+            let scaled = graph.node(
+                "Mul", [graph.node("Div", [centered, std]), graph.constant("ln_gamma", gamma, shape: broadcast)])
+            return ONNXValue(
+                name: graph.node("Add", [scaled, graph.constant("ln_beta", beta, shape: broadcast)]), shape: x.shape)
+        }
         let y = graph.node(
             "LayerNormalization",
             [x.name, graph.constant("ln_gamma", gamma, shape: [c]), graph.constant("ln_beta", beta, shape: [c])],

@@ -56,7 +56,7 @@ struct ONNXLayerBuilder {
         case let l as BatchNormalization:
             return batchNormalization(l, x)
         case let l as LayerNormalization:
-            return try layerNormalization(l, keras(x), path: path)
+            return layerNormalization(l, keras(x))
         default:
             if let h = try convolutionOrPooling(layer, x) { return h }
             if let h = try recurrent(layer, x, path: path) { return h }
