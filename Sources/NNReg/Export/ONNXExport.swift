@@ -17,7 +17,8 @@ public struct ONNXExportError: Error, CustomStringConvertible, UserError {
 /// The inference graph of a trained model as an ONNX model (`nnreg export --format onnx`).
 ///
 /// Graph: input "input": (batch, input_shape...), raw values as predict reads them (CSV
-/// columns, or pixels (H, W, C)); then the model's rescale and normalization, each
+/// columns, or pixels (H, W, C)); then the model's rescale, normalization and the
+/// augmentation's standardization (ONNXPreprocess), each
 /// member's layers (training-only layers left out), the output activation, the members'
 /// mean; output "probabilities" (classifiers) or "values": (batch, outputs...).
 public enum ONNXExport {
@@ -32,14 +33,9 @@ public enum ONNXExport {
         if saved.sequenceScaler != nil {
             throw ONNXExportError("time-series models (data.sequence) are not supported by the ONNX export yet")
         }
-        if let a = saved.augmenter, a.standardizes {
-            throw ONNXExportError(
-                "the augmentation's standardization (featurewise/samplewise center or std, zca_whitening) "
-                    + "is not supported by the ONNX export yet")
-        }
         var graph = ONNXGraph(opset: opset)
         let input = "input"
-        let x = preprocess(&graph, input, saved.normalizer, shape: saved.inputShape)
+        let x = ONNXPreprocess.apply(&graph, input, saved)
         var outputs: [String] = []
         for member in saved.ensemble.members {
             var builder = ONNXLayerBuilder(graph: graph)
@@ -61,30 +57,6 @@ public enum ONNXExport {
             graph, saved, input: onnxValueInfo(input, batchOf: saved.inputShape),
             output: onnxValueInfo(outputName, batchOf: saved.ensemble.members[0].outputShape)
         ).serializedData()
-    }
-
-    /// x * rescale, then featurewise (x - mean_j) / (std_j + eps) or samplewise
-    /// (x - mean) / (std + eps), as `Normalizer.apply` does. x: (batch, shape...).
-    static func preprocess(_ g: inout ONNXGraph, _ x: String, _ n: Normalizer, shape: [Int]) -> String {
-        var h = x
-        if n.rescale != 1 { h = g.node("Mul", [h, g.scalar(n.rescale)]) }
-        switch n.mode {
-        case .none:
-            break
-        case .featurewise:
-            let mean = g.constant("normalization_mean", n.mean, shape: shape)
-            let std = g.constant("normalization_std_eps", n.std.map { $0 + Normalizer.epsilon }, shape: shape)
-            h = g.node("Div", [g.node("Sub", [h, mean]), std])
-        case .samplewise:
-            // std = sqrt(max(E[x²] - E[x]², 0)) over each sample, as meanAndStd computes it.
-            let axes = Array(1...shape.count)
-            let mean = g.reduce("ReduceMean", h, axes: axes, keepDims: true)
-            let meanOfSquares = g.reduce("ReduceMean", g.node("Mul", [h, h]), axes: axes, keepDims: true)
-            let variance = g.node("Relu", [g.node("Sub", [meanOfSquares, g.node("Mul", [mean, mean])])])
-            let std = g.node("Add", [g.node("Sqrt", [variance]), g.scalar(Normalizer.epsilon)])
-            h = g.node("Div", [g.node("Sub", [h, mean]), std])
-        }
-        return h
     }
 
     /// The ModelProto around `graph`, with nnreg's metadata (version, spec name, class names).
