@@ -63,6 +63,24 @@ final class ExportTests: ExportTestCase {
         }
     }
 
+    /// A sigmoid output fused into binary_crossentropy: the graph ends in Sigmoid, one probability.
+    func testBinaryClassifier() throws {
+        try writeData(features: 4, classes: 2)
+        try exportSpec([
+            ["type": "dense", "units": 6, "activation": "relu"],
+            ["type": "dense", "units": 1, "activation": "sigmoid"],
+        ]) { spec in
+            var training = spec["training"] as! [String: Any]
+            training["loss"] = "binary_crossentropy"
+            spec["training"] = training
+        }
+        let check = try assertExportMatchesPredict()
+        XCTAssertEqual(check["output"] as? String, "probabilities")
+        XCTAssertEqual((check["nodes"] as? [String])?.suffix(2), ["Sigmoid", "Identity"])
+        let metadata = try XCTUnwrap(check["metadata"] as? [String: String])
+        XCTAssertEqual(try json(try XCTUnwrap(metadata["class_names"])) as? [String], ["0", "1"])
+    }
+
     func testEnsembleAveragesItsMembers() throws {
         try writeData(features: 4)
         try exportSpec([
