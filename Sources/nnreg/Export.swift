@@ -7,7 +7,7 @@ struct Export: ParsableCommand {
         abstract: "Write a trained model's inference graph as an ONNX file.",
         discussion: """
             The graph takes raw inputs (CSV columns, or pixels as (height, width, channels)) \
-            and applies the model's rescale and normalization itself; its output is \
+            and applies the model's rescale, normalization and standardization itself; its output is \
             "probabilities" for classifiers, "values" otherwise. A layer the export cannot \
             write is an error naming it (exit status 2).
             """)

@@ -16,7 +16,8 @@ public enum ExportOutput {
         let parent = URL(fileURLWithPath: output).standardizedFileURL.deletingLastPathComponent().path
         if let run = runFolder(containing: parent) {
             throw DataError(
-                "\(output): is inside the run folder \(run), which holds only nnreg's own files; write it elsewhere")
+                "\(output): is inside the run or sweep folder \(run), which holds only nnreg's own files; "
+                    + "give --output a path outside it")
         }
     }
 

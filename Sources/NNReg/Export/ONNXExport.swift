@@ -73,8 +73,9 @@ public enum ONNXExport {
         opset.domain = ""
         opset.version = Int64(graph.opset)
         var m = Onnx_ModelProto()
-        m.irVersion = 8  // opset 17-18 need IR 8; ONNX Runtime reads 8 for every opset here
-        if graph.opset >= 19 { m.irVersion = graph.opset >= 21 ? 10 : 9 }
+        // The IR version of the ONNX release that brought the opset: 8 (opsets 17, 18),
+        // 9 (19, 20), 10 (21).
+        m.irVersion = graph.opset >= 21 ? 10 : graph.opset >= 19 ? 9 : 8
         m.producerName = "nnreg"
         m.producerVersion = nnregVersion
         m.opsetImport = [opset]
