@@ -17,7 +17,7 @@ public struct ONNXExportError: Error, CustomStringConvertible, UserError {
 /// The inference graph of a trained model as an ONNX model (`nnreg export --format onnx`).
 ///
 /// Graph: input "input": (batch, input_shape...), raw values as predict reads them (CSV
-/// columns, or pixels (H, W, C)); then the model's rescale, normalization and the
+/// columns, pixels (H, W, C), or a series window); then the model's rescale, normalization and the
 /// augmentation's standardization (ONNXPreprocess), each
 /// member's layers (training-only layers left out), the output activation, the members'
 /// mean; output "probabilities" (classifiers) or "values": (batch, outputs...).
@@ -30,8 +30,18 @@ public enum ONNXExport {
         guard opsets.contains(opset) else {
             throw ONNXExportError("--opset \(opset) is not supported; use \(opsets.lowerBound)...\(opsets.upperBound)")
         }
-        if saved.sequenceScaler != nil {
-            throw ONNXExportError("time-series models (data.sequence) are not supported by the ONNX export yet")
+        if let scaler = saved.sequenceScaler {
+            // The scaling the graph reproduces: Normalizer's on the windows (tiled statistics)
+            // and `unscaleTarget` on the output; any other (a newer scaler's) is refused.
+            var known = SequenceScaler(
+                rescale: scaler.rescale, mode: scaler.mode, featureNames: scaler.featureNames,
+                targetName: scaler.targetName)
+            (known.mean, known.std, known.targetMean, known.targetStd) = (
+                scaler.mean, scaler.std, scaler.targetMean, scaler.targetStd
+            )
+            guard known == scaler else {
+                throw ONNXExportError("this time-series model's scaling is not supported by the ONNX export yet")
+            }
         }
         var graph = ONNXGraph(opset: opset)
         let input = "input"
@@ -51,12 +61,24 @@ public enum ONNXExport {
         if outputs.count > 1 {
             y = graph.node("Div", [graph.node("Sum", outputs), graph.scalar(Float(outputs.count))])
         }
+        if let scaler = saved.sequenceScaler { y = unscaleTarget(&graph, y, scaler) }
         let outputName = saved.isClassifier ? "probabilities" : "values"
         graph.node("Identity", [y], output: outputName)
         return try model(
             graph, saved, input: onnxValueInfo(input, batchOf: saved.inputShape),
             output: onnxValueInfo(outputName, batchOf: saved.ensemble.members[0].outputShape)
         ).serializedData()
+    }
+
+    /// Forecasts back in target units, as `SequenceScaler.unscaleTarget`:
+    /// featurewise v * (std + eps) + mean, then / rescale.
+    static func unscaleTarget(_ g: inout ONNXGraph, _ y: String, _ s: SequenceScaler) -> String {
+        var h = y
+        if s.mode == .featurewise {
+            h = g.node(
+                "Add", [g.node("Mul", [h, g.scalar(s.targetStd + Normalizer.epsilon)]), g.scalar(s.targetMean)])
+        }
+        return s.rescale == 1 ? h : g.node("Div", [h, g.scalar(s.rescale)])
     }
 
     /// The ModelProto around `graph`, with nnreg's metadata (version, spec name, class names).
