@@ -6,7 +6,8 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a trained model's inference graph as an ONNX file.",
         discussion: """
-            The graph takes raw inputs (CSV columns, or pixels as (height, width, channels)) \
+            The graph takes raw inputs (CSV columns, pixels as (height, width, channels), or \
+            a series' window of rows) \
             and applies the model's rescale, normalization and standardization itself; its output is \
             "probabilities" for classifiers, "values" otherwise. A layer the export cannot \
             write is an error naming it (exit status 2).

@@ -17,10 +17,11 @@ public struct ONNXExportError: Error, CustomStringConvertible, UserError {
 /// The inference graph of a trained model as an ONNX model (`nnreg export --format onnx`).
 ///
 /// Graph: input "input": (batch, input_shape...), raw values as predict reads them (CSV
-/// columns, pixels (H, W, C), or a series window); then the model's rescale, normalization and the
-/// augmentation's standardization (ONNXPreprocess), each
-/// member's layers (training-only layers left out), the output activation, the members'
-/// mean; output "probabilities" (classifiers) or "values": (batch, outputs...).
+/// columns, pixels (H, W, C), or a series' window of rows); then the model's rescale,
+/// normalization and the augmentation's standardization (ONNXPreprocess), each member's
+/// layers (training-only layers left out), the output activation, the members' mean, and
+/// for a series the forecast in target units; output "probabilities" (classifiers) or
+/// "values": (batch, outputs...).
 public enum ONNXExport {
     public static let defaultOpset = 17
     public static let opsets = 17...21
