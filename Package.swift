@@ -9,7 +9,8 @@ let package = Package(
         .executable(name: "nnreg", targets: ["nnreg"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -23,7 +24,7 @@ let package = Package(
             providers: [.apt(["libpng-dev"])]),
         .target(
             name: "NNReg",
-            dependencies: ["CBLAS", "CJPEG", "CPNG"]),
+            dependencies: ["CBLAS", "CJPEG", "CPNG", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
             name: "nnreg",
             dependencies: ["NNReg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

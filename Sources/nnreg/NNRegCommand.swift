@@ -15,7 +15,7 @@ struct NNRegCommand: ParsableCommand {
         version: nnregVersion,
         subcommands: [
             Train.self, Evaluate.self, Diagnose.self, Predict.self, Summary.self, Validate.self, Compare.self,
-            Augment.self, Sweep.self, SchemaCommand.self,
+            Augment.self, Sweep.self, SchemaCommand.self, Export.self,
             Bench.self,
         ])
 

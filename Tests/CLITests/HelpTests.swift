@@ -42,6 +42,8 @@ final class HelpTests: CLITestCase {
                                       validation data.
               schema                  Print the JSON Schema (draft 2020-12) of spec files,
                                       for editors.
+              export                  Write a trained model's inference graph as an ONNX
+                                      file.
 
               See 'nnreg help <subcommand>' for detailed help.
 
@@ -64,6 +66,7 @@ final class HelpTests: CLITestCase {
             "summary": "nnreg summary <spec> [--set <path=value> ...] [--max-memory <max-memory>]",
             "validate": "nnreg validate <spec> [--json] [--set <path=value> ...] [--max-memory <max-memory>]",
             "compare": "nnreg compare <run-or-sweep> ... [--json] [--format <format>] [--plot <file.svg>]",
+            "export": "nnreg export <run-or-model> --format <format> [--output <output>] [--opset <opset>]",
         ]
         let options = [
             "train": [
@@ -76,6 +79,7 @@ final class HelpTests: CLITestCase {
             "summary": ["<spec>", "--max-memory <max-memory>"],
             "validate": ["<spec>", "--json", "--max-memory <max-memory>"],
             "compare": ["<run-or-sweep>", "--json", "--format <format>", "--plot <file.svg>"],
+            "export": ["<run-or-model>", "--format <format>", "--output <output>", "--opset <opset>"],
         ]
         for (command, line) in usage {
             for form in [[command, "--help"], ["help", command]] {

@@ -1,0 +1,34 @@
+import Foundation
+import XCTest
+
+/// `nnreg export --format onnx` of recurrent models (ONNX LSTM, GRU, RNN) on CSV rows
+/// reshaped to (steps, features) by model.input_shape.
+final class ExportRecurrentTests: ExportTestCase {
+    func testStackedLSTMGRUAndSimpleRNN() throws {
+        try writeData(features: 12)
+        try exportSpec(
+            [
+                ["type": "lstm", "units": 5, "return_sequences": true],
+                ["type": "gru", "units": 4, "return_sequences": true, "dropout": 0.2],
+                ["type": "simple_rnn", "units": 3, "activation": "relu", "return_sequences": true],
+                ["type": "dense", "units": 4, "activation": "tanh"],
+                ["type": "layer_normalization", "axis": 1, "epsilon": 0.01],
+                ["type": "gru", "units": 3, "activation": "relu", "recurrent_activation": "tanh"],
+                ["type": "dense", "units": 3, "activation": "softmax"],
+            ], inputShape: [6, 2])
+        let nodes = try XCTUnwrap(try assertExportMatchesPredict()["nodes"] as? [String])
+        for op in ["LSTM", "GRU", "RNN"] { XCTAssertTrue(nodes.contains(op), "no \(op) in \(nodes)") }
+    }
+
+    func testLastStepOutputsAndNoBias() throws {
+        try writeData(features: 12, regression: true)
+        for type in ["lstm", "gru", "simple_rnn"] {
+            try exportSpec(
+                [
+                    ["type": type, "units": 4, "use_bias": type != "gru"],
+                    ["type": "dense", "units": 1],
+                ], inputShape: [4, 3], regression: true)
+            try assertExportMatchesPredict()
+        }
+    }
+}
