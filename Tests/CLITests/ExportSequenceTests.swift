@@ -47,4 +47,20 @@ final class ExportSequenceTests: ExportTestCase {
             }
         }
     }
+
+    /// A model that forecasts changes (target_transform) is refused, naming the option.
+    func testATransformIsRefusedNotExportedWrong() throws {
+        try writeSeries(rows: 30, window: 5)
+        try exportSpec([["type": "lstm", "units": 4], ["type": "dense", "units": 1]], regression: true) { spec in
+            spec["data"] = [
+                "train": self.path("series.csv"),
+                "sequence": ["window": 5, "target": "y", "features": ["f1", "y"], "target_transform": "difference"],
+            ]
+        }
+        try train()
+        let o = try nnreg("export", "run", "--format", "onnx", "--output", "model.onnx")
+        XCTAssertEqual(o.status, 2)
+        XCTAssertTrue(o.stderr.contains("data.sequence.target_transform \"difference\" is not supported"), o.stderr)
+        XCTAssertFalse(exists("model.onnx"))
+    }
 }

@@ -40,6 +40,12 @@ public enum ONNXExport {
             (known.mean, known.std, known.targetMean, known.targetStd) = (
                 scaler.mean, scaler.std, scaler.targetMean, scaler.targetStd
             )
+            (known.levelMean, known.levelStd) = (scaler.targetMean, scaler.targetStd)
+            guard scaler.transform == .none else {
+                throw ONNXExportError(
+                    "data.sequence.target_transform \"\(scaler.transform.rawValue)\" is not supported by the ONNX export yet"
+                )
+            }
             guard known == scaler else {
                 throw ONNXExportError("this time-series model's scaling is not supported by the ONNX export yet")
             }
