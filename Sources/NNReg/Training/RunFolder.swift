@@ -14,6 +14,10 @@ import Foundation
 /// While a run writes, it holds an exclusive lock on `.nnreg.lock` (flock): a second process
 /// is refused, and the kernel drops the lock when the process ends, however it ends, so a
 /// killed run leaves no stale lock.
+///
+/// A sweep folder (`Kind.sweep`) follows the same rules with its own names (sweep.json,
+/// trials.csv, ...) and lists each trial as its folder "trials/<id>/": a run folder with a
+/// manifest of its own, which `--overwrite` of the sweep deletes the same way (`remove`).
 public final class RunFolder {
     /// What a folder holds: one run, or a sweep (its tables, and its trials' run folders).
     public enum Kind: Sendable {
