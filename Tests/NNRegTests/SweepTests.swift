@@ -176,4 +176,20 @@ final class SweepTests: XCTestCase {
         r.outcomes["c00-s2"] = nil
         XCTAssertEqual(r.rank(r.configs).map(\.id), ["c05", "c04", "c03", "c02", "c01", "c00"])
     }
+
+    /// A resumed sweep continues the configurations sweep.json recorded, not a new choice.
+    func testARecordedRungDecisionIsKept() throws {
+        var values: [Double?] = []
+        for k in 0..<6 { values += [0.5 - Double(k) / 100, 0.5 - Double(k) / 100] }
+        let fresh = try run(halving: #"{"min_epochs": 2, "eta": 3}"#, values)
+        XCTAssertEqual(fresh.survivors(of: fresh.configs, rung: 0).map(\.id), ["c05", "c04"])
+        XCTAssertEqual(fresh.rungs, [["c05", "c04"]], "the decision is recorded")
+        let resumed = try run(halving: #"{"min_epochs": 2, "eta": 3}"#, values)
+        resumed.rungs = [["c01", "c02"]]
+        XCTAssertEqual(resumed.survivors(of: resumed.configs, rung: 0).map(\.id), ["c01", "c02"])
+        XCTAssertEqual(
+            resumed.survivors(of: resumed.configs.filter { ["c01", "c02"].contains($0.id) }, rung: 1).map(\.id), ["c02"]
+        )
+        XCTAssertEqual(resumed.rungs.count, 2)
+    }
 }

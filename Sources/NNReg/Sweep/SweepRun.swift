@@ -53,7 +53,7 @@ public final class SweepRun {
     private(set) var pruned: [String: Int] = [:]
     /// The configurations each finished halving rung kept, as sweep.json records them, so
     /// that a resumed sweep continues the same ones.
-    private var rungs: [[String]] = []
+    var rungs: [[String]] = []
     /// What the trials of one rung share while they run, behind `lock`: the processes, the
     /// first bad-input message, how many finished.
     private var running: [Process] = []
@@ -147,13 +147,11 @@ public final class SweepRun {
                 throw TrainingError.interrupted(epoch: 0)
             }
             guard rung < budgets.count - 1 else { break }
-            let kept = rung < rungs.count ? alive.filter { rungs[rung].contains($0.id) } : halve(alive).kept
+            let recorded = rung < rungs.count
+            let kept = survivors(of: alive, rung: rung)
             for c in alive where !kept.contains(c) { pruned[c.id] = budget }
             alive = kept
-            if rung == rungs.count {
-                rungs.append(kept.map(\.id))
-                try files.write(record.pretty() + "\n", to: "sweep.json")
-            }
+            if !recorded { try files.write(record.pretty() + "\n", to: "sweep.json") }
         }
         return try writeTables(files)
     }
@@ -167,6 +165,16 @@ public final class SweepRun {
         let spread =
             values.count > 1 ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1) : 0
         return (mean, spread.squareRoot(), values.count)
+    }
+
+    /// The configurations that go on after halving rung `rung`: those sweep.json recorded
+    /// (a resumed sweep continues exactly the ones it chose), else `halve`'s choice, which
+    /// is then recorded.
+    func survivors(of alive: [SweepConfig], rung: Int) -> [SweepConfig] {
+        if rung < rungs.count { return alive.filter { rungs[rung].contains($0.id) } }
+        let kept = halve(alive).kept
+        rungs.append(kept.map(\.id))
+        return kept
     }
 
     /// A halving rung's decision, once `alive` trained the rung's epochs: the best 1/eta of
