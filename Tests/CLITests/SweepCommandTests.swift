@@ -84,6 +84,8 @@ final class SweepCommandTests: CLITestCase {
         let winnerRow = rows.first { $0["config"] == winner }!
         XCTAssertEqual(rate, Double(winnerRow["model.layers[1].rate"]!)!)
         XCTAssertTrue(try read("sweep/report.md").contains("## Winner: \(winner)"))
+        XCTAssertEqual(try jsonFile("sweep/trials/c00-s1/spec.json")["name"] as? String, "tiny-c00-s1")
+        XCTAssertEqual(bestSpec["name"] as? String, "tiny", "best.json is the base spec with the winner's values")
         // sweep.svg: the objective per configuration (mean and each seed) and every trial's val_loss curve.
         let svg = try read("sweep/sweep.svg")
         for row in rows { XCTAssertTrue(svg.contains("data-run=\"\(row["id"]!)\""), row["id"]!) }

@@ -227,7 +227,7 @@ extension SweepRun {
     /// its message; a failure while training marks the trial failed and the sweep goes on.
     func train(_ trials: [Trial], epochs: Int) throws {
         let process = TrainProcess(
-            executable: options.executable, spec: sweep.spec, sets: options.sets, threads: threads)
+            executable: options.executable, spec: sweep.spec, sets: options.sets, threads: threads, name: base.name)
         let gate = DispatchSemaphore(value: max(options.jobs, 1))
         let group = DispatchGroup()
         (childError, finished) = (nil, 0)

@@ -40,6 +40,9 @@ struct TrainProcess {
     let sets: [SpecOverride]
     /// Worker threads each trial trains with, when the spec leaves them open.
     let threads: Int?
+    /// The base spec's name: a trial's run is named "<name>-<trial id>" (in its spec.json and
+    /// plot titles), unless a parameter sets the name itself.
+    let name: String
 
     /// The child's exit status and the end of what it printed on stderr.
     struct Result {
@@ -51,7 +54,9 @@ struct TrainProcess {
     /// continuing the run there when `resume`.
     func arguments(_ trial: Trial, folder: String, epochs: Int?, resume: Bool) -> [String] {
         var words = ["train", spec]
-        for set in sets + trial.config.overrides { words += ["--set", set.text] }
+        for set in sets { words += ["--set", set.text] }
+        words += ["--set", "name=\(name)-\(trial.id)"]
+        for set in trial.config.overrides { words += ["--set", set.text] }
         if let threads { words += ["--set", "training.threads=\(threads)"] }
         words += ["--seed", String(trial.seed), "--output", folder, "--quiet"]
         if resume { words.append("--resume") }
