@@ -58,10 +58,10 @@ extension SweepRun {
         let rows = ranking()
         try files.write(trialsCSV(), to: "trials.csv")
         try files.write(summaryCSV(rows), to: "summary.csv")
-        let winner = rows.first.flatMap { $0.status == "completed" ? $0.config : nil }
-        if let winner {
-            let spec = try Spec.load(path: sweep.spec, overrides: options.sets + winner.overrides)
-            try files.write(spec.resolvedJSON().pretty() + "\n", to: "best.json")
+        var winner: (config: SweepConfig, spec: Spec)?
+        if let config = rows.first.flatMap({ $0.status == "completed" ? $0.config : nil }) {
+            winner = (config, try Spec.load(path: sweep.spec, overrides: options.sets + config.overrides))
+            try files.write(winner!.spec.resolvedJSON().pretty() + "\n", to: "best.json")
         }
         try files.write(report(rows, winner: winner), to: "report.md")
         try files.write(plotSVG(rows), to: "sweep.svg")
@@ -165,7 +165,7 @@ extension SweepRun {
 
     /// report.md: the settings, the ranked table, and the winner's `--set` line and its
     /// differences from the base spec.
-    func report(_ rows: [Row], winner: SweepConfig?) -> String {
+    func report(_ rows: [Row], winner: (config: SweepConfig, spec: Spec)?) -> String {
         let compute = epochsTrained
         var out = "# Sweep: \(configs.count) configurations x \(seeds.count) seed\(seeds.count == 1 ? "" : "s")\n\n"
         out += "- Base spec: `\(sweep.spec)`\n"
@@ -191,10 +191,11 @@ extension SweepRun {
             cells += tests.map { column in mean(of: column, row.config).map { String(format: "%.4f", $0) } ?? "" }
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
-        guard let winner, let best = try? Spec.load(path: sweep.spec, overrides: options.sets + winner.overrides)
-        else { return out + "\nNo configuration finished with a value of the objective.\n" }
-        out += "\n## Winner: \(winner.id)\n\n```\nnnreg train \(sweep.spec)"
-        for set in options.sets + winner.overrides { out += " --set " + shellWord(set.text) }
+        guard let (config, best) = winner else {
+            return out + "\nNo configuration finished with a value of the objective.\n"
+        }
+        out += "\n## Winner: \(config.id)\n\n```\nnnreg train \(sweep.spec)"
+        for set in options.sets + config.overrides { out += " --set " + shellWord(set.text) }
         out += "\n```\n\nbest.json holds its resolved spec. What it changes in the base spec:\n\n"
         let diff = SpecDiff.differences([base.resolvedJSON(), best.resolvedJSON()])
         if diff.isEmpty { return out + "nothing: the base spec won.\n" }

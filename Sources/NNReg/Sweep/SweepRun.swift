@@ -202,12 +202,7 @@ public final class SweepRun {
     /// is kept, so resumed trials train exactly as they began.
     private func restoreRecord() throws {
         let file = folder + "/sweep.json"
-        let saved: JSON
-        do {
-            saved = try JSON.parse(bytes: try readFileBytes(file))
-        } catch let error as JSONSyntaxError {
-            throw DataError("\(file): \(error)")
-        }
+        let saved = try RunRecord.readJSON(file)
         guard saved.objectValue?["sweep"] == record.objectValue?["sweep"],
             saved.objectValue?["set"] == record.objectValue?["set"]
         else {
