@@ -6,7 +6,7 @@ APT_PACKAGES := libopenblas-dev libjpeg-dev libpng-dev dataset-fashion-mnist pkg
 FASHION_IDX := /usr/share/datasets/fashion-mnist
 RELEASE_BIN := .build/release/nnreg
 
-.PHONY: deps build release data data-csv data-png run test bench ablation lint clean refs-env bench-peers onnx-env onnx-proto
+.PHONY: deps build release data data-csv data-png run test bench ablation lint clean refs-env bench-peers test-env onnx-proto
 
 ## deps: the Debian packages the build, the data and the tests need.
 deps:
@@ -38,7 +38,7 @@ run: release data
 	$(RELEASE_BIN) train specs/fashion-mlp.json --overwrite
 
 ## test: every test (unit, reference values, CLI, a 2-epoch MLP on Fashion-MNIST), after the lint.
-test: deps data-csv lint onnx-env
+test: deps data-csv lint test-env
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -60,24 +60,37 @@ docs: deps
 lint:
 	$(SWIFT) format lint --strict --recursive --configuration .swift-format Sources Tests
 
-## onnx-env: onnx and onnxruntime (PyPI) in .venv-onnx, for the export tests (tools/onnx_check.py).
-ONNX_VENV := .venv-onnx
-onnx-env: deps
-	@$(ONNX_VENV)/bin/python -c "import onnx, onnxruntime, numpy" 2>/dev/null || { \
-	  python3 -m venv $(ONNX_VENV) && $(ONNX_VENV)/bin/pip install -q onnx==1.23.2 onnxruntime==1.32.0 numpy; }
+## test-env: the tests' Python tools in .venv-test (PyPI): onnx and onnxruntime for the export tests
+## (tools/onnx_check.py), tensorboard for the event-file tests (tools/tensorboard_check.py).
+TEST_VENV := .venv-test
+test-env: deps
+	@$(TEST_VENV)/bin/python -c "import onnx, onnxruntime, numpy, tensorboard" 2>/dev/null || { \
+	  python3 -m venv $(TEST_VENV) && \
+	  $(TEST_VENV)/bin/pip install -q onnx==1.23.2 onnxruntime==1.32.0 tensorboard==2.21.0 numpy; }
 
 ## onnx-proto: regenerate Sources/NNReg/Export/Generated/onnx.pb.swift (committed: a one-off, the build does
 ## not need protoc) from the onnx package's onnx.proto, with protoc and the protoc-gen-swift of the
 ## swift-protobuf the package resolves.
-onnx-proto: onnx-env
+## tensorboard-proto: the same for Sources/NNReg/TensorBoard/Generated/tensorboard_event.pb.swift, from
+## tools/proto/tensorboard_event.proto (the fields of TensorBoard's event.proto that nnreg writes).
+PROTOC_GEN_SWIFT := .build/protoc-gen-swift/release/protoc-gen-swift
+.PHONY: protoc-gen-swift tensorboard-proto
+protoc-gen-swift: deps
 	@dpkg -s protobuf-compiler >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq protobuf-compiler; }
 	$(SWIFT) package resolve
 	$(SWIFT) build -c release --package-path .build/checkouts/swift-protobuf --scratch-path .build/protoc-gen-swift \
 	  --product protoc-gen-swift
-	proto=$$($(ONNX_VENV)/bin/python -c "import onnx, os; print(os.path.dirname(onnx.__file__))"); \
-	protoc --plugin=protoc-gen-swift=.build/protoc-gen-swift/release/protoc-gen-swift \
+
+onnx-proto: test-env protoc-gen-swift
+	proto=$$($(TEST_VENV)/bin/python -c "import onnx, os; print(os.path.dirname(onnx.__file__))"); \
+	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) \
 	  --swift_out=Sources/NNReg/Export/Generated -I "$$proto" "$$proto/onnx.proto"
+
+tensorboard-proto: protoc-gen-swift
+	mkdir -p Sources/NNReg/TensorBoard/Generated
+	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) \
+	  --swift_out=Sources/NNReg/TensorBoard/Generated -I tools/proto tools/proto/tensorboard_event.proto
 
 ## refs-env: Keras/TensorFlow in .venv, to regenerate Tests/NNRegTests/Fixtures (tools/reference/*.py).
 refs-env:

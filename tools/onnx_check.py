@@ -6,7 +6,7 @@ INPUTS.csv: one sample per line, its raw values as comma-separated numbers, no h
 Prints one JSON object: {"output": name, "values": [[...], ...], "metadata": {...},
 "opset": n, "nodes": [op types]} with each row's output flattened.
 Runs onnx.checker.check_model(full_check=True) first; a failing check exits non-zero.
-Needs onnx, onnxruntime and numpy (make onnx-env: .venv-onnx).
+Needs onnx, onnxruntime and numpy (make test-env: .venv-test).
 """
 
 import json

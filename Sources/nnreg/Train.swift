@@ -30,6 +30,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Replace an earlier run in the output folder.")
     var overwrite = false
 
+    @Flag(help: "Write TensorBoard event files under RUN/tensorboard/ (output.tensorboard).")
+    var tensorboard = false
+
     @OptionGroup var out: OutputOptions
 
     @Flag(help: "Print no progress.")
@@ -48,6 +51,7 @@ struct Train: ParsableCommand {
             options.seed = seed
             options.resume = resume
             options.overwrite = overwrite
+            options.tensorboard = tensorboard
             options.sweepParent = ProcessInfo.processInfo.environment["NNREG_SWEEP_PARENT"].flatMap { Int32($0) }
             let reporter = Reporter(quiet: quiet, json: out.json)
             let run = try TrainingRun(spec: spec, options: options, reporter: reporter)
@@ -92,6 +96,7 @@ extension Train {
         if let output { words += ["--output", output] }
         if let epochs { words += ["--epochs", String(epochs)] }
         if let seed { words += ["--seed", String(seed)] }
+        if tensorboard { words.append("--tensorboard") }
         words.append("--resume")
         return "continue with: " + words.map(shellWord).joined(separator: " ")
     }

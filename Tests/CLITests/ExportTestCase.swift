@@ -3,20 +3,15 @@ import XCTest
 
 /// What the export tests share: tiny data made in the test, a 2-epoch run of a spec on it,
 /// its ONNX export checked and run by tools/onnx_check.py (onnx.checker full check, then
-/// onnxruntime) in .venv-onnx (`make onnx-env`; `make test` makes it), and predict's outputs
-/// on the same rows to compare with.
+/// onnxruntime) in .venv-test (`TestVenv`), and predict's outputs on the same rows to
+/// compare with.
 class ExportTestCase: CLITestCase {
-    static let python = Paths.repo.appendingPathComponent(".venv-onnx/bin/python").path
-    static let checkScript = Paths.repo.appendingPathComponent("tools/onnx_check.py").path
     /// ONNX Runtime's outputs must be predict's within this (absolute).
     static let tolerance = 1e-5
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        guard FileManager.default.isExecutableFile(atPath: Self.python) else {
-            throw XCTSkip(
-                "no \(Self.python): run `make onnx-env` (make test does) to check ONNX exports with onnxruntime")
-        }
+        try TestVenv.require(for: "check ONNX exports with onnxruntime")
     }
 
     /// train.csv (features f1..., then label) and x.csv (the features alone, no header):
@@ -76,20 +71,7 @@ class ExportTestCase: CLITestCase {
 
     /// Runs tools/onnx_check.py on `model` and x.csv: the parsed JSON it prints.
     func onnxCheck(_ model: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [Self.checkScript, path(model), path("x.csv")]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "onnx_check.py failed:\n\(stderr)", file: file, line: line)
-        return try XCTUnwrap(
-            JSONSerialization.jsonObject(with: stdout) as? [String: Any], "onnx_check.py printed no JSON: \(stderr)",
-            file: file, line: line)
+        try TestVenv.json("onnx_check.py", [path(model), path("x.csv")], file: file, line: line)
     }
 
     /// predict's outputs on train.csv: per row its probabilities or values.

@@ -59,7 +59,7 @@ final class HelpTests: CLITestCase {
     func testSubcommandHelpShowsUsageAndOptions() throws {
         let usage = [
             "train":
-                "nnreg train <spec> [--output <output>] [--epochs <epochs>] [--seed <seed>] [--resume] [--overwrite] [--json] [--quiet] [--set <path=value> ...] [--max-memory <max-memory>]",
+                "nnreg train <spec> [--output <output>] [--epochs <epochs>] [--seed <seed>] [--resume] [--overwrite] [--tensorboard] [--json] [--quiet] [--set <path=value> ...] [--max-memory <max-memory>]",
             "evaluate": "nnreg evaluate --model <model> --data <data> [--json]",
             "diagnose": "nnreg diagnose <run> [--baseline-error <baseline-error>] [--json]",
             "predict": "nnreg predict --model <model> --data <data> [--output <output>]",
@@ -70,7 +70,8 @@ final class HelpTests: CLITestCase {
         ]
         let options = [
             "train": [
-                "--output <output>", "--epochs <epochs>", "--seed <seed>", "--resume", "--overwrite", "--json",
+                "--output <output>", "--epochs <epochs>", "--seed <seed>", "--resume", "--overwrite", "--tensorboard",
+                "--json",
                 "--quiet", "--max-memory <max-memory>",
             ],
             "evaluate": ["--model <model>", "--data <data>", "--json"],

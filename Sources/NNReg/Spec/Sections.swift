@@ -120,11 +120,23 @@ public struct OutputSpec: SpecSection, Equatable, Sendable {
         set { options["dir"] = .string(newValue) }
     }
 
+    /// Whether training writes TensorBoard event files under tensorboard/ (`TensorBoardCallback`).
+    public var tensorboard: Bool {
+        get { bool("tensorboard") }
+        set { options["tensorboard"] = .bool(newValue) }
+    }
+
     init(options: [String: JSON]) { self.options = options }
 
     /// dir null is filled in by `Spec.parse`, which knows the name.
     static let schema = Schema(
         "output",
-        [Option("dir", .nullable(.path), default: nil, doc: "the run folder; null: runs/<name> beside the spec file")],
-        doc: "where the run folder goes")
+        [
+            Option(
+                "dir", .nullable(.path), default: nil, doc: "the run folder; null: runs/<name> beside the spec file"),
+            Option(
+                "tensorboard", .bool, default: false,
+                doc: "write TensorBoard event files (scalars and weight histograms per epoch) under tensorboard/"),
+        ],
+        doc: "where the run folder goes, and what it holds besides the standard files")
 }

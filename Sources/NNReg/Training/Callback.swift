@@ -189,10 +189,11 @@ final class TrainingLoop {
             throw DataError("\(path): metadata \"\(ModelFile.Key.spec)\" is missing or not a valid spec")
         }
         savedSpec.training.epochs = run.spec.training.epochs
-        savedSpec.output.dir = run.spec.output.dir
+        savedSpec.output = run.spec.output
         if savedSpec.resolvedJSON() != run.spec.resolvedJSON() {
             throw DataError(
-                "\(path) was written for a different spec; resume needs the same spec (only --epochs may change)")
+                "\(path) was written for a different spec; resume needs the same spec (only --epochs and output may change)"
+            )
         }
         try ModelFile.loadWeights(file, into: run.network, path: path)
         try ModelFile.loadOptimizer(file, into: run.optimizer, model: run.network, path: path)

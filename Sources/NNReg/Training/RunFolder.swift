@@ -166,7 +166,8 @@ public final class RunFolder {
         try writeAtomically(text, to: path + "/" + name)
     }
 
-    /// Names nnreg writes in a run folder: the fixed ones, checkpoints, and the same inside
+    /// Names nnreg writes in a run folder: the fixed ones, checkpoints, TensorBoard's event
+    /// files (tensorboard/{train,validation}/events.out.tfevents.nnreg), and the same inside
     /// an ensemble member's folder members/k/.
     static func isRunFile(_ name: String) -> Bool {
         var parts = name.split(separator: "/").map(String.init)
@@ -175,6 +176,8 @@ public final class RunFolder {
         case 1: return fixedNames.contains(parts[0])
         case 2:
             return parts[0] == "checkpoints" && parts[1].hasPrefix("epoch-") && parts[1].hasSuffix(".safetensors")
+        case 3:
+            return parts[0] == "tensorboard" && ["train", "validation"].contains(parts[1]) && parts[2] == EventFile.name
         default: return false
         }
     }
@@ -219,7 +222,7 @@ public final class RunFolder {
             try FileManager.default.removeItem(atPath: path + "/" + name)
         }
         for trial in listed where trial.hasSuffix("/") { try RunFolder.remove(path + "/" + trial.dropLast()) }
-        for folder in ["checkpoints", "members", "trials"] { removeEmptyFolders(path + "/" + folder) }
+        for folder in ["checkpoints", "tensorboard", "members", "trials"] { removeEmptyFolders(path + "/" + folder) }
         listed = listed.filter(keep.contains)
         try saveManifest()
     }

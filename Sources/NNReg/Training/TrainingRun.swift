@@ -8,6 +8,8 @@ public struct TrainOptions {
     public var resume = false
     /// Replace a finished or interrupted run in the output folder instead of refusing.
     public var overwrite = false
+    /// Write TensorBoard event files (sets output.tensorboard).
+    public var tensorboard = false
     /// The sweep process that started this run: when it is no longer the parent (it was
     /// killed), training stops as on Ctrl-C, leaving a run the sweep's --resume continues.
     public var sweepParent: Int32?
@@ -41,6 +43,7 @@ public final class TrainingRun {
         }
         if let s = options.seed { spec.seed = s }
         if let o = options.output { spec.output.dir = o }
+        if options.tensorboard { spec.output.tensorboard = true }
         self.options = options
         self.reporter = reporter
         folder = spec.output.dir
@@ -112,6 +115,7 @@ public final class TrainingRun {
             callbacks.append(LearningRateCallback(schedule, initial: training.optimizer.learningRate))
         }
         callbacks.append(HistoryFilesCallback())
+        if spec.output.tensorboard { callbacks.append(TensorBoardCallback()) }
         if let c = spec.checkpoint {
             callbacks.append(
                 CheckpointCallback(c, earlyStoppingDecides: spec.earlyStopping?.restoreBestWeights == true))
