@@ -11,6 +11,8 @@ public struct TrainOptions {
     /// The sweep process that started this run: when it is no longer the parent (it was
     /// killed), training stops as on Ctrl-C, leaving a run the sweep's --resume continues.
     public var sweepParent: Int32?
+    /// The ranks of an mpirun job (`currentCommunicator()`), or one process.
+    public var communicator: Communicator = SingleProcess()
     public init() {}
 }
 
@@ -24,10 +26,17 @@ nonisolated(unsafe) var interruptRequested = false
 /// reloads last.safetensors (weights, optimizer state, callback state, epochs completed)
 /// and keeps the history of those epochs. Every epoch's randomness is derived from
 /// (seed, epoch), so the resumed history equals the uninterrupted one.
+///
+/// Under mpirun every rank runs this with the same spec; rank 0's initial (or resumed)
+/// weights are broadcast, each rank trains on its share of every batch (`Trainer`), and
+/// only rank 0 writes the run folder and prints: the other ranks write to a scratch
+/// folder they delete, and read rank 0's folder to resume. A run resumes on any number
+/// of ranks.
 public final class TrainingRun {
     public let experiment: Experiment
     public let folder: String
     let options: TrainOptions
+    var communicator: Communicator { options.communicator }
     let reporter: Reporter
     /// What every weights file of the run carries (`Experiment.weightsMetadata`), made once.
     let metadata: [String: String]
@@ -41,10 +50,15 @@ public final class TrainingRun {
         }
         if let s = options.seed { spec.seed = s }
         if let o = options.output { spec.output.dir = o }
+        spec.training.ranks = options.communicator.size
         self.options = options
         self.reporter = reporter
-        folder = spec.output.dir
-        try RunFolder.check(folder, resume: options.resume, overwrite: options.overwrite)
+        if options.communicator.isRoot {
+            folder = spec.output.dir
+            try RunFolder.check(folder, resume: options.resume, overwrite: options.overwrite)
+        } else {
+            folder = NSTemporaryDirectory() + "/nnreg-rank\(options.communicator.rank)-\(getpid())"
+        }
         experiment = try Experiment(spec: spec)
         metadata = experiment.weightsMetadata()
     }
@@ -52,15 +66,24 @@ public final class TrainingRun {
     /// Trains every member, evaluates, writes metrics.json; returns that document.
     public func run() throws -> JSON {
         Parallel.setThreads(spec.training.threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        for note in experiment.notes { reporter.note(note) }
-        let files = try RunFolder.open(folder, resume: options.resume, overwrite: options.overwrite)
+        let root = communicator.isRoot
+        if root { for note in experiment.notes { reporter.note(note) } }
+        let files = try RunFolder.open(folder, resume: options.resume && root, overwrite: options.overwrite || !root)
+        defer { if !root { try? FileManager.default.removeItem(atPath: folder) } }
         // Every member is made (and, resuming, restored) before a file is written, so a
         // run folder that cannot be resumed is left exactly as it was.
         let count = spec.training.ensembleMembers
         var members: [(loop: TrainingLoop, start: Int)] = []
         for k in 0..<count {
             let loop = try makeLoop(member: k, files: files, prefix: count == 1 ? "" : "members/\(k)/")
-            members.append((loop, options.resume ? try loop.restore() : 0))
+            if !root { loop.run.resumePath = spec.output.dir }
+            let start = options.resume ? try loop.restore() : 0
+            // Every rank starts from rank 0's weights, at rank 0's epoch.
+            for p in loop.run.network.namedParameters { communicator.broadcast(p.parameter.value) }
+            guard communicator.broadcast(String(start)) == String(start) else {
+                throw DataError("rank \(communicator.rank) would resume after epoch \(start), rank 0 elsewhere")
+            }
+            members.append((loop, start))
         }
         try files.write(spec.resolvedJSON().pretty() + "\n", to: "spec.json")
         if let names = experiment.classNames ?? defaultClassNames() {
@@ -98,7 +121,8 @@ public final class TrainingRun {
         let training = spec.training
         let trainer = Trainer(
             model: try experiment.makeModel(member: k), optimizer: makeOptimizer(training.optimizer),
-            metrics: experiment.makeMetrics(), shuffle: training.shuffle, seed: spec.seed &+ UInt64(k))
+            metrics: experiment.makeMetrics(), shuffle: training.shuffle, seed: spec.seed &+ UInt64(k),
+            communicator: communicator)
         trainer.classWeights = experiment.classWeights
         trainer.augmentation = experiment.augmentedBatches(member: k)
         let parent = options.sweepParent
@@ -161,6 +185,7 @@ public final class TrainingRun {
             ("epochs_run", JSON(first.history.count)),
             ("best_epoch", first.bestEpoch.map { JSON($0 + 1) } ?? .null),
             ("stop_reason", .string(first.stopReason)),
+            ("ranks", JSON(communicator.size)),
         ]
         if members.count > 1 {
             let each = members.enumerated().map { k, loop -> JSON in
