@@ -11,15 +11,21 @@ import NNReg
 /// - Any other error may be this rank's alone (a file it cannot write, no memory): the
 ///   message goes to stderr and MPI_Abort ends every rank. A rank other than 0 waits a
 ///   moment first, so that an error all ranks meet (a bad spec) is reported once, by rank 0.
-/// - SIGTERM, which mpirun sends when a rank dies, ends this rank with status 1.
+/// - SIGTERM, which mpirun sends every rank on Ctrl-C or when a rank dies, ends this rank
+///   with status 1 (so mpirun's is 1), rank 0 saying what happened. Files are written
+///   atomically, so the run folder keeps the last finished epoch for `--resume`.
 func onRanks(_ communicator: Communicator, _ body: () throws -> Void) throws {
     guard communicator.size > 1 else {
         try body()
         return
     }
+    if communicator.isRoot {
+        terminationMessage = strdup(
+            "error: the mpirun job was stopped (Ctrl-C, or a rank failed or was killed); the run folder keeps "
+                + "the last finished epoch: run the same mpirun command with --resume to continue\n")
+    }
     signal(SIGTERM) { _ in
-        let text = "nnreg: another rank of the mpirun job failed; stopping\n"
-        _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+        if let message = terminationMessage { _ = write(STDERR_FILENO, message, strlen(message)) }
         _exit(1)
     }
     do {
@@ -35,3 +41,7 @@ func onRanks(_ communicator: Communicator, _ body: () throws -> Void) throws {
     }
     communicator.finish()
 }
+
+/// What rank 0 prints on SIGTERM (made before the handler is installed: a signal handler
+/// may only call async-signal-safe functions).
+nonisolated(unsafe) private var terminationMessage: UnsafeMutablePointer<CChar>?
