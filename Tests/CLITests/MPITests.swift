@@ -117,6 +117,58 @@ final class MPITests: CLITestCase {
             """)
     }
 
+    /// Ending one rank (SIGTERM, as `kill` sends) ends the job: exit status 1 and one
+    /// message pointing to --resume, not a hang. The run then resumes in one process (a
+    /// different N) and completes, its history recording the ranks of each epoch.
+    func testKilledRankEndsTheJobAndTheRunResumesOnOneProcess() throws {
+        try write(
+            "spec.json",
+            """
+            {"name": "long", "seed": 3,
+             "data": {"train": "\(Paths.tiny("train.csv"))", "label": "label", "validation_split": 0.2},
+             "model": {"layers": [{"type": "dense", "units": 8, "activation": "relu"}, {"type": "dropout", "rate": 0.2},
+                                  {"type": "dense", "units": 3, "activation": "softmax"}]},
+             "training": {"loss": "sparse_categorical_crossentropy", "epochs": 1000, "batch_size": 16, "threads": 1}}
+            """)
+        let job = try startRanks(2, ["train", "spec.json", "--output", "run", "--quiet"])
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, (try? history(path("run/history.json")).count) ?? 0 < 2 {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let rank1 = try XCTUnwrap(rankProcess(1, of: job.process.processIdentifier), "rank 1 not found")
+        kill(rank1, SIGTERM)
+        let ended = job.finish(timeout: 30)
+        XCTAssertEqual(ended.status, 1, ended.stderr)
+        XCTAssertFalse(ended.signalled)
+        XCTAssertEqual(ended.stderr.components(separatedBy: "error:").count - 1, 1, ended.stderr)
+        XCTAssertTrue(ended.stderr.contains("--resume"), ended.stderr)
+        let done = try history(path("run/history.json")).count
+        XCTAssertGreaterThanOrEqual(done, 2)
+        let resumed = try nnreg(
+            "train", "spec.json", "--output", "run", "--resume", "--epochs", String(done + 2), "--quiet")
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let records = try history(path("run/history.json"))
+        XCTAssertEqual(records.count, done + 2)
+        XCTAssertEqual(records.map { $0["ranks"] as? Int ?? 0 }, Array(repeating: 2, count: done) + [1, 1])
+    }
+
+    /// The process of rank `rank` that mpirun (`parent`) started (OMPI_COMM_WORLD_RANK in its environment).
+    func rankProcess(_ rank: Int, of parent: Int32) -> Int32? {
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for name in processes {
+            guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[1]) == parent,
+                let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
+            else { continue }
+            let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if variables.contains("OMPI_COMM_WORLD_RANK=\(rank)") { return pid }
+        }
+        return nil
+    }
+
     /// 8x8 grey images of 3 classes (a diagonal stripe pattern per class), as CSV pixels.
     static func imageCSV(rows: Int, side: Int) -> String {
         var lines = [(0..<(side * side)).map { "p\($0)" }.joined(separator: ",") + ",label"]
