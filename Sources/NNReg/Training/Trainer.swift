@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A model, its optimizer and metrics: runs training epochs (evaluation is the Model's).
 ///
 /// Each epoch's shuffle order is drawn from `RNG(seed:stream: epoch)`, and every random
@@ -36,6 +38,9 @@ public final class Trainer {
     public private(set) var epochPenalty = 0.0
     /// The ranks this trainer's steps span (one process unless under mpirun).
     public var communicator: Communicator { reduction.communicator }
+    /// Training steps taken, and the seconds they took (forward, backward, all-reduce, update).
+    public private(set) var steps = 0
+    public private(set) var stepSeconds = 0.0
 
     private let gradient: Tensor
     private let reduction: StepReduction
@@ -85,7 +90,10 @@ public final class Trainer {
                 rng.keys = SampleKeys(
                     seed: seed, epoch: epoch, batch: b,
                     samples: order.baseAddress! + communicator.share(of: rows).lowerBound)
+                let started = DispatchTime.now().uptimeNanoseconds
                 let (loss, penalty) = try trainStep(x, y, globalRows: rows.count, rng: &rng, epoch: epoch, batch: b)
+                stepSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+                steps += 1
                 lossSum += loss * Double(rows.count)
                 penaltySum += penalty * Double(rows.count)
                 seen += rows.count
