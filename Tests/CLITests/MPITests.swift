@@ -152,6 +152,52 @@ final class MPITests: CLITestCase {
         XCTAssertEqual(records.map { $0["ranks"] as? Int ?? 0 }, Array(repeating: 2, count: done) + [1, 1])
     }
 
+    /// `mpirun -np 2 nnreg sweep` spreads the trials over both ranks (halving rungs too)
+    /// and gives the trials.csv of one process, but for seconds and the rank column; a
+    /// `--resume` of the finished sweep on 2 ranks trains nothing and keeps it.
+    func testSweepOnTwoRanksGivesTheTrialsOfOneProcess() throws {
+        _ = try tinySpec { spec in
+            var training = spec["training"] as! [String: Any]
+            training["threads"] = 1
+            spec["training"] = training
+            spec["early_stopping"] = NSNull()
+        }
+        _ = try writeSpec(
+            "sweep.json",
+            [
+                "spec": "tiny.json",
+                "parameters": [
+                    "model.layers[1].rate": [0.0, 0.3, 0.6],
+                    "model.layers[0].kernel_regularizer": [NSNull(), ["l2": 0.001]],
+                ],
+                "seeds": [1, 2], "objective": ["monitor": "val_loss"], "halving": ["min_epochs": 2, "eta": 3],
+            ] as [String: Any])
+        let one = try nnreg("sweep", "sweep.json", "--output", "one", "--quiet")
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let two = try mpirun(2, "sweep", "sweep.json", "--output", "two", "--quiet")
+        XCTAssertEqual(two.status, 0, two.stdout + two.stderr)
+        XCTAssertEqual(try trialRows("two"), try trialRows("one"))
+        let ranks = Set(try trialRows("two", keepRank: true).map { $0["rank"] ?? "" })
+        XCTAssertEqual(ranks, ["0", "1"], "both ranks trained trials")
+        let again = try mpirun(2, "sweep", "sweep.json", "--output", "two", "--resume", "--quiet")
+        XCTAssertEqual(again.status, 0, again.stdout + again.stderr)
+        XCTAssertEqual(try trialRows("two"), try trialRows("one"))
+    }
+
+    /// trials.csv's rows as named fields, without seconds (and the rank unless `keepRank`).
+    func trialRows(_ folder: String, keepRank: Bool = false) throws -> [[String: String]] {
+        let lines = try String(contentsOfFile: path(folder + "/trials.csv"), encoding: .utf8).split(separator: "\n")
+        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        return lines.dropFirst().map { line in
+            var row = Dictionary(
+                uniqueKeysWithValues: zip(
+                    header, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)))
+            row["seconds"] = nil
+            if !keepRank { row["rank"] = nil }
+            return row
+        }
+    }
+
     /// The process of rank `rank` that mpirun (`parent`) started (OMPI_COMM_WORLD_RANK in its environment).
     func rankProcess(_ rank: Int, of parent: Int32) -> Int32? {
         let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

@@ -31,6 +31,9 @@ public final class CommunicationLog: Communicator {
     }
 
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) { inner.broadcast(buffer, root: root) }
+    public func send(_ bytes: [UInt8], to destination: Int) { inner.send(bytes, to: destination) }
+    public func hasMessage(from source: Int?) -> Bool { inner.hasMessage(from: source) }
+    public func receive(from source: Int?) -> (source: Int, bytes: [UInt8]) { inner.receive(from: source) }
     public func abort(code: Int32) -> Never { inner.abort(code: code) }
     public func finish() { inner.finish() }
 }

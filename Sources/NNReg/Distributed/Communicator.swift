@@ -16,6 +16,12 @@ public protocol Communicator: AnyObject {
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>)
     /// Copies rank `root`'s `buffer` into every rank's.
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int)
+    /// Sends `bytes` to rank `destination` (point to point: a distributed sweep's messages).
+    func send(_ bytes: [UInt8], to destination: Int)
+    /// Whether a message from `source` (nil: any rank) is waiting; does not block.
+    func hasMessage(from source: Int?) -> Bool
+    /// Receives the next message from `source` (nil: any rank), waiting for it; returns its sender.
+    func receive(from source: Int?) -> (source: Int, bytes: [UInt8])
     /// Ends every rank's process with exit status `code` (after a failure on this one).
     func abort(code: Int32) -> Never
     /// Leaves the job (after the last collective call).
@@ -57,6 +63,13 @@ public final class SingleProcess: Communicator {
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {}
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {}
+    public func send(_ bytes: [UInt8], to destination: Int) {
+        preconditionFailure("one process has no rank to send to")
+    }
+    public func hasMessage(from source: Int?) -> Bool { false }
+    public func receive(from source: Int?) -> (source: Int, bytes: [UInt8]) {
+        preconditionFailure("one process has no rank to receive from")
+    }
     public func abort(code: Int32) -> Never { exit(code) }
     public func finish() {}
 }

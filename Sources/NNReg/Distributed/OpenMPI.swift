@@ -23,12 +23,25 @@ public final class OpenMPI: Communicator {
         @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32
     private typealias BcastFunction = @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
     private typealias AbortFunction = @convention(c) (Handle, Int32) -> Int32
+    private typealias SendFunction =
+        @convention(c) (UnsafeRawPointer?, Int32, Handle, Int32, Int32, Handle) -> Int32
+    private typealias RecvFunction =
+        @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Int32, Handle, UnsafeMutableRawPointer) -> Int32
+    private typealias IprobeFunction =
+        @convention(c) (Int32, Int32, Handle, UnsafeMutablePointer<Int32>, UnsafeMutableRawPointer) -> Int32
+    private typealias ProbeFunction = @convention(c) (Int32, Int32, Handle, UnsafeMutableRawPointer) -> Int32
+    private typealias GetCountFunction =
+        @convention(c) (UnsafeRawPointer, Handle, UnsafeMutablePointer<Int32>) -> Int32
     private typealias FinalizeFunction = @convention(c) () -> Int32
 
     private let world: Handle, float: Handle, double: Handle, byte: Handle, sum: Handle
     private let allreduce: AllreduceFunction
     private let bcast: BcastFunction
     private let abortJob: AbortFunction
+    private let sendBytes: SendFunction, receiveBytes: RecvFunction, iprobe: IprobeFunction, probe: ProbeFunction
+    private let getCount: GetCountFunction
+    /// An MPI_Status (Open MPI's: MPI_SOURCE, MPI_TAG, MPI_ERROR, two private fields; 24 bytes).
+    private let status = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
     private let finalize: FinalizeFunction
     private var finished = false
 
@@ -74,6 +87,11 @@ public final class OpenMPI: Communicator {
         bcast = try function("MPI_Bcast", as: BcastFunction.self)
         abortJob = try function("MPI_Abort", as: AbortFunction.self)
         finalize = try function("MPI_Finalize", as: FinalizeFunction.self)
+        sendBytes = try function("MPI_Send", as: SendFunction.self)
+        receiveBytes = try function("MPI_Recv", as: RecvFunction.self)
+        iprobe = try function("MPI_Iprobe", as: IprobeFunction.self)
+        probe = try function("MPI_Probe", as: ProbeFunction.self)
+        getCount = try function("MPI_Get_count", as: GetCountFunction.self)
         let initialize = try function("MPI_Init", as: InitFunction.self)
         let commRank = try function("MPI_Comm_rank", as: CommIntFunction.self)
         let commSize = try function("MPI_Comm_size", as: CommIntFunction.self)
@@ -111,6 +129,27 @@ public final class OpenMPI: Communicator {
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {
         guard size > 1, let base = buffer.baseAddress else { return }
         chunks(buffer.count) { o, n in _ = bcast(base + o, n, byte, Int32(root), world) }
+    }
+
+    public func send(_ bytes: [UInt8], to destination: Int) {
+        precondition(bytes.count < Int(Int32.max), "a message of \(bytes.count) bytes")
+        bytes.withUnsafeBytes { _ = sendBytes($0.baseAddress, Int32(bytes.count), byte, Int32(destination), 0, world) }
+    }
+
+    public func hasMessage(from source: Int?) -> Bool {
+        var flag: Int32 = 0
+        _ = iprobe(Int32(source ?? -1), -1, world, &flag, status)  // -1: MPI_ANY_SOURCE, MPI_ANY_TAG
+        return flag != 0
+    }
+
+    public func receive(from source: Int?) -> (source: Int, bytes: [UInt8]) {
+        _ = probe(Int32(source ?? -1), -1, world, status)
+        var count: Int32 = 0
+        _ = getCount(status, byte, &count)
+        let sender = status.load(as: Int32.self)  // MPI_SOURCE, the first field
+        var bytes = [UInt8](repeating: 0, count: Int(count))
+        bytes.withUnsafeMutableBytes { _ = receiveBytes($0.baseAddress, count, byte, sender, -1, world, status) }
+        return (Int(sender), bytes)
     }
 
     public func abort(code: Int32) -> Never {
