@@ -60,7 +60,7 @@ final class MPITests: CLITestCase {
         XCTAssertEqual((metrics as? [String: Any])?["ranks"] as? Int, 2, file: file, line: line)
     }
 
-    func testMLPWithDropoutAndBatchNormalizationMatchesOneProcess() throws {
+    func testMLPWithDropoutsAndBatchNormalizationMatchesOneProcess() throws {
         try assertTwoRanksMatchOneProcess(
             """
             {"name": "mlp", "seed": 11,
@@ -70,6 +70,8 @@ final class MPITests: CLITestCase {
                {"type": "dense", "units": 16, "activation": "relu", "kernel_regularizer": {"l2": 0.001}},
                {"type": "batch_normalization"},
                {"type": "dropout", "rate": 0.3},
+               {"type": "dense", "units": 8, "activation": "relu"},
+               {"type": "dropout", "rate": 0.2, "seed": 123},
                {"type": "dense", "units": 3, "activation": "softmax"}]},
              "training": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"],
                           "optimizer": {"type": "adam", "learning_rate": 0.01}, "epochs": 2, "batch_size": 17,

@@ -113,7 +113,14 @@ public final class NoiseLayer: Layer {
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
         active = training
         guard training else { return x }
-        if ownRNG != nil { fill(x, rng: &ownRNG!) } else { fill(x, rng: &rng) }
+        if var own = ownRNG, let seed {
+            // The layer's own seed replaces the run's in the sample keys (the same on every rank).
+            own.keys = rng.keys.map { SampleKeys(seed: seed, epoch: $0.epoch, batch: $0.batch, samples: $0.samples) }
+            fill(x, rng: &own)
+            ownRNG = own
+        } else {
+            fill(x, rng: &rng)
+        }
         y.setBatch(x.shape[0])
         let yp = y.data, xp = x.data, mp = m.data
         if let o {
