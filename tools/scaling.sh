@@ -5,6 +5,8 @@
 # the all-reduce time in it (waiting for the slower rank included) and the bytes per step.
 set -euo pipefail
 BIN=${BIN:-.build/release/nnreg}
+# How mpirun places the ranks; on a busy machine try "--bind-to none --mca mpi_yield_when_idle 1".
+read -r -a MPIRUN_OPTIONS <<<"${MPIRUN_OPTIONS:---bind-to core}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -16,7 +18,7 @@ for w in mlp:2 cnn:1; do
     if [ "$ranks" = 1 ]; then
       "$BIN" train "specs/bench/$name.json" --set training.threads=1 --epochs "$epochs" --output "$out/$name-1" >"$out/log"
     else
-      mpirun -np 2 --bind-to core "$BIN" train "specs/bench/$name.json" --set training.threads=1 --epochs "$epochs" \
+      mpirun -np 2 "${MPIRUN_OPTIONS[@]}" "$BIN" train "specs/bench/$name.json" --set training.threads=1 --epochs "$epochs" \
         --output "$out/$name-2" >"$out/log"
     fi
     python3 - "$out/$name-$ranks/history.json" "$out/log" "$name" "$ranks" <<'PY'

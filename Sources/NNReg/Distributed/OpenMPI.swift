@@ -106,6 +106,8 @@ public final class OpenMPI: Communicator {
         }
     }
 
+    deinit { status.deallocate() }
+
     /// MPI counts are Int32: larger buffers go in chunks.
     private func chunks(_ count: Int, _ body: (_ offset: Int, _ count: Int32) -> Void) {
         var offset = 0
