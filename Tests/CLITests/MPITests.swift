@@ -154,6 +154,33 @@ final class MPITests: CLITestCase {
         XCTAssertEqual(records.map { $0["ranks"] as? Int ?? 0 }, Array(repeating: 2, count: done) + [1, 1])
     }
 
+    /// An ensemble under mpirun spreads its members over the ranks (member k on rank k mod N,
+    /// in one process): the same weights as one process, bit for bit, and rank 0's folder
+    /// holds every member's files.
+    func testEnsembleMembersSpreadOverTheRanks() throws {
+        try write(
+            "spec.json",
+            """
+            {"name": "ensemble", "seed": 4,
+             "data": {"train": "\(Paths.tiny("train.csv"))", "label": "label", "validation_split": 0.2},
+             "model": {"layers": [{"type": "dense", "units": 8, "activation": "relu"}, {"type": "dropout", "rate": 0.2},
+                                  {"type": "dense", "units": 3, "activation": "softmax"}]},
+             "training": {"loss": "sparse_categorical_crossentropy", "epochs": 2, "batch_size": 32, "threads": 1,
+                          "ensemble": {"members": 3}}}
+            """)
+        let one = try nnreg("train", "spec.json", "--output", "one", "--quiet")
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let two = try mpirun(2, "train", "spec.json", "--output", "two", "--quiet")
+        XCTAssertEqual(two.status, 0, two.stdout + two.stderr)
+        XCTAssertEqual(
+            try readSafeTensors(path("two/model.safetensors")), try readSafeTensors(path("one/model.safetensors")))
+        for k in 0..<3 {
+            XCTAssertEqual(
+                try readSafeTensors(path("two/members/\(k)/last.safetensors")),
+                try readSafeTensors(path("one/members/\(k)/last.safetensors")), "member \(k)")
+        }
+    }
+
     /// `mpirun -np 2 nnreg sweep` spreads the trials over both ranks (halving rungs too)
     /// and gives the trials.csv of one process, but for seconds and the rank column; a
     /// `--resume` of the finished sweep on 2 ranks trains nothing and keeps it.

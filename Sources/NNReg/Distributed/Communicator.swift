@@ -44,14 +44,19 @@ extension Communicator {
         broadcast(UnsafeMutableRawBufferPointer(start: values.data, count: values.count * 4), root: root)
     }
 
-    /// Broadcasts rank `root`'s string (its length first).
-    public func broadcast(_ text: String, root: Int = 0) -> String {
-        var bytes = Array(text.utf8)
+    /// Broadcasts rank `root`'s bytes (their count first); returns them on every rank.
+    public func broadcast(bytes: [UInt8], root: Int = 0) -> [UInt8] {
+        var bytes = bytes
         var count = bytes.count
         withUnsafeMutableBytes(of: &count) { broadcast($0, root: root) }
         if bytes.count != count { bytes = [UInt8](repeating: 0, count: count) }
         bytes.withUnsafeMutableBytes { broadcast($0, root: root) }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
+    }
+
+    /// Broadcasts rank `root`'s string.
+    public func broadcast(_ text: String, root: Int = 0) -> String {
+        String(decoding: broadcast(bytes: Array(text.utf8), root: root), as: UTF8.self)
     }
 }
 

@@ -31,7 +31,7 @@ nonisolated(unsafe) var interruptRequested = false
 /// weights are broadcast, each rank trains on its share of every batch (`Trainer`), and
 /// only rank 0 writes the run folder and prints: the other ranks write to a scratch
 /// folder they delete, and read rank 0's folder to resume. A run resumes on any number
-/// of ranks.
+/// of ranks. An ensemble's members are spread over the ranks instead (`spreadsMembers`).
 public final class TrainingRun {
     public let experiment: Experiment
     public let folder: String
@@ -79,13 +79,7 @@ public final class TrainingRun {
         for k in 0..<count {
             let loop = try makeLoop(member: k, files: files, prefix: count == 1 ? "" : "members/\(k)/")
             if !root { loop.run.resumePath = spec.output.dir }
-            let start = options.resume ? try loop.restore() : 0
-            // Every rank starts from rank 0's weights, at rank 0's epoch.
-            for p in loop.run.network.namedParameters { communicator.broadcast(p.parameter.value) }
-            guard communicator.broadcast(String(start)) == String(start) else {
-                throw DataError("rank \(communicator.rank) would resume after epoch \(start), rank 0 elsewhere")
-            }
-            members.append((loop, start))
+            members.append((loop, try start(loop, member: k)))
         }
         try files.write(spec.resolvedJSON().pretty() + "\n", to: "spec.json")
         if let names = experiment.classNames ?? defaultClassNames() {
@@ -95,10 +89,11 @@ public final class TrainingRun {
         interruptRequested = false
         signal(SIGINT) { _ in interruptRequested = true }
         defer { signal(SIGINT, SIG_DFL) }
-        for (k, member) in members.enumerated() {
+        for (k, member) in members.enumerated() where owner(of: k) == communicator.rank {
             if count > 1 { reporter.message("member \(k + 1)/\(count) (seed \(spec.seed &+ UInt64(k)))") }
             try member.loop.fit(experiment.train, validation: experiment.validation, from: member.start)
         }
+        if spreadsMembers { try gatherMembers(members.map(\.loop), files) }
         let document = evaluate(members.map(\.loop))
         if count > 1 { try writeEnsembleWeights(members.map(\.loop), files) }
         try writeForecastPlot(Ensemble(members.map(\.loop.run.trainer.model)), files)
@@ -110,7 +105,7 @@ public final class TrainingRun {
     /// Under mpirun: what the steps all-reduced and the share of step time it took, e.g.
     /// "2 ranks: 1,250 steps, 0.41 MB all-reduced per step in 3 calls, 1.2 of 9.8 ms per step (12%)".
     func communicationSummary(_ trainers: [Trainer]) -> String? {
-        guard let log = communicator as? CommunicationLog else { return nil }
+        guard let log = communicator as? CommunicationLog, !spreadsMembers else { return nil }
         let steps = trainers.reduce(0) { $0 + $1.steps }, seconds = trainers.reduce(0) { $0 + $1.stepSeconds }
         guard steps > 0 else { return nil }
         let perStep = Double(log.bytes) / Double(steps) / 1e6, calls = Double(log.calls) / Double(steps)
@@ -138,7 +133,7 @@ public final class TrainingRun {
         let trainer = Trainer(
             model: try experiment.makeModel(member: k), optimizer: makeOptimizer(training.optimizer),
             metrics: experiment.makeMetrics(), shuffle: training.shuffle, seed: spec.seed &+ UInt64(k),
-            communicator: communicator)
+            communicator: spreadsMembers ? SingleProcess() : communicator)
         trainer.classWeights = experiment.classWeights
         trainer.augmentation = experiment.augmentedBatches(member: k)
         let parent = options.sweepParent
