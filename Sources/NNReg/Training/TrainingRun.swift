@@ -59,7 +59,7 @@ public final class TrainingRun {
             folder = spec.output.dir
             try RunFolder.check(folder, resume: options.resume, overwrite: options.overwrite)
         } else {
-            folder = NSTemporaryDirectory() + "/nnreg-rank\(options.communicator.rank)-\(getpid())"
+            folder = TrainingRun.scratchFolder(rank: options.communicator.rank)
         }
         experiment = try Experiment(spec: spec)
         metadata = experiment.weightsMetadata()

@@ -62,3 +62,19 @@ extension TrainingRun {
         return all.filter { RunFolder.isRunFile($0) && !$0.hasPrefix(".") && !$0.contains("/.") }.sorted()
     }
 }
+
+extension TrainingRun {
+    /// Where a rank other than 0 writes the files rank 0 keeps: a folder of its own in the
+    /// temporary directory, deleted at the end. Those that ranks killed by mpirun left
+    /// behind (their process is gone) are deleted first.
+    static func scratchFolder(rank: Int) -> String {
+        let temporary = NSTemporaryDirectory(), prefix = "nnreg-rank\(rank)-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix(prefix)
+        {
+            if let pid = Int32(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: temporary + "/" + name)
+            }
+        }
+        return temporary + "/" + prefix + String(getpid())
+    }
+}
