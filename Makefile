@@ -2,7 +2,8 @@
 # Every target installs what it needs first (Debian packages through apt-get).
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev libjpeg-dev libpng-dev dataset-fashion-mnist pkg-config python3 python3-venv time
+APT_PACKAGES := libopenblas-dev libjpeg-dev libpng-dev dataset-fashion-mnist pkg-config python3 python3-venv time \
+  openmpi-bin libopenmpi-dev
 FASHION_IDX := /usr/share/datasets/fashion-mnist
 RELEASE_BIN := .build/release/nnreg
 

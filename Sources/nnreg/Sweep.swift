@@ -43,7 +43,22 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         try runReporting {
-            var options = SweepOptions(executable: Bundle.main.executablePath ?? CommandLine.arguments[0])
+            let communicator = try currentCommunicator()
+            try onRanks(communicator) { try runSweep(communicator) }
+        }
+    }
+
+    /// Rank 0 (or the one process) runs the sweep; under mpirun the other ranks train the
+    /// trials it sends them (`serveSweepTrials`).
+    func runSweep(_ communicator: Communicator) throws {
+        let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
+        guard communicator.isRoot else {
+            serveSweepTrials(communicator, executable: executable)
+            return
+        }
+        do {
+            var options = SweepOptions(executable: executable)
+            options.communicator = communicator
             options.output = output
             options.jobs = jobs
             options.resume = resume

@@ -44,6 +44,14 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try runReporting {
+            let communicator = try currentCommunicator()
+            try onRanks(communicator) { try train(communicator) }
+        }
+    }
+
+    func train(_ communicator: Communicator) throws {
+        let root = communicator.isRoot
+        do {
             let spec = try overrides.load(self.spec)
             var options = TrainOptions()
             options.output = output
@@ -53,14 +61,18 @@ struct Train: ParsableCommand {
             options.overwrite = overwrite
             options.tensorboard = tensorboard
             options.sweepParent = ProcessInfo.processInfo.environment["NNREG_SWEEP_PARENT"].flatMap { Int32($0) }
-            let reporter = Reporter(quiet: quiet, json: out.json)
+            options.communicator = communicator
+            let reporter = Reporter(quiet: quiet || !root, json: out.json)
             let run = try TrainingRun(spec: spec, options: options, reporter: reporter)
             let document: JSON
             do {
                 document = try run.run()
             } catch TrainingError.interrupted(let epoch) {
-                printErr("error: interrupted during epoch \(epoch + 1); " + resumeHint(folder: run.folder))
+                if root { printErr("error: interrupted during epoch \(epoch + 1); " + resumeHint(folder: run.folder)) }
                 throw ExitCode(130)  // 128 + SIGINT, as shells report it
+            } catch let error as TrainingError where !root {
+                _ = error  // every rank stops at the same step; rank 0 reports it
+                throw ExitCode(1)
             } catch let error as TrainingError {
                 let kept =
                     FileManager.default.fileExists(atPath: run.folder + "/last.safetensors")
@@ -69,7 +81,9 @@ struct Train: ParsableCommand {
                 printErr("error: \(error); \(kept)")
                 throw ExitCode(1)
             }
-            if out.json {
+            if !root {
+                return
+            } else if out.json {
                 printOut(document.pretty())
             } else if !quiet {
                 printOut(resultSummary(document, folder: run.folder))

@@ -48,11 +48,16 @@ final class Child {
     private let readers = DispatchGroup()
     private let exited = DispatchSemaphore(value: 0)
 
-    init(_ arguments: [String], in folder: URL, stdin: Data? = nil) throws {
-        process.executableURL = Paths.binary
+    /// Runs `executable` (nnreg by default) with `arguments` in `folder`, with `extra`
+    /// environment variables.
+    init(
+        _ arguments: [String], in folder: URL, stdin: Data? = nil, executable: URL = Paths.binary,
+        environment extra: [String: String] = [:]
+    ) throws {
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = folder
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["COLUMNS"] = "80"  // help text wraps as on an 80-column terminal
         environment["LINES"] = "25"
         process.environment = environment

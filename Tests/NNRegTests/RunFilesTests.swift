@@ -106,9 +106,9 @@ final class RunFilesTests: XCTestCase {
             RunFiles.historyJSON(records),
             """
             [
-              {"epoch": 1, "val_accuracy": 0.5, "loss": 0.75, "seconds": 1.5, "accuracy": 0.25, "val_loss": 0.875, "learning_rate": 0.001},
-              {"epoch": 2, "loss": null, "accuracy": 0.5, "val_loss": null, "val_accuracy": 0.625, "learning_rate": 1e-05, "seconds": 2, "notes": {"a": "b", "event": "lr \\"reduced\\""}},
-              {"epoch": 3, "loss": 0.5, "accuracy": 0.75, "seconds": 0.25}
+              {"epoch": 1, "ranks": 1, "val_accuracy": 0.5, "loss": 0.75, "seconds": 1.5, "accuracy": 0.25, "val_loss": 0.875, "learning_rate": 0.001},
+              {"epoch": 2, "ranks": 1, "loss": null, "accuracy": 0.5, "val_loss": null, "val_accuracy": 0.625, "learning_rate": 1e-05, "seconds": 2, "notes": {"a": "b", "event": "lr \\"reduced\\""}},
+              {"epoch": 3, "ranks": 1, "loss": 0.5, "accuracy": 0.75, "seconds": 0.25}
             ]
 
             """)

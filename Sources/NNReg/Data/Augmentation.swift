@@ -249,7 +249,8 @@ public struct Augmenter: Sendable {
         if let box = p.erase, let value = randomErasing?.value { geometry.fill(image, box: box, value: Float(value)) }
     }
 
-    /// Draws parameters for each image of `batch` (N, H, W, C), applies them, then
+    /// Draws parameters for each image of `batch` (N, H, W, C), each from its own generator
+    /// (`RNG.perSample`: keyed by the image's sample in training), applies them, then
     /// `standardize`s the batch; `record` sees each image's parameters. A batch of flat
     /// rows (N, D), e.g. from a CSV, is read as images of `imageShape` [H, W, C].
     public func augment(
@@ -258,8 +259,10 @@ public struct Augmenter: Sendable {
     ) {
         let (h, w, c) = Augmenter.imageShape(batch, imageShape)
         let n = batch.shape[0], size = h * w * c
+        let generators = rng.perSample()  // each image's draws keyed by its sample
         for i in 0..<n {
-            let p = drawParameters(height: h, width: w, channels: c, rng: &rng)
+            var g = generators[i]
+            let p = drawParameters(height: h, width: w, channels: c, rng: &g)
             apply(p, to: batch.data + i * size, height: h, width: w, channels: c, workspace: workspace)
             record?(i, p)
         }

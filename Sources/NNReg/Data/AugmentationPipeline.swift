@@ -5,11 +5,12 @@ import Foundation
 /// runs the step before it.
 ///
 /// A batch is: rows order[b * batchSize ..< ...] of x (N, H, W, C) (or flat rows read as
-/// images of `imageShape`) and y (N, K) gathered
+/// images of `imageShape`) and y (N, K), or this rank's `share` of them under mpirun, gathered
 /// into a preallocated slot, each image augmented (`Augmenter.augment`: draw, apply,
-/// standardize), then `Augmenter.mix` on inputs and targets. Batch b of epoch e draws all
-/// its randomness from `RNG(seed: seed, stream: AugmentedBatches.stream(epoch: e, batch: b))`,
-/// so batches do not depend on timing, threads, or on which batches were made before:
+/// standardize), then `Augmenter.mix` on inputs and targets. Each image draws from a
+/// generator keyed by (seed, epoch, its sample) (`SampleKeys`), the mix from
+/// `RNG(seed: seed, stream: AugmentedBatches.stream(epoch: e, batch: b))`,
+/// so batches do not depend on timing, threads, ranks, or on which batches were made before:
 /// the background path and `prepare` give the same bits.
 ///
 /// Double buffering: two slots and, per slot, a "free" and a "ready" semaphore. The worker
@@ -23,6 +24,9 @@ public final class AugmentedBatches {
     public let seed: UInt64
     /// [H, W, C] of each row of x.
     public let imageShape: [Int]
+    /// The rows of a batch (global rows start..<end) this process computes: all of them,
+    /// or under mpirun the rank's share (`Communicator.share`), set by the trainer.
+    public var share: (Range<Int>) -> Range<Int> = { $0 }
     public private(set) var augmenter: Augmenter
     /// Two (x, y) slots of batchSize rows.
     private let slots: [(x: Tensor, y: Tensor)]
@@ -73,20 +77,33 @@ public final class AugmentedBatches {
     ) {
         let start = b * batchSize, end = min(start + batchSize, order.count)
         precondition(start < end, "batch \(b) is past the \(order.count) rows")
-        let n = end - start
+        // This rank's rows; all of them when mixing, which pairs rows across the batch.
+        let mine = share(start..<end), rows = augmenter.mixes ? start..<end : mine
+        let n = rows.count
         bx.setBatch(n)
         by.setBatch(n)
         let px = x.sampleSize, py = y.sampleSize
         precondition(bx.sampleSize == px && by.sampleSize == py, "slot shapes \(bx.shape), \(by.shape)")
         for row in 0..<n {
-            let i = Int(order[start + row])
+            let i = Int(order[rows.lowerBound + row])
             precondition(i >= 0 && i < x.shape[0], "row \(i) outside \(x.shape[0]) images")
             (bx.data + row * px).update(from: x.data + i * px, count: px)
             (by.data + row * py).update(from: y.data + i * py, count: py)
         }
         var rng = RNG(seed: seed, stream: AugmentedBatches.stream(epoch: epoch, batch: b))
+        if let first = order.baseAddress {
+            rng.keys = SampleKeys(seed: seed, epoch: epoch, batch: b, samples: first + rows.lowerBound)
+        }
         augmenter.augment(bx, imageShape: imageShape, rng: &rng, workspace: workspace)
         augmenter.mix(x: bx, y: by, imageShape: imageShape, rng: &rng, workspace: workspace)
+        if rows != mine {
+            // Keep this rank's rows of the mixed batch.
+            let skip = mine.lowerBound - rows.lowerBound
+            bx.data.update(from: bx.data + skip * px, count: mine.count * px)
+            by.data.update(from: by.data + skip * py, count: mine.count * py)
+            bx.setBatch(mine.count)
+            by.setBatch(mine.count)
+        }
     }
 
     /// Calls `body(b, x, y)` for each batch of the epoch in order, on the calling thread,

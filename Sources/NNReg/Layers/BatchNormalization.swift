@@ -11,8 +11,11 @@
 /// - y = gamma_c * (x - mean_c) / sqrt(var_c + epsilon) + beta_c.
 /// gamma (scale) and beta (center) are trainable (C); moving_mean and moving_variance (C)
 /// are stored state (`trainable: false`), saved in checkpoints under their names.
-public final class BatchNormalization: NormalizationLayer {
+public final class BatchNormalization: NormalizationLayer, GlobalBatchLayer {
     public let kind = "batch_normalization"
+    /// Under data parallelism: the statistics are the global batch's (the ranks' sums added
+    /// up, two all-reduces forward and one backward), so N ranks match one process.
+    public var globalBatch: GlobalBatch?
     public let options: NormalizationOptions
     public let momentum: Float
     public let movingMeanInitializer: Initializer
@@ -30,6 +33,7 @@ public final class BatchNormalization: NormalizationLayer {
     private var rstd: Tensor!  // (C) 1 / sqrt(var + epsilon) the last forward used
     private var mean: Scratch<Double>!  // (C) the mean the last forward used (batch or moving)
     private var sums: ChannelSums!
+    private var reductionScratch: Scratch<Double>!  // (2C) the backward sums, reduced together
     private var affine: ChannelAffine!
     private var usedBatchStatistics = false
 
@@ -67,6 +71,7 @@ public final class BatchNormalization: NormalizationLayer {
         rstd = Tensor(shape: [c])
         mean = Scratch(c, 0)
         sums = ChannelSums(view)
+        reductionScratch = Scratch(2 * c, 0)
         affine = ChannelAffine(view)
         return inputShape
     }
@@ -79,10 +84,12 @@ public final class BatchNormalization: NormalizationLayer {
         usedBatchStatistics = training
         if training {
             // Two passes (tf.nn.moments): the mean, then the biased variance around it.
-            let m = Double(outer * view.inner)
+            let m = Double((globalBatch?.rows ?? n) * view.outerPerSample * view.inner)
             sums.sum(x.data, times: nil, outer: outer)
+            allreduce(sums.sumA)
             for ch in 0..<c { mu[ch] = sums.sumA.data[ch] / m }
             sums.sumOfSquares(x.data, around: mu, outer: outer)
+            allreduce(sums.sumA)
             let mmp = movingMean.value.data, mvp = movingVariance.value.data
             for ch in 0..<c {
                 let variance = sums.sumA.data[ch] / m
@@ -115,11 +122,12 @@ public final class BatchNormalization: NormalizationLayer {
         let c = view.channels, outer = n * view.outerPerSample
         sums.sum(dy.data, times: xhat.data, outer: outer)
         let sDy = sums.sumA.data, sDyH = sums.sumB.data
-        weights.setGradients(sums)
+        weights.setGradients(sums)  // this rank's part: the trainer adds up the gradients
         guard needsInputGradient else { return nil }
+        if usedBatchStatistics { allreduce(sums.sumA, sums.sumB) }
         dx.setBatch(n)
         let gp = weights.gammaValues, rp = rstd.data
-        let m = Double(outer * view.inner)
+        let m = Double((usedBatchStatistics ? globalBatch?.rows ?? n : n) * view.outerPerSample * view.inner)
         for ch in 0..<c {
             let k = gp[ch] * rp[ch]
             if usedBatchStatistics {
@@ -134,6 +142,23 @@ public final class BatchNormalization: NormalizationLayer {
 }
 
 extension BatchNormalization {
+    /// Adds up per-channel sums over the ranks (nothing without a global batch). Two
+    /// scratch arrays of C sums are reduced as one buffer of 2C when both are given.
+    private func allreduce(_ a: Scratch<Double>, _ b: Scratch<Double>? = nil) {
+        guard let communicator = globalBatch?.communicator, communicator.size > 1 else { return }
+        let c = a.count
+        if let b {
+            // sumB follows sumA in the reduction: copy through the scratch's tail, no allocation.
+            reductionScratch.data.update(from: a.data, count: c)
+            (reductionScratch.data + c).update(from: b.data, count: c)
+            communicator.allreduceSum(UnsafeMutableBufferPointer(start: reductionScratch.data, count: 2 * c))
+            a.data.update(from: reductionScratch.data, count: c)
+            b.data.update(from: reductionScratch.data + c, count: c)
+        } else {
+            communicator.allreduceSum(UnsafeMutableBufferPointer(start: a.data, count: c))
+        }
+    }
+
     static let registration = LayerType(
         LayerOptions.normalization(
             "batch_normalization", axisDoc: "the feature axis (normalized per index of it)",

@@ -66,8 +66,9 @@ public final class Dense: AffineLayer {
         usedMask = training && dropConnect > 0
         if usedMask, let mask, let maskedKernel {
             let keep = 1 - dropConnect, scale = 1 / keep, kv = kernel.value
+            var g = rng.perBatch()  // one mask for the whole batch, the same on every rank
             for i in 0..<mask.count {
-                let m: Float = rng.uniform() < keep ? scale : 0
+                let m: Float = g.uniform() < keep ? scale : 0
                 mask[i] = m
                 maskedKernel[i] = kv[i] * m
             }

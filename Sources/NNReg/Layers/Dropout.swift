@@ -113,7 +113,14 @@ public final class NoiseLayer: Layer {
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
         active = training
         guard training else { return x }
-        if ownRNG != nil { fill(x, rng: &ownRNG!) } else { fill(x, rng: &rng) }
+        if var own = ownRNG, let seed {
+            // The layer's own seed replaces the run's in the sample keys (the same on every rank).
+            own.keys = rng.keys.map { SampleKeys(seed: seed, epoch: $0.epoch, batch: $0.batch, samples: $0.samples) }
+            fill(x, rng: &own)
+            ownRNG = own
+        } else {
+            fill(x, rng: &rng)
+        }
         y.setBatch(x.shape[0])
         let yp = y.data, xp = x.data, mp = m.data
         if let o {
@@ -134,7 +141,8 @@ public final class NoiseLayer: Layer {
         return dx
     }
 
-    /// Draws this step's m (and o) for a batch shaped like x.
+    /// Draws this step's m (and o) for a batch shaped like x: each sample's values from its
+    /// own generator (`RNG.perSample`), so a sample's mask does not depend on its batch.
     private func fill(_ x: Tensor, rng: inout RNG) {
         let n = x.shape[0], count = x.count
         m.setBatch(n)
@@ -144,31 +152,31 @@ public final class NoiseLayer: Layer {
         case .dropout(let rate, _):
             let keep = 1 - rate, scale = 1 / keep
             if maskShape != nil {
-                broadcastMask(x.shape) { rng.uniform() < keep ? scale : 0 }
+                broadcastMask(x.shape, rng: &rng) { g in g.uniform() < keep ? scale : 0 }
             } else {
-                for i in 0..<count { mp[i] = rng.uniform() < keep ? scale : 0 }
+                rng.dropoutMask(mp, rows: n, width: x.sampleSize, rate: rate)
             }
         case .spatialDropout2D(let rate):
             let keep = 1 - rate, scale = 1 / keep
-            broadcastMask(x.shape) { rng.uniform() < keep ? scale : 0 }
+            broadcastMask(x.shape, rng: &rng) { g in g.uniform() < keep ? scale : 0 }
         case .gaussianNoise(let stddev):
             let op = o!.data
-            for i in 0..<count {
+            perSample(n, count, &rng) { g, i in
                 mp[i] = 1
-                op[i] = stddev * rng.normal()
+                op[i] = stddev * g.normal()
             }
         case .gaussianDropout(let rate):
             let std = (rate / (1 - rate)).squareRoot()
-            for i in 0..<count { mp[i] = 1 + std * rng.normal() }
+            perSample(n, count, &rng) { g, i in mp[i] = 1 + std * g.normal() }
         case .alphaDropout(let rate, _):
             let alphaP = -Activation.seluAlpha * Activation.seluScale
             let a = 1 / ((1 - rate) * (1 + rate * alphaP * alphaP)).squareRoot()
             let b = -a * alphaP * rate
             let op = o!.data
             if maskShape != nil {
-                broadcastMask(x.shape) { rng.uniform() >= rate ? 1 : 0 }
+                broadcastMask(x.shape, rng: &rng) { g in g.uniform() >= rate ? 1 : 0 }
             } else {
-                for i in 0..<count { mp[i] = rng.uniform() >= rate ? 1 : 0 }
+                perSample(n, count, &rng) { g, i in mp[i] = g.uniform() >= rate ? 1 : 0 }
             }
             for i in 0..<count {
                 let kept = mp[i] != 0
@@ -178,9 +186,21 @@ public final class NoiseLayer: Layer {
         }
     }
 
+    /// Calls `body(g, i)` for every element i of n samples of count / n values, with the
+    /// generator g of i's sample.
+    @inline(__always)
+    private func perSample(_ n: Int, _ count: Int, _ rng: inout RNG, _ body: (inout RNG, Int) -> Void) {
+        let generators = rng.perSample(), per = n == 0 ? 0 : count / n
+        for s in 0..<n {
+            var g = generators[s]
+            for i in (s * per)..<((s + 1) * per) { body(&g, i) }
+        }
+    }
+
     /// Fills m by drawing one value per element of `maskShape` and broadcasting it over
-    /// `shape` (dimensions of size 1 in the mask shape are shared).
-    private func broadcastMask(_ shape: [Int], draw: () -> Float) {
+    /// `shape` (dimensions of size 1 in the mask shape are shared). Each sample's draws come
+    /// from its own generator; a mask shared by the batch (batch entry 1) from the batch's.
+    private func broadcastMask(_ shape: [Int], rng: inout RNG, draw: (inout RNG) -> Float) {
         let rank = shape.count, sizes = maskShape!
         var stride = 1
         for d in (0..<rank).reversed() {
@@ -189,7 +209,16 @@ public final class NoiseLayer: Layer {
             stride *= size
         }
         let values = draws!.data
-        for i in 0..<stride { values[i] = draw() }
+        if sizes[0] == 1 {
+            var g = rng.perBatch()
+            for i in 0..<stride { values[i] = draw(&g) }
+        } else {
+            let generators = rng.perSample(), per = shape[0] == 0 ? 0 : stride / shape[0]
+            for s in 0..<shape[0] {
+                var g = generators[s]
+                for i in (s * per)..<((s + 1) * per) { values[i] = draw(&g) }
+            }
+        }
         let total = shape.reduce(1, *), mp = m.data
         drawStrides.withUnsafeBufferPointer { strides in
             coordinate.withUnsafeMutableBufferPointer { coord in

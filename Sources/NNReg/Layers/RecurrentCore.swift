@@ -177,10 +177,10 @@ public final class RecurrentCore {
         recurrentMasked = training && recurrentDropout > 0
         let t = steps, f = features, u = units, gu = gateWidth, rows = t * n
         if inputMasked, let inputMask {
-            Self.drawMask(inputMask.data, count: maskGroups * n * f, rate: dropout, rng: &rng)
+            rng.dropoutMask(inputMask.data, groups: maskGroups, rows: n, width: f, rate: dropout)
         }
         if recurrentMasked, let recurrentMask {
-            Self.drawMask(recurrentMask.data, count: gates * n * u, rate: recurrentDropout, rng: &rng)
+            rng.dropoutMask(recurrentMask.data, groups: gates, rows: n, width: u, rate: recurrentDropout)
         }
 
         let groups = inputMasked ? maskGroups : 1
@@ -364,11 +364,6 @@ public final class RecurrentCore {
     // MARK: Helpers
 
     /// Inverted dropout mask: 1/(1-rate) with probability 1-rate, else 0.
-    private static func drawMask(_ m: UnsafeMutablePointer<Float>, count: Int, rate: Float, rng: inout RNG) {
-        let keep = 1 - rate, scale = 1 / keep
-        for i in 0..<count { m[i] = rng.uniform() < keep ? scale : 0 }
-    }
-
     // MARK: Inspection (tests)
 
     /// This call's input masks, one (N, F) array per group; empty when not masked.

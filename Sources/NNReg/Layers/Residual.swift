@@ -15,9 +15,11 @@
 /// Parameters keep their sub-layer's names under a prefix, "layers.{j}.{kind}.{name}", so
 /// a model's weight names stay unique ("layers.3.residual.layers.0.dense.kernel"); the
 /// sub-layers' activity penalties and `beginEpoch` pass through this block.
-public final class Residual: Layer {
+public final class Residual: Layer, GlobalBatchLayer {
     public let kind = "residual"
     public let layers: [Layer]
+    /// Under data parallelism: the sub-layers' activity penalties divide by its rows.
+    public var globalBatch: GlobalBatch?
     public let survivalProbability: Float
     /// Forwarded to the first sub-layer: its dx is only needed when this block's is.
     public var needsInputGradient = true {
@@ -88,18 +90,23 @@ public final class Residual: Layer {
         let sp = scale.data
         if training && survivalProbability < 1 {
             let p = survivalProbability, kept = 1 / p
-            for s in 0..<n { sp[s] = rng.uniform() < p ? kept : 0 }
+            let generators = rng.perSample()
+            for s in 0..<n {
+                var g = generators[s]
+                sp[s] = g.uniform() < p ? kept : 0
+            }
         } else {
             scale.fill(1)
         }
         var h = x
         innerActivityPenalty = 0
+        let rows = Float(globalBatch?.rows ?? n)
         for j in layers.indices {
             let layer = layers[j]
             h = layer.forward(h, training: training, rng: &rng)
             outputs[j] = h
             if training {
-                if let reg = layer.activityRegularizer { innerActivityPenalty += reg.penalty(h) / Float(n) }
+                if let reg = layer.activityRegularizer { innerActivityPenalty += reg.penalty(h) / rows }
                 innerActivityPenalty += layer.innerActivityPenalty
             }
         }
@@ -128,7 +135,8 @@ public final class Residual: Layer {
             guard let d = g else { break }
             let layer = layers[j]
             if trainingStep, let reg = layer.activityRegularizer, let out = outputs[j] {
-                Regularizer(l1: reg.l1 / Float(n), l2: reg.l2 / Float(n)).addGradient(out, into: d)
+                let rows = Float(globalBatch?.rows ?? n)
+                Regularizer(l1: reg.l1 / rows, l2: reg.l2 / rows).addGradient(out, into: d)
             }
             g = layer.backward(d)
         }

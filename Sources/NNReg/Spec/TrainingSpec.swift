@@ -41,6 +41,11 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
     public var ensembleMembers: Int { OptionsView(value("ensemble"), at: specPath(path, "ensemble")).int("members") }
     /// Worker threads; nil: all cores.
     public var threads: Int? { optionalInt("threads") }
+    /// The processes the run trains on: set by nnreg to mpirun's N (1 outside mpirun).
+    public var ranks: Int {
+        get { int("ranks") }
+        set { options["ranks"] = JSON(newValue) }
+    }
 
     init(options: [String: JSON]) { self.options = options }
 
@@ -86,6 +91,9 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
             Option(
                 "threads", .nullable(.integer(min: 1, max: 256)), default: nil,
                 doc: "worker threads; null: all cores"),
+            Option(
+                "ranks", .positiveInt, default: 1,
+                doc: "processes the run trained on (mpirun -np N), recorded by nnreg; a value given is replaced"),
         ],
         check: { training, path in
             // training.from_logits and training.label_smoothing move into the loss object,

@@ -72,7 +72,7 @@ extension SweepRun {
         let parameters = sweep.parameters.map(\.path)
         let header =
             ["id", "config", "seed"] + parameters + ["status", "epochs_run", "best_epoch"] + metricColumns
-            + ["gap", "objective", "seconds"]
+            + ["gap", "objective", "seconds", "rank"]
         var out = header.map(csvField).joined(separator: ",") + "\n"
         for trial in trials {
             let outcome = outcomes[trial.id]
@@ -93,6 +93,7 @@ extension SweepRun {
             } else {
                 fields += Array(repeating: "", count: metricColumns.count + 3)
             }
+            fields.append(trialRanks[trial.id].map(String.init) ?? "")
             out += fields.map(csvField).joined(separator: ",") + "\n"
         }
         return out

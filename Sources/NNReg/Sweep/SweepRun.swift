@@ -12,6 +12,9 @@ public struct SweepOptions {
     public var sets: [SpecOverride] = []
     /// The nnreg executable the trials run.
     public var executable: String
+    /// Under mpirun, the ranks (`RemoteTrials`): this one (rank 0) schedules, and the others
+    /// train trials too. One process otherwise.
+    public var communicator: Communicator = SingleProcess()
 
     public init(executable: String) { self.executable = executable }
 }
@@ -47,6 +50,8 @@ public final class SweepRun {
     private(set) var threads: Int?
     /// Each trial's run folder results, by id, once it finished a stage.
     var outcomes: [String: RunRecord] = [:]
+    /// The rank that trained each trial's last stage (0 outside mpirun), for trials.csv.
+    var trialRanks: [String: Int] = [:]
     /// Trials whose training failed, with the message.
     private(set) var failures: [String: String] = [:]
     /// Configurations halving stopped, with the epochs they had trained.
@@ -94,8 +99,12 @@ public final class SweepRun {
                 throw SpecError(path: "parameters", message: "configuration \(config.id) (\(values)): \(error)")
             }
         }
+        // The cores are split among the trials that train at once on this machine (each rank
+        // on it trains `jobs` under mpirun: OMPI_COMM_WORLD_LOCAL_SIZE ranks share the machine).
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        threads = base.training.threads == nil ? max(1, cores / max(options.jobs, 1)) : nil
+        let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
+        let perMachine = max(options.jobs, 1) * (options.communicator.size > 1 ? max(local, 1) : 1)
+        threads = base.training.threads == nil ? max(1, cores / perMachine) : nil
         try RunFolder.check(folder, resume: options.resume, overwrite: options.overwrite, kind: .sweep)
     }
 
@@ -136,12 +145,14 @@ public final class SweepRun {
         sweepInterrupted = false
         signal(SIGINT) { _ in sweepInterrupted = true }
         defer { signal(SIGINT, SIG_DFL) }
+        let remote = options.communicator.size > 1 ? RemoteTrials(options.communicator) : nil
+        defer { remote?.stop() }
         var alive = configs
         for (rung, budget) in budgets.enumerated() {
             if budgets.count > 1 {
                 reporter.message("rung \(rung + 1)/\(budgets.count): \(alive.count) configurations, \(budget) epochs")
             }
-            try train(alive.flatMap { c in seeds.map { Trial(config: c, seed: $0) } }, epochs: budget)
+            try train(alive.flatMap { c in seeds.map { Trial(config: c, seed: $0) } }, epochs: budget, remote: remote)
             if sweepInterrupted {
                 try writeTables(files)
                 throw TrainingError.interrupted(epoch: 0)
@@ -216,17 +227,23 @@ public final class SweepRun {
 }
 
 extension SweepRun {
-    /// Trains `trials` up to `epochs` each, `jobs` processes at a time. A trial that has
+    /// Trains `trials` up to `epochs` each, `jobs` processes at a time, and under mpirun one
+    /// at a time on each other rank (`remote`), whichever is free first. A trial that has
     /// trained that far, or ended on its own, is left as it is; one with a checkpoint
     /// continues from it. A child's bad-input error (exit status 2) stops the sweep with
     /// its message; a failure while training marks the trial failed and the sweep goes on.
-    func train(_ trials: [Trial], epochs: Int) throws {
+    func train(_ trials: [Trial], epochs: Int, remote: RemoteTrials? = nil) throws {
         let process = TrainProcess(
             executable: options.executable, spec: sweep.spec, sets: options.sets, threads: threads, name: base.name)
         let gate = DispatchSemaphore(value: max(options.jobs, 1))
         let group = DispatchGroup()
         (childError, finished) = (nil, 0)
         let started = Date()
+        func collectRemote() {
+            for done in remote?.finished() ?? [] {
+                record(done.trial, rank: done.rank, done.result, of: trials.count, since: started)
+            }
+        }
         for trial in trials {
             let path = folder + "/trials/" + trial.id
             if let outcome = try RunRecord.finished(path), outcome.epochsRun >= epochs || outcome.endedEarly {
@@ -236,14 +253,31 @@ extension SweepRun {
                 }
                 continue
             }
-            gate.wait()
+            // A free slot: one of this process's `jobs`, or another rank.
+            var rank = 0
+            if let remote {
+                while gate.wait(timeout: .now()) == .timedOut {
+                    if let r = remote.reserve() {
+                        rank = r
+                        break
+                    }
+                    collectRemote()
+                    usleep(2000)
+                }
+            } else {
+                gate.wait()
+            }
             guard !sweepInterrupted, lock.withLock({ childError == nil }) else {
-                gate.signal()
+                if rank == 0 { gate.signal() } else { remote?.release(rank) }
                 break
             }
             RunFolder.waitForLock(path)  // a trial a killed sweep left behind finishes its batch first
             let resume = FileManager.default.fileExists(atPath: path + "/last.safetensors")
             let arguments = process.arguments(trial, folder: path, epochs: epochs, resume: resume)
+            if let remote, rank > 0 {
+                remote.start(trial, on: rank, arguments: arguments)
+                continue
+            }
             group.enter()
             Thread.detachNewThread { [self] in
                 defer {
@@ -251,33 +285,44 @@ extension SweepRun {
                     group.leave()
                 }
                 let result = process.run(arguments) { child in lock.withLock { running.append(child) } }
-                let outcome = try? RunRecord.finished(path)
-                lock.withLock {
-                    running.removeAll { !$0.isRunning }
-                    switch result.status {
-                    case 0: failures[trial.id] = nil
-                    case 2: childError = childError ?? "trial \(trial.id): \(result.message)"
-                    case 130: sweepInterrupted = true
-                    default:
-                        failures[trial.id] = result.message.isEmpty ? "exit status \(result.status)" : result.message
-                    }
-                    if let outcome { outcomes[trial.id] = outcome }
-                    finished += 1
-                    if result.status != 130 && result.status != 2 {
-                        reporter.message(progressLine(trial, done: finished, of: trials.count, since: started))
-                    }
-                }
+                record(trial, rank: 0, result, of: trials.count, since: started)
             }
         }
         // Ctrl-C reaches the trials too (one process group); a SIGINT sent to the sweep alone is passed on.
         var passedOn = false
-        while group.wait(timeout: .now() + 0.2) == .timedOut {
+        while true {
+            let localDone = group.wait(timeout: .now() + (remote == nil ? 0.2 : 0.002)) == .success
+            collectRemote()
             if sweepInterrupted && !passedOn {
                 lock.withLock { for child in running where child.isRunning { child.interrupt() } }
                 passedOn = true
             }
+            if localDone && remote?.busy != true { break }
+            if localDone { usleep(2000) }
         }
         if let childError { throw DataError(childError) }
+    }
+
+    /// Records how `trial` ended (trained on `rank`): its outcome, a failure, a bad-input
+    /// error or an interrupt, and prints its progress line.
+    private func record(_ trial: Trial, rank: Int, _ result: TrainProcess.Result, of total: Int, since started: Date) {
+        let outcome = try? RunRecord.finished(folder + "/trials/" + trial.id)
+        lock.withLock {
+            running.removeAll { !$0.isRunning }
+            switch result.status {
+            case 0: failures[trial.id] = nil
+            case 2: childError = childError ?? "trial \(trial.id): \(result.message)"
+            case 130: sweepInterrupted = true
+            default:
+                failures[trial.id] = result.message.isEmpty ? "exit status \(result.status)" : result.message
+            }
+            if let outcome { outcomes[trial.id] = outcome }
+            trialRanks[trial.id] = rank
+            finished += 1
+            if result.status != 130 && result.status != 2 {
+                reporter.message(progressLine(trial, done: finished, of: total, since: started))
+            }
+        }
     }
 
     /// "[3/27] c02-s1: val_accuracy 0.8123 (best c01-s1 0.8210) · 1m20s left".

@@ -69,7 +69,11 @@ struct TrainProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
+        // A trial is one process, also when the sweep runs under mpirun: without Open MPI's
+        // variables it does not join the job.
+        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
+            !["OMPI_", "PMIX_", "OPAL_", "PRTE_"].contains { key.hasPrefix($0) }
+        }
         environment["NNREG_SWEEP_PARENT"] = String(getpid())  // the child stops if the sweep dies
         process.environment = environment
         let errors = Pipe()

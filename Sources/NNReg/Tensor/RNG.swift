@@ -8,6 +8,9 @@ import Foundation
 /// Reference: Blackman & Vigna, "Scrambled linear pseudorandom number generators" (2021).
 public struct RNG {
     public var state: (UInt64, UInt64, UInt64, UInt64)
+    /// Set by the trainer for a training batch: what `perSample` and `perBatch` key their
+    /// generators by, so a sample's draws do not depend on the batch's split over ranks.
+    public var keys: SampleKeys? = nil
 
     public init(seed: UInt64) {
         var sm = seed

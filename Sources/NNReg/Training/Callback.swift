@@ -37,6 +37,11 @@ final class TrainingContext {
     let prefix: String
     /// The folder this model's files go to (an ensemble member's own folder).
     var folder: String { files.path + (prefix.isEmpty ? "" : "/" + prefix.dropLast()) }
+    /// The run folder `--resume` reads: `files.path`, except on mpirun ranks other than 0,
+    /// which write to a scratch folder and read rank 0's (a shared file system).
+    var resumePath: String?
+    /// The folder this model's `--resume` files are read from.
+    var resumeFolder: String { (resumePath ?? files.path) + (prefix.isEmpty ? "" : "/" + prefix.dropLast()) }
     let trainer: Trainer
     let reporter: Reporter
     /// Metadata every weights file carries (the resolved spec, input shape, scaling), made once.
@@ -120,6 +125,7 @@ final class TrainingLoop {
                 throw error
             }
             var record = HistoryRecord(epoch: epoch + 1, values: trained)
+            record.ranks = run.trainer.communicator.size
             if let validation {
                 record.values += run.trainer.model.evaluate(validation, metrics: run.trainer.metrics)
                     .map { ("val_" + $0.0, $0.1) }
@@ -180,7 +186,7 @@ final class TrainingLoop {
     /// Continues the run in the folder: loads last.safetensors (weights, optimizer and
     /// callback state, epochs completed) and the history of those epochs; returns that count.
     func restore() throws -> Int {
-        let folder = run.folder
+        let folder = run.resumeFolder
         let path = folder + "/last.safetensors"
         let file = try SafeTensors.read(path)
         guard let saved = file.metadata[ModelFile.Key.spec],
@@ -190,9 +196,10 @@ final class TrainingLoop {
         }
         savedSpec.training.epochs = run.spec.training.epochs
         savedSpec.output = run.spec.output
+        savedSpec.training.ranks = run.spec.training.ranks  // a run resumes on any number of ranks
         if savedSpec.resolvedJSON() != run.spec.resolvedJSON() {
             throw DataError(
-                "\(path) was written for a different spec; resume needs the same spec (only --epochs and output may change)"
+                "\(path) was written for a different spec; resume needs the same spec (only --epochs, output and the ranks may change)"
             )
         }
         try ModelFile.loadWeights(file, into: run.network, path: path)

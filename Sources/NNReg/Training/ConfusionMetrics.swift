@@ -76,6 +76,11 @@ public class ThresholdMetric: Metric {
         let total = truePositives + (ratio == .precision ? falsePositives : falseNegatives)
         return total == 0 ? 0 : truePositives / total
     }
+
+    public var sums: [Double] {
+        get { [truePositives, falsePositives, falseNegatives] }
+        set { (truePositives, falsePositives, falseNegatives) = (newValue[0], newValue[1], newValue[2]) }
+    }
 }
 
 /// Keras `Precision` at threshold 0.5: TP / (TP + FP), a prediction positive when > threshold.
@@ -125,6 +130,17 @@ public final class AUC: Metric {
     public func reset() {
         positives.update(repeating: 0, count: numThresholds)
         negatives.update(repeating: 0, count: numThresholds)
+    }
+
+    public var sums: [Double] {
+        get {
+            Array(UnsafeBufferPointer(start: positives, count: numThresholds))
+                + Array(UnsafeBufferPointer(start: negatives, count: numThresholds))
+        }
+        set {
+            positives.update(from: newValue, count: numThresholds)
+            negatives.update(from: Array(newValue[numThresholds...]), count: numThresholds)
+        }
     }
 
     // output: (N, K) in [0, 1], target: (N, K) or (N, 1) class ids

@@ -14,6 +14,9 @@ public protocol Metric: AnyObject {
     func update(output: Tensor, target: Tensor, weights: UnsafePointer<Float>?)
     /// The metric over every sample since the last reset; 0 before any (Keras's divide_no_nan).
     func result() -> Double
+    /// The running sums `result` is computed from, which add up over disjoint parts of the
+    /// data: under mpirun the ranks' sums are added (`Communicator.allreduceSum`) and set back.
+    var sums: [Double] { get set }
 }
 
 /// Keras's `MeanMetricWrapper`: the weighted mean over samples of a per-sample value,
@@ -83,6 +86,11 @@ public final class MeanMetric: Metric {
     }
 
     public func result() -> Double { count == 0 ? 0 : total / count }
+
+    public var sums: [Double] {
+        get { [total, count] }
+        set { (total, count) = (newValue[0], newValue[1]) }
+    }
 
     /// The concrete kind for these shapes (only "accuracy" and "top_k_accuracy" depend on them).
     private func resolve(outputWidth k: Int, targetWidth t: Int) -> Kind {

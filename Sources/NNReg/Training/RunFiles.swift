@@ -17,6 +17,8 @@ public struct HistoryRecord: Equatable {
     /// generalization gap, the training loss split into data loss and penalty, and each
     /// weight's L2 norm.
     public var diagnostics: [(name: String, value: Double)] = []
+    /// The processes the epoch trained on (mpirun's N; 1 outside mpirun), in history.json only.
+    public var ranks = 1
 
     public init(epoch: Int, values: [(name: String, value: Double)] = [], notes: [String: String] = [:]) {
         self.epoch = epoch
@@ -44,14 +46,14 @@ public struct HistoryRecord: Equatable {
                     $0.name == $1.name && ($0.value == $1.value || ($0.value.isNaN && $1.value.isNaN))
                 }
         }
-        return a.epoch == b.epoch && a.notes == b.notes && same(a.values, b.values)
+        return a.epoch == b.epoch && a.ranks == b.ranks && a.notes == b.notes && same(a.values, b.values)
             && same(a.diagnostics, b.diagnostics)
     }
 }
 
 /// The run folder's history files: history.csv, history.json and loss.svg (README, "The run folder").
 public enum RunFiles {
-    static let reserved: Set<String> = ["epoch", "notes", "diagnostics"]
+    static let reserved: Set<String> = ["epoch", "ranks", "notes", "diagnostics"]
 
     /// The value columns of `records` (without "epoch"), in the order history.csv uses:
     /// loss, the other training values, val_loss, the val_ values (in the order of
@@ -94,12 +96,12 @@ public enum RunFiles {
     }
 
     /// history.json: an array with one object per epoch, one line each:
-    /// `{"epoch": 1, "loss": 0.5, ..., "notes": {...}}`. Values keep the record's own
+    /// `{"epoch": 1, "ranks": 1, "loss": 0.5, ..., "notes": {...}}`. Values keep the record's own
     /// order; NaN and infinities are written as null; "notes" appears only when non-empty.
     public static func historyJSON(_ records: [HistoryRecord]) -> String {
         if records.isEmpty { return "[]\n" }
         let lines = records.map { r -> String in
-            var fields: [(String, JSON)] = [("epoch", JSON(r.epoch))]
+            var fields: [(String, JSON)] = [("epoch", JSON(r.epoch)), ("ranks", JSON(r.ranks))]
             for (name, x) in r.values where !reserved.contains(name) { fields.append((name, .number(x))) }
             if !r.diagnostics.isEmpty {
                 fields.append(("diagnostics", .object(.init(r.diagnostics.map { ($0.name, .number($0.value)) }))))
@@ -145,6 +147,10 @@ public enum RunFiles {
                     epoch = Int(x)
                 case ("epoch", _):
                     throw fail("record \(index): \"epoch\" is \(value.kind), expected an integer")
+                case ("ranks", .number(let x)) where x == x.rounded() && x >= 1 && x < 1e9:
+                    record.ranks = Int(x)
+                case ("ranks", _):
+                    throw fail("record \(index): \"ranks\" is \(value.kind), expected a positive integer")
                 case ("notes", .object(let pairs)):
                     for (k, v) in pairs {
                         guard case .string(let s) = v else {

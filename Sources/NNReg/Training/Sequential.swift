@@ -17,6 +17,9 @@ public final class Sequential {
     public var outputActivation: Activation = .linear
     /// Sum of the activity penalties of the last training forward pass.
     public private(set) var activityPenalty: Float = 0
+    /// Under data parallelism (`attach`): the step's global batch. Activity penalties are
+    /// then divided by its rows, so the ranks' penalties add up to one process's.
+    public internal(set) var globalBatch: GlobalBatch?
 
     private var outputs: [Tensor?]
     private let probabilities: Tensor
@@ -66,7 +69,7 @@ public final class Sequential {
             h = layer.forward(h, training: training, rng: &rng)
             outputs[i] = h
             if training, let reg = layer.activityRegularizer {
-                activityPenalty += reg.penalty(h) / Float(h.shape[0])
+                activityPenalty += reg.penalty(h) / Float(globalBatch?.rows ?? h.shape[0])
             }
             if training { activityPenalty += layer.innerActivityPenalty }
         }
@@ -76,15 +79,26 @@ public final class Sequential {
     /// dOutput: (N, outputShape...) from the loss; fills every parameter's grad,
     /// including the weight penalties' gradients.
     public func backward(_ dOutput: Tensor) {
+        backwardData(dOutput)
+        addWeightPenaltyGradients()
+    }
+
+    /// `backward` without the weight penalties: the gradients of the data and activity
+    /// terms, which data-parallel training adds up over the ranks before the penalties.
+    public func backwardData(_ dOutput: Tensor) {
         var g: Tensor? = dOutput
         for (i, layer) in layers.enumerated().reversed() {
             guard let dy = g else { break }
             if let reg = layer.activityRegularizer, let out = outputs[i] {
-                let scaled = Regularizer(l1: reg.l1 / Float(out.shape[0]), l2: reg.l2 / Float(out.shape[0]))
-                scaled.addGradient(out, into: dy)
+                let rows = Float(globalBatch?.rows ?? out.shape[0])
+                Regularizer(l1: reg.l1 / rows, l2: reg.l2 / rows).addGradient(out, into: dy)
             }
             g = layer.backward(dy)
         }
+    }
+
+    /// Adds the weight penalties' (kernel and bias regularizers') gradients to the grads.
+    public func addWeightPenaltyGradients() {
         for p in trainableParameters {
             p.regularizer?.addGradient(p.value, into: p.grad)
         }
