@@ -19,6 +19,12 @@ scaled units on both sides (nnreg's metrics.json test.loss, Keras's evaluate).
 `--seeds N` runs seeds 1...N; `--variant` one variant; `--epochs E` trains exactly E
 epochs on both sides, without early stopping.
 
+Keras's fit(shuffle=True) on arrays draws its order with tf.random.shuffle inside a
+tf.data map; once keras.utils.set_random_seed has set the global seed, that op restarts
+from the same state each epoch, so every epoch sees the same order (batches included),
+while nnreg draws a new order every epoch. `--keras-reshuffle` feeds Keras through a
+PyDataset that draws a new order every epoch instead.
+
 Prints one markdown table: per variant, mean and std (population) of the test MSE per
 side, and the ratio nnreg / Keras of the means.
 
@@ -72,8 +78,27 @@ def parts(spec):
     return windows(scaled[:train_end]), windows(scaled[train_end:rest]), windows(scaled[rest:])
 
 
-def keras_run(spec, seed, dropout, epochs=None):
+def keras_run(spec, seed, dropout, epochs=None, reshuffle=False):
     import keras
+
+    class Reshuffled(keras.utils.PyDataset):
+        """The training windows in a new order every epoch (numpy, seeded), batch by batch."""
+
+        def __init__(self, x, y, batch_size):
+            super().__init__()
+            self.x, self.y, self.batch_size = x, y, batch_size
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(x))
+
+        def __len__(self):
+            return math.ceil(len(self.x) / self.batch_size)
+
+        def __getitem__(self, i):
+            rows = self.order[i * self.batch_size : (i + 1) * self.batch_size]
+            return self.x[rows], self.y[rows]
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(len(self.x))
 
     keras.utils.set_random_seed(seed)
     (xt, yt), (xv, yv), (xs, ys) = parts(spec)
@@ -91,10 +116,15 @@ def keras_run(spec, seed, dropout, epochs=None):
     stop = spec["early_stopping"]
     callbacks = [] if epochs else [keras.callbacks.EarlyStopping(
         monitor=stop["monitor"], patience=stop["patience"], restore_best_weights=stop["restore_best_weights"])]
-    model.fit(
-        xt, yt, validation_data=(xv, yv), epochs=epochs or training["epochs"], batch_size=training["batch_size"],
-        shuffle=True, verbose=0, callbacks=callbacks,
-    )
+    epochs = epochs or training["epochs"]
+    if reshuffle:
+        data = Reshuffled(xt, yt, training["batch_size"])
+        model.fit(data, validation_data=(xv, yv), epochs=epochs, verbose=0, callbacks=callbacks)
+    else:
+        model.fit(
+            xt, yt, validation_data=(xv, yv), epochs=epochs, batch_size=training["batch_size"],
+            shuffle=True, verbose=0, callbacks=callbacks,
+        )
     return float(model.evaluate(xs, ys, verbose=0))
 
 
@@ -114,6 +144,10 @@ def main():
     parser.add_argument("--seeds", type=int, default=6, help="seeds 1...N")
     parser.add_argument("--variant", choices=list(VARIANTS), action="append", help="default: all")
     parser.add_argument("--epochs", type=int, help="train exactly this many epochs, without early stopping")
+    parser.add_argument(
+        "--keras-reshuffle", action="store_true",
+        help="feed Keras a new order every epoch (a PyDataset) instead of fit(shuffle=True), whose order "
+        "repeats every epoch once a global seed is set")
     args = parser.parse_args()
     spec = json.loads(SPEC.read_text())
     seeds = range(1, args.seeds + 1)
@@ -122,7 +156,7 @@ def main():
     for name in args.variant or VARIANTS:
         dropout = VARIANTS[name]
         ours = np.array([nnreg_run(args.nnreg, s, dropout, args.epochs) for s in seeds])
-        theirs = np.array([keras_run(spec, s, dropout, args.epochs) for s in seeds])
+        theirs = np.array([keras_run(spec, s, dropout, args.epochs, args.keras_reshuffle) for s in seeds])
         print(f"{name}: nnreg {ours.round(4).tolist()}, Keras {theirs.round(4).tolist()}", file=sys.stderr)
         print(f"| {name} | {ours.mean():.4f} ± {ours.std():.4f} | {theirs.mean():.4f} ± {theirs.std():.4f} "
               f"| {ours.mean() / theirs.mean():.2f} |", flush=True)
