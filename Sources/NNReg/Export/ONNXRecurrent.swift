@@ -23,7 +23,9 @@ extension ONNXLayerBuilder {
         case let l as GRU:
             (op, order) = ("GRU", [0, 1, 2])
             activations = [("recurrent_activation", l.recurrentActivation), ("activation", l.activation)]
-            attributes.append(ONNXAttribute.int("linear_before_reset", 1))  // Keras 3's reset_after
+            // reset_after (Keras 3) applies r after the recurrent product, as linear_before_reset=1;
+            // reset_after=false (Keras 2) before it, as ONNX's default 0. Its bias has no recurrent row.
+            attributes.append(ONNXAttribute.int("linear_before_reset", l.resetAfter ? 1 : 0))
         case let l as SimpleRNN:
             (op, order) = ("RNN", [0])
             activations = [("activation", l.activation)]

@@ -29,6 +29,9 @@ public final class RecurrentCore {
     let separateRecurrent: Bool
     /// LSTM: the forget gate's bias starts at 1 (Keras unit_forget_bias).
     let unitForgetBias: Bool
+    /// How many gate blocks, from the first, get their recurrent product here; the cell
+    /// does the rest itself (GRU with reset_after=false: z and r here, h after the reset).
+    let recurrentBlocks: Int
     var units: Int { options.units }
     var dropout: Float { options.dropout }
     var recurrentDropout: Float { options.recurrentDropout }
@@ -40,6 +43,11 @@ public final class RecurrentCore {
     /// Masks per kind when masks are on: one per gate with recurrent dropout (Keras
     /// implementation 1), else one shared by all gates.
     var maskGroups: Int { recurrentDropout > 0 ? gates : 1 }
+    /// The layer's own generator for its masks (Keras's per-layer `seed`), derived per
+    /// epoch by `beginEpoch`; nil: the masks come from the run's generator.
+    private var ownRNG: RNG?
+    /// Tests only: masks used instead of drawing, as `inputMasks` / `recurrentMasks` return them.
+    var injectedMasks: (input: [[Float]], recurrent: [[Float]])?
 
     private(set) var kernel: Parameter!
     private(set) var recurrentKernel: Parameter!
@@ -52,8 +60,8 @@ public final class RecurrentCore {
     private(set) var recurrentMasked = false
     private var xs: Tensor!  // (groups, T, N, F): the input, time-major, masked per group
     private var inputMask: Tensor?  // (groups, N, F)
-    private var recurrentMask: Tensor?  // (G, N, units)
-    private var maskedStates: Tensor?  // (G, T, N, units): h_{t-1} * recurrent mask of gate g
+    private(set) var recurrentMask: Tensor?  // (G, N, units)
+    private(set) var maskedStates: Tensor?  // (G, T, N, units): h_{t-1} * recurrent mask of gate g
     /// (T, N, G*units): gate pre-activations; the cell may add to them.
     private(set) var pre: Tensor!
     /// (T, N, G*units): gate activations, for cells with more than one gate.
@@ -80,7 +88,7 @@ public final class RecurrentCore {
 
     init(
         kind: String, gates: Int, options: RecurrentOptions, separateRecurrent: Bool = false,
-        unitForgetBias: Bool = false
+        unitForgetBias: Bool = false, recurrentBlocks: Int? = nil
     ) {
         let units = options.units, dropout = options.dropout, recurrentDropout = options.recurrentDropout
         precondition(units > 0, "\(kind) units must be positive, got \(units)")
@@ -93,6 +101,14 @@ public final class RecurrentCore {
         self.options = options
         self.separateRecurrent = separateRecurrent
         self.unitForgetBias = unitForgetBias
+        self.recurrentBlocks = recurrentBlocks ?? gates
+        self.ownRNG = options.seed.map { RNG(seed: $0) }
+    }
+
+    /// Re-derives the layer's own generator for 0-based `epoch`, as `NoiseLayer` does, so
+    /// a resumed run draws the same masks.
+    func beginEpoch(_ epoch: Int) {
+        if let seed = options.seed { ownRNG = RNG(seed: seed, stream: UInt64(epoch)) }
     }
 
     /// Creates and fills the parameters (kernel, recurrent kernel, bias, in Keras's order)
@@ -176,11 +192,13 @@ public final class RecurrentCore {
         inputMasked = training && dropout > 0
         recurrentMasked = training && recurrentDropout > 0
         let t = steps, f = features, u = units, gu = gateWidth, rows = t * n
-        if inputMasked, let inputMask {
-            rng.dropoutMask(inputMask.data, groups: maskGroups, rows: n, width: f, rate: dropout)
-        }
-        if recurrentMasked, let recurrentMask {
-            rng.dropoutMask(recurrentMask.data, groups: gates, rows: n, width: u, rate: recurrentDropout)
+        if var own = ownRNG, let seed = options.seed {
+            // The layer's own seed replaces the run's in the sample keys (the same on every rank).
+            own.keys = rng.keys.map { SampleKeys(seed: seed, epoch: $0.epoch, batch: $0.batch, samples: $0.samples) }
+            drawMasks(rng: &own)
+            ownRNG = own
+        } else {
+            drawMasks(rng: &rng)
         }
 
         let groups = inputMasked ? maskGroups : 1
@@ -211,11 +229,30 @@ public final class RecurrentCore {
         states.data.update(repeating: 0, count: n * u)
     }
 
+    /// This call's masks: the input masks first, then the recurrent ones (or the injected ones).
+    private func drawMasks(rng: inout RNG) {
+        let f = features, u = units
+        if inputMasked, let inputMask {
+            if let injected = injectedMasks?.input {
+                for (g, m) in injected.enumerated() { (inputMask.data + g * n * f).update(from: m, count: n * f) }
+            } else {
+                rng.dropoutMask(inputMask.data, groups: maskGroups, rows: n, width: f, rate: dropout)
+            }
+        }
+        if recurrentMasked, let recurrentMask {
+            if let injected = injectedMasks?.recurrent {
+                for (g, m) in injected.enumerated() { (recurrentMask.data + g * n * u).update(from: m, count: n * u) }
+            } else {
+                rng.dropoutMask(recurrentMask.data, groups: gates, rows: n, width: u, rate: recurrentDropout)
+            }
+        }
+    }
+
     /// Adds step t's recurrent product h_{t-1} recurrent_kernel (masked per gate in
     /// training) into pre[t], or with `separateRecurrent` writes it plus the recurrent
-    /// bias to rec[t]. (N, units) x (units, G*units).
+    /// bias to rec[t]. (N, units) x (units, B*units), B = `recurrentBlocks`.
     func recurrentStep(_ t: Int) {
-        let u = units, gu = gateWidth
+        let u = units, gu = gateWidth, bu = recurrentBlocks * units
         let hPrev = states.data + t * n * u
         let target = separateRecurrent ? rec!.data + t * n * gu : pre.data + t * n * gu
         let beta: Float = separateRecurrent ? 0 : 1
@@ -224,12 +261,13 @@ public final class RecurrentCore {
             for g in 0..<gates {
                 let hm = maskedStates.data + (g * steps + t) * n * u, rm = recurrentMask.data + g * n * u
                 for i in 0..<(n * u) { hm[i] = hPrev[i] * rm[i] }
+                guard g < recurrentBlocks else { continue }
                 BLAS.sgemm(
                     m: n, n: u, k: u, a: hm, lda: u, b: r + g * u, ldb: gu,
                     beta: beta, c: target + g * u, ldc: gu)
             }
         } else {
-            BLAS.sgemm(m: n, n: gu, k: u, a: hPrev, lda: u, b: r, ldb: gu, beta: beta, c: target, ldc: gu)
+            BLAS.sgemm(m: n, n: bu, k: u, a: hPrev, lda: u, b: r, ldb: gu, beta: beta, c: target, ldc: gu)
         }
         if separateRecurrent, let bias { addBias(bias.value.data + gu, to: target, rows: n, width: gu) }
     }
@@ -293,11 +331,11 @@ public final class RecurrentCore {
     func recurrentBackward(_ t: Int, accumulate: Bool) {
         defer { (dh, dhPrev) = (dhPrev, dh) }
         guard t > 0 else { return }  // dLoss/d(initial state) is not needed
-        let u = units, gu = gateWidth
+        let u = units, gu = gateWidth, bu = recurrentBlocks * units
         let d = (drec ?? dpre).data + t * n * gu, r = recurrentKernel.value.data, dp = dhPrev.data
         if recurrentMasked, let recurrentMask {
             if !accumulate { dp.update(repeating: 0, count: n * u) }
-            for g in 0..<gates {
+            for g in 0..<recurrentBlocks {
                 BLAS.sgemm(
                     transB: true, m: n, n: u, k: u, a: d + g * u, lda: gu, b: r + g * u, ldb: gu,
                     c: scratch.data, ldc: u)
@@ -306,14 +344,14 @@ public final class RecurrentCore {
             }
         } else {
             BLAS.sgemm(
-                transB: true, m: n, n: u, k: gu, a: d, lda: gu, b: r, ldb: gu,
+                transB: true, m: n, n: u, k: bu, a: d, lda: gu, b: r, ldb: gu,
                 beta: accumulate ? 1 : 0, c: dp, ldc: u)
         }
     }
 
     /// Parameter gradients over all steps at once, then dx (nil unless `needsInputGradient`).
     func finishBackward(needsInputGradient: Bool) -> Tensor? {
-        let t = steps, f = features, u = units, gu = gateWidth, rows = t * n
+        let t = steps, f = features, u = units, gu = gateWidth, bu = recurrentBlocks * units, rows = t * n
         let dIn = dpre.data, dRec = (drec ?? dpre).data
         let inGroups = inputMasked ? maskGroups : 1, inCols = inGroups == 1 ? gu : u
         // dkernel = xs^T dpre: (F, T*N) x (T*N, G*units), per gate if masked per gate.
@@ -322,16 +360,16 @@ public final class RecurrentCore {
                 transA: true, m: f, n: inCols, k: rows, a: xs.data + g * rows * f, lda: f,
                 b: dIn + g * inCols, ldb: gu, c: kernel.grad.data + g * inCols, ldc: gu)
         }
-        // drecurrent_kernel = hprev^T drec: (units, T*N) x (T*N, G*units).
+        // drecurrent_kernel = hprev^T drec: (units, T*N) x (T*N, B*units); the cell does the rest.
         if recurrentMasked, let maskedStates {
-            for g in 0..<gates {
+            for g in 0..<recurrentBlocks {
                 BLAS.sgemm(
                     transA: true, m: u, n: u, k: rows, a: maskedStates.data + g * rows * u, lda: u,
                     b: dRec + g * u, ldb: gu, c: recurrentKernel.grad.data + g * u, ldc: gu)
             }
         } else {
             BLAS.sgemm(
-                transA: true, m: u, n: gu, k: rows, a: states.data, lda: u, b: dRec, ldb: gu,
+                transA: true, m: u, n: bu, k: rows, a: states.data, lda: u, b: dRec, ldb: gu,
                 c: recurrentKernel.grad.data, ldc: gu)
         }
         if let bias {

@@ -1,41 +1,66 @@
-/// Gated recurrent unit layer, Keras 3 `GRU` with reset_after=True, its default
-/// (keras/src/layers/rnn/gru.py).
+/// Gated recurrent unit layer, Keras 3 `GRU` (keras/src/layers/rnn/gru.py), with either
+/// of its reset_after variants.
 ///
 /// x: (N, T, F) -> y: (N, units), or (N, T, units) with `returnSequences`.
-/// kernel: (F, 3*units), recurrent_kernel: (units, 3*units), bias: (2, 3*units) (row 0
-/// for the input projection, row 1 for the recurrent one); gate blocks in Keras order
+/// kernel: (F, 3*units), recurrent_kernel: (units, 3*units); gate blocks in Keras order
 /// z, r, h. Per step, from zero h:
 ///   z = σ(x W_z + b_z + h W'_z + b'_z)   r = σ(x W_r + b_r + h W'_r + b'_r)
-///   h̃ = act(x W_h + b_h + r (h W'_h + b'_h))   h_t = z h_{t-1} + (1 - z) h̃
-/// The reset gate multiplies the recurrent product after the matmul (reset_after), so
-/// all three recurrent blocks are one sgemm. reset_after=False is not supported.
+///   h_t = z h_{t-1} + (1 - z) h̃
+/// reset_after (Keras 3's default), bias (2, 3*units), row 0 for the input projection,
+/// row 1 for the recurrent one; the reset gate multiplies the recurrent product, so all
+/// three recurrent blocks are one sgemm:
+///   h̃ = act(x W_h + b_h + r (h W'_h + b'_h))
+/// reset_after=false (Keras 2's default), bias (3*units), no b'; the reset gate multiplies
+/// the state before the product, so the h block's sgemm waits for r:
+///   h̃ = act(x W_h + b_h + (r h) W'_h)
+/// With recurrent dropout every h above is masked by its own gate's mask (Keras's
+/// implementation 1), the h block's by the third. Dropout: see `RecurrentCore`.
 public final class GRU: RecurrentLayer {
     public let kind = "gru"
     public let recurrentActivation: Activation
+    public var resetAfter: Bool { core.separateRecurrent }
     public var needsInputGradient = true
     public let core: RecurrentCore
+
+    // reset_after=false only.
+    private var resetStates: Tensor!  // (T, N, units): r * h_{t-1} (masked by the h block's mask)
+    private var dResetStates: Tensor!  // (N, units): dLoss/d(r * h_{t-1}) for the step being processed
 
     public convenience init(
         units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
         useBias: Bool = true, returnSequences: Bool = false, dropout: Float = 0, recurrentDropout: Float = 0,
-        kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(gain: 1),
-        biasInitializer: Initializer = .zeros
+        resetAfter: Bool = true, kernelInitializer: Initializer = .glorotUniform,
+        recurrentInitializer: Initializer = .orthogonal(gain: 1), biasInitializer: Initializer = .zeros,
+        seed: UInt64? = nil
     ) {
         self.init(
             options: RecurrentOptions(
                 units: units, activation: activation, useBias: useBias, returnSequences: returnSequences,
                 dropout: dropout, recurrentDropout: recurrentDropout, kernelInitializer: kernelInitializer,
-                recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer),
-            recurrentActivation: recurrentActivation)
+                recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer, seed: seed),
+            recurrentActivation: recurrentActivation, resetAfter: resetAfter)
     }
 
-    init(options: RecurrentOptions, recurrentActivation: Activation) {
-        core = RecurrentCore(kind: "gru", gates: 3, options: options, separateRecurrent: true)
+    init(options: RecurrentOptions, recurrentActivation: Activation, resetAfter: Bool = true) {
+        core = RecurrentCore(
+            kind: "gru", gates: 3, options: options, separateRecurrent: resetAfter,
+            recurrentBlocks: resetAfter ? 3 : 2)
         self.recurrentActivation = recurrentActivation
+    }
+
+    /// The shared build, then reset_after=false's buffers.
+    public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
+        let out = try core.build(inputShape: inputShape, maxBatch: maxBatch, rng: &rng)
+        if !resetAfter {
+            resetStates = Tensor(shape: [inputShape[0] * maxBatch * units])
+            dResetStates = Tensor(shape: [maxBatch * units])
+        }
+        return out
     }
 
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
         let n = x.shape[0], u = units, gu = 3 * units
+        guard resetAfter else { return forwardResetBefore(x, training: training, rng: &rng) }
         return core.forward(x, training: training, rng: &rng) { t in
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, r = core.rec!.data + t * n * gu
             let hPrev = core.states.data + t * n * u, h = core.states.data + (t + 1) * n * u
@@ -51,12 +76,45 @@ public final class GRU: RecurrentLayer {
         }
     }
 
+    /// h_{t-1} as the h block sees it: masked by the third recurrent mask in training.
+    private func resetInput(_ t: Int) -> UnsafeMutablePointer<Float> {
+        let n = core.n, u = units
+        if core.recurrentMasked, let masked = core.maskedStates { return masked.data + (2 * core.steps + t) * n * u }
+        return core.states.data + t * n * u
+    }
+
+    /// reset_after=false: pre[t] holds the z and r blocks' full pre-activations (the core
+    /// added h W'_{z,r}); the h block gets (r h) W'_h once r is known.
+    private func forwardResetBefore(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
+        let n = x.shape[0], u = units, gu = 3 * units
+        return core.forward(x, training: training, rng: &rng) { t in
+            let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu
+            let hPrev = core.states.data + t * n * u, h = core.states.data + (t + 1) * n * u
+            let hm = resetInput(t), rh = resetStates.data + t * n * u
+            for s in 0..<n {
+                let zs = z + s * gu, as_ = a + s * gu
+                recurrentActivation.forward(zs, as_, rows: 1, width: 2 * u)  // z, r
+                for j in 0..<u { rh[s * u + j] = as_[u + j] * hm[s * u + j] }
+            }
+            // pre_h += (r h) W'_h: (N, units) x (units, units).
+            BLAS.sgemm(
+                m: n, n: u, k: u, a: rh, lda: u, b: core.recurrentKernel.value.data + 2 * u, ldb: gu,
+                beta: 1, c: z + 2 * u, ldc: gu)
+            for s in 0..<n {
+                let zs = z + s * gu, as_ = a + s * gu, hp = hPrev + s * u, hs = h + s * u
+                activation.forward(zs + 2 * u, as_ + 2 * u, rows: 1, width: u)  // h̃
+                for j in 0..<u { hs[j] = as_[j] * hp[j] + (1 - as_[j]) * as_[2 * u + j] }
+            }
+        }
+    }
+
     /// dy -> dx through time; per step:
     ///   dz = dh (h_{t-1} - h̃)   dh̃ = dh (1 - z)   dh_{t-1} = dh z + drec W'^T
     ///   dpre_h = act'(dh̃)  drec_h = dpre_h r   dr = dpre_h rec_h
     /// dpre (input side) and drec (recurrent side) agree except in the h block.
     public func backward(_ dy: Tensor) -> Tensor? {
         let n = core.n, u = units, gu = 3 * units
+        guard resetAfter else { return backwardResetBefore(dy) }
         return core.backward(dy, accumulate: true, needsInputGradient: needsInputGradient) { t in
             let dh = core.dh.data, dhp = core.dhPrev.data, hPrev = core.states.data + t * n * u
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, r = core.rec!.data + t * n * gu
@@ -82,24 +140,72 @@ public final class GRU: RecurrentLayer {
         }
     }
 
+    /// reset_after=false, per step (m_h: the h block's recurrent mask, or 1):
+    ///   dz = dh (h_{t-1} - h̃)   dh̃ = dh (1 - z)   dpre_h = act'(dh̃)
+    ///   d(r h) = dpre_h W'_h^T   dr = d(r h) h_{t-1} m_h
+    ///   dh_{t-1} = dh z + d(r h) r m_h + dpre_{z,r} W'_{z,r}^T (the core adds the last term)
+    /// and after all steps dW'_h = sum over steps of (r h)^T dpre_h.
+    private func backwardResetBefore(_ dy: Tensor) -> Tensor? {
+        let n = core.n, u = units, gu = 3 * units
+        let w = core.recurrentKernel.value.data + 2 * u, drh = dResetStates.data
+        let hMask = core.recurrentMasked ? core.recurrentMask.map { $0.data + 2 * n * u } : nil
+        let dx = core.backward(dy, accumulate: true, needsInputGradient: needsInputGradient) { t in
+            let dh = core.dh.data, dhp = core.dhPrev.data, hPrev = core.states.data + t * n * u
+            let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu
+            let din = core.dpre.data + t * n * gu, hm = resetInput(t)
+            for s in 0..<n {
+                let zs = z + s * gu, as_ = a + s * gu, ds = din + s * gu
+                for j in 0..<u {
+                    let k = s * u + j, g = dh[k]
+                    ds[j] = g * (hPrev[k] - as_[2 * u + j])  // d z
+                    ds[2 * u + j] = g * (1 - as_[j])  // d h̃
+                    dhp[k] = g * as_[j]
+                }
+                activation.backward(dy: ds + 2 * u, y: as_ + 2 * u, z: zs + 2 * u, dz: ds + 2 * u, rows: 1, width: u)
+            }
+            // d(r h) = dpre_h W'_h^T: (N, units) x (units, units).
+            BLAS.sgemm(transB: true, m: n, n: u, k: u, a: din + 2 * u, lda: gu, b: w, ldb: gu, c: drh, ldc: u)
+            for s in 0..<n {
+                let zs = z + s * gu, as_ = a + s * gu, ds = din + s * gu
+                for j in 0..<u {
+                    let k = s * u + j
+                    ds[u + j] = drh[k] * hm[k]  // d r
+                    dhp[k] += drh[k] * as_[u + j] * (hMask?[k] ?? 1)
+                }
+                recurrentActivation.backward(dy: ds, y: as_, z: zs, dz: ds, rows: 1, width: 2 * u)
+            }
+        }
+        // dW'_h = (r h)^T dpre_h over all steps: (units, T*N) x (T*N, units).
+        BLAS.sgemm(
+            transA: true, m: u, n: u, k: core.steps * n, a: resetStates.data, lda: u, b: core.dpre.data + 2 * u,
+            ldb: gu, c: core.recurrentKernel.grad.data + 2 * u, ldc: gu)
+        return dx
+    }
+
     /// The naive reference: per sample, per step, per gate, in Double.
     static func referenceForward(
         _ p: RecurrentProblem, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
-        returnSequences: Bool
+        returnSequences: Bool, resetAfter: Bool = true
     ) -> [Double] {
         p.run(returnSequences: returnSequences, stateCount: 1) { s, t, state in
             let h = state[0], gu = 3 * p.units
-            func recurrent(_ g: Int) -> [Double] {
+            func recurrent(_ g: Int, _ h: [Double] = h) -> [Double] {
                 p.recurrentPart(sample: s, h: h, gate: g).enumerated().map { j, v in
-                    v + (p.bias.map { $0[gu + g * p.units + j] } ?? 0)
+                    v + (resetAfter ? (p.bias.map { $0[gu + g * p.units + j] } ?? 0) : 0)
                 }
             }
             let xz = p.inputPart(sample: s, step: t, gate: 0), xr = p.inputPart(sample: s, step: t, gate: 1)
             let xh = p.inputPart(sample: s, step: t, gate: 2)
             let z = recurrentActivation.reference(zip(xz, recurrent(0)).map(+))
             let r = recurrentActivation.reference(zip(xr, recurrent(1)).map(+))
-            let rh = recurrent(2)
-            let hh = activation.reference((0..<p.units).map { xh[$0] + r[$0] * rh[$0] })
+            let hh: [Double]
+            if resetAfter {
+                let rh = recurrent(2)
+                hh = activation.reference((0..<p.units).map { xh[$0] + r[$0] * rh[$0] })
+            } else {
+                let rh = recurrent(2, (0..<p.units).map { r[$0] * h[$0] })
+                hh = activation.reference(zip(xh, rh).map(+))
+            }
             return [(0..<p.units).map { z[$0] * h[$0] + (1 - z[$0]) * hh[$0] }]
         }
     }
@@ -109,10 +215,9 @@ extension GRU {
     static let registration = LayerType(
         RecurrentCore.schema("gru", doc: "gated recurrent unit over (steps, features) inputs"),
         make: { s in
-            guard s.bool("reset_after") else {
-                throw SpecError(path: s.path + ".reset_after", message: "only true (the Keras 3 default) is supported")
-            }
-            return GRU(options: try RecurrentCore.options(s), recurrentActivation: s.activation("recurrent_activation"))
+            GRU(
+                options: RecurrentCore.options(s), recurrentActivation: s.activation("recurrent_activation"),
+                resetAfter: s.bool("reset_after"))
         },
-        size: { s, input in RecurrentCore.size(s, input: input, gates: 3, biasRows: 2) })
+        size: { s, input in RecurrentCore.size(s, input: input, gates: 3, biasRows: s.bool("reset_after") ? 2 : 1) })
 }

@@ -135,7 +135,7 @@ extension LSTM {
         RecurrentCore.schema("lstm", doc: "long short-term memory over (steps, features) inputs"),
         make: { s in
             LSTM(
-                options: try RecurrentCore.options(s), recurrentActivation: s.activation("recurrent_activation"),
+                options: RecurrentCore.options(s), recurrentActivation: s.activation("recurrent_activation"),
                 unitForgetBias: s.bool("unit_forget_bias"))
         },
         size: { s, input in RecurrentCore.size(s, input: input, gates: 4) })

@@ -8,6 +8,8 @@ struct RecurrentOptions {
     var useBias, returnSequences: Bool
     var dropout, recurrentDropout: Float
     var kernelInitializer, recurrentInitializer, biasInitializer: Initializer
+    /// Keras's per-layer `seed`: the masks come from the layer's own generator; nil: the run's.
+    var seed: UInt64? = nil
 }
 
 /// A recurrent layer (lstm, gru, simple_rnn): x: (N, T, F) -> y: (N, units), or
@@ -28,6 +30,7 @@ extension RecurrentLayer {
     public var kernelInitializer: Initializer { core.options.kernelInitializer }
     public var recurrentInitializer: Initializer { core.options.recurrentInitializer }
     public var biasInitializer: Initializer { core.options.biasInitializer }
+    public var seed: UInt64? { core.options.seed }
 
     public var kernel: Parameter { core.kernel }
     public var recurrentKernel: Parameter { core.recurrentKernel }
@@ -37,6 +40,8 @@ extension RecurrentLayer {
     public func build(inputShape: [Int], maxBatch: Int, rng: inout RNG) throws -> [Int] {
         try core.build(inputShape: inputShape, maxBatch: maxBatch, rng: &rng)
     }
+
+    public func beginEpoch(_ epoch: Int) { core.beginEpoch(epoch) }
 }
 
 extension RecurrentCore {
@@ -66,7 +71,7 @@ extension RecurrentCore {
             options.append(
                 Option(
                     "reset_after", .bool, default: true,
-                    doc: "apply the reset gate after the recurrent product (Keras 3)"))
+                    doc: "apply the reset gate after the recurrent product (Keras 3); false: before it (Keras 2)"))
         }
         options.append(LayerOptions.seed)
         return Schema(type, options, doc: doc)
@@ -84,21 +89,13 @@ extension RecurrentCore {
         return size
     }
 
-    /// The options the three layers share, read from a validated spec, after refusing
-    /// what they do not support yet.
-    static func options(_ s: LayerSpec) throws -> RecurrentOptions {
-        if !s.isNull("seed") {
-            throw SpecError(
-                path: s.path + ".seed",
-                message:
-                    "a per-layer seed is not supported for \(s.type); remove it (the spec's seed drives the dropout masks)"
-            )
-        }
-        return RecurrentOptions(
+    /// The options the three layers share, read from a validated spec.
+    static func options(_ s: LayerSpec) -> RecurrentOptions {
+        RecurrentOptions(
             units: s.int("units"), activation: s.activation(), useBias: s.bool("use_bias"),
             returnSequences: s.bool("return_sequences"), dropout: s.float("dropout"),
             recurrentDropout: s.float("recurrent_dropout"), kernelInitializer: s.initializer("kernel_initializer"),
             recurrentInitializer: s.initializer("recurrent_initializer"),
-            biasInitializer: s.initializer("bias_initializer"))
+            biasInitializer: s.initializer("bias_initializer"), seed: s.seed())
     }
 }

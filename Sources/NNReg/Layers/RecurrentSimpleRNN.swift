@@ -58,6 +58,6 @@ public final class SimpleRNN: RecurrentLayer {
 extension SimpleRNN {
     static let registration = LayerType(
         RecurrentCore.schema("simple_rnn", doc: "fully connected recurrent layer over (steps, features) inputs"),
-        make: { s in SimpleRNN(options: try RecurrentCore.options(s)) },
+        make: { s in SimpleRNN(options: RecurrentCore.options(s)) },
         size: { s, input in RecurrentCore.size(s, input: input, gates: 1) })
 }
