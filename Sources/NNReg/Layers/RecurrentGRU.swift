@@ -121,13 +121,8 @@ public final class GRU: RecurrentLayer {
             let din = core.dpre.data + t * n * gu, drec = core.drec!.data + t * n * gu
             for s in 0..<n {
                 let zs = z + s * gu, as_ = a + s * gu, rs = r + s * gu, ds = din + s * gu, dr = drec + s * gu
-                for j in 0..<u {
-                    let k = s * u + j, g = dh[k]
-                    ds[j] = g * (hPrev[k] - as_[2 * u + j])  // d z
-                    ds[2 * u + j] = g * (1 - as_[j])  // d h̃
-                    dhp[k] = g * as_[j]
-                }
-                activation.backward(dy: ds + 2 * u, y: as_ + 2 * u, z: zs + 2 * u, dz: ds + 2 * u, rows: 1, width: u)
+                updateAndCandidateGradients(
+                    dh: dh + s * u, hPrev: hPrev + s * u, a: as_, z: zs, d: ds, dhPrev: dhp + s * u)
                 for j in 0..<u {
                     let dph = ds[2 * u + j]
                     dr[2 * u + j] = dph * as_[u + j]
@@ -138,6 +133,24 @@ public final class GRU: RecurrentLayer {
                 dr.update(from: ds, count: 2 * u)
             }
         }
+    }
+
+    /// One row of a step, in both reset modes: d z = dh (h_{t-1} - h̃) and d h̃ = dh (1 - z)
+    /// into `d` (the row's (3 units) gate gradients, h̃'s then through the activation),
+    /// and dh_{t-1}'s direct part dh z. `a`, `z`: the row's activated and raw gates.
+    @inline(__always)
+    private func updateAndCandidateGradients(
+        dh: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, a: UnsafePointer<Float>, z: UnsafePointer<Float>,
+        d: UnsafeMutablePointer<Float>, dhPrev: UnsafeMutablePointer<Float>
+    ) {
+        let u = units
+        for j in 0..<u {
+            let g = dh[j]
+            d[j] = g * (hPrev[j] - a[2 * u + j])  // d z
+            d[2 * u + j] = g * (1 - a[j])  // d h̃
+            dhPrev[j] = g * a[j]
+        }
+        activation.backward(dy: d + 2 * u, y: a + 2 * u, z: z + 2 * u, dz: d + 2 * u, rows: 1, width: u)
     }
 
     /// reset_after=false, per step (m_h: the h block's recurrent mask, or 1):
@@ -154,14 +167,9 @@ public final class GRU: RecurrentLayer {
             let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu
             let din = core.dpre.data + t * n * gu, hm = resetInput(t)
             for s in 0..<n {
-                let zs = z + s * gu, as_ = a + s * gu, ds = din + s * gu
-                for j in 0..<u {
-                    let k = s * u + j, g = dh[k]
-                    ds[j] = g * (hPrev[k] - as_[2 * u + j])  // d z
-                    ds[2 * u + j] = g * (1 - as_[j])  // d h̃
-                    dhp[k] = g * as_[j]
-                }
-                activation.backward(dy: ds + 2 * u, y: as_ + 2 * u, z: zs + 2 * u, dz: ds + 2 * u, rows: 1, width: u)
+                updateAndCandidateGradients(
+                    dh: dh + s * u, hPrev: hPrev + s * u, a: a + s * gu, z: z + s * gu, d: din + s * gu,
+                    dhPrev: dhp + s * u)
             }
             // d(r h) = dpre_h W'_h^T: (N, units) x (units, units).
             BLAS.sgemm(transB: true, m: n, n: u, k: u, a: din + 2 * u, lda: gu, b: w, ldb: gu, c: drh, ldc: u)
