@@ -59,7 +59,7 @@ public final class RecurrentCore {
     private(set) var inputMasked = false
     private(set) var recurrentMasked = false
     private var xs: Tensor!  // (groups, T, N, F): the input, time-major, masked per group
-    private var inputMask: Tensor?  // (groups, N, F)
+    private(set) var inputMask: Tensor?  // (groups, N, F)
     private(set) var recurrentMask: Tensor?  // (G, N, units)
     private(set) var maskedStates: Tensor?  // (G, T, N, units): h_{t-1} * recurrent mask of gate g
     /// (T, N, G*units): gate pre-activations; the cell may add to them.
@@ -397,24 +397,5 @@ public final class RecurrentCore {
             }
         }
         return dx
-    }
-
-    // MARK: Helpers
-
-    /// Inverted dropout mask: 1/(1-rate) with probability 1-rate, else 0.
-    // MARK: Inspection (tests)
-
-    /// This call's input masks, one (N, F) array per group; empty when not masked.
-    var inputMasks: [[Float]] {
-        guard inputMasked, let inputMask else { return [] }
-        let c = n * features
-        return (0..<maskGroups).map { Array(UnsafeBufferPointer(start: inputMask.data + $0 * c, count: c)) }
-    }
-
-    /// This call's recurrent masks, one (N, units) array per gate; empty when not masked.
-    var recurrentMasks: [[Float]] {
-        guard recurrentMasked, let recurrentMask else { return [] }
-        let c = n * units
-        return (0..<gates).map { Array(UnsafeBufferPointer(start: recurrentMask.data + $0 * c, count: c)) }
     }
 }

@@ -88,3 +88,20 @@ extension Activation {
         }
     }
 }
+
+/// The masks of a recurrent layer's last training call, for tests to compare with Keras's.
+extension RecurrentCore {
+    /// This call's input masks, one (N, F) array per group; empty when not masked.
+    var inputMasks: [[Float]] {
+        guard inputMasked, let inputMask else { return [] }
+        let c = n * features
+        return (0..<maskGroups).map { Array(UnsafeBufferPointer(start: inputMask.data + $0 * c, count: c)) }
+    }
+
+    /// This call's recurrent masks, one (N, units) array per gate; empty when not masked.
+    var recurrentMasks: [[Float]] {
+        guard recurrentMasked, let recurrentMask else { return [] }
+        let c = n * units
+        return (0..<gates).map { Array(UnsafeBufferPointer(start: recurrentMask.data + $0 * c, count: c)) }
+    }
+}
