@@ -193,7 +193,7 @@ final class RecurrentDropoutTests: XCTestCase {
         let model = Model(network: network, loss: LossConfig(name: "mean_squared_error"), batchSize: f.batch_size)
         var config = OptimizerConfig.defaults(for: "rmsprop")
         config.learningRate = f.learning_rate
-        let trainer = Trainer(model: model, optimizer: makeOptimizer(config), metrics: [], shuffle: false, seed: 1)
+        let trainer = Trainer(model: model, optimizer: makeOptimizer(config), metrics: [], shuffle: .none, seed: 1)
         func data(_ x: [Float], _ y: [Float]) -> Dataset {
             Dataset(x: Tensor(shape: [y.count, f.window, 1], values: x), y: Tensor(shape: [y.count, 1], values: y))
         }

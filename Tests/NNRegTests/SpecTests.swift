@@ -108,7 +108,8 @@ final class SpecTests: XCTestCase {
         XCTAssertNil(training.lrSchedule)
         XCTAssertEqual(training.epochs, 50)
         XCTAssertEqual(training.batchSize, 128)
-        XCTAssertTrue(training.shuffle)
+        XCTAssertEqual(training.shuffleOrder(imageFolder: false), .fixed)  // Keras's seeded fit on arrays
+        XCTAssertEqual(training.shuffleOrder(imageFolder: true), .everyEpoch)
         XCTAssertNil(training.classWeight)
         XCTAssertEqual(training.ensembleMembers, 1)
         XCTAssertNil(training.threads)
@@ -240,7 +241,7 @@ final class SpecTests: XCTestCase {
             "training.batch_size: expected a positive integer, got 2.5")
         XCTAssertEqual(
             specError(minimalSpec(training: #""loss": "mse", "shuffle": "yes""#)),
-            #"training.shuffle: expected true or false, got "yes""#)
+            #"training.shuffle: expected true, false or "every_epoch", got "yes""#)
         XCTAssertEqual(
             specError(minimalSpec(training: #""loss": "mse", "threads": -1"#)),
             "training.threads: expected an integer in [1, 256] or null, got -1")

@@ -14,7 +14,7 @@ final class TrainerTests: XCTestCase {
         return Dataset(x: x, y: y)
     }
 
-    func makeTrainer(seed: UInt64, optimizer: String = "adam") throws -> Trainer {
+    func makeTrainer(seed: UInt64, optimizer: String = "adam", shuffle: ShuffleOrder = .everyEpoch) throws -> Trainer {
         var rng = RNG(seed: seed)
         let last = Dense(units: 3, activation: .softmax)
         let network = try Sequential(
@@ -24,7 +24,51 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(network.outputActivation, .softmax, "the softmax moves into the loss")
         var config = OptimizerConfig.defaults(for: optimizer)
         config.learningRate = 0.01
-        return Trainer(model: model, optimizer: makeOptimizer(config), metrics: [makeMetric("accuracy")], seed: seed)
+        return Trainer(
+            model: model, optimizer: makeOptimizer(config), metrics: [makeMetric("accuracy")], shuffle: shuffle,
+            seed: seed)
+    }
+
+    /// A source that records the order its samples are asked for.
+    final class Recording: DataSource {
+        let data: Dataset
+        var order: [Int32] = []
+        init(_ data: Dataset) { self.data = data }
+        var count: Int { data.count }
+        var sampleShape: [Int] { data.sampleShape }
+        var y: Tensor { data.y }
+        var rowNames: [String]? { nil }
+        func fill(x: Tensor, y: Tensor, indices: UnsafeBufferPointer<Int32>) {
+            order += indices
+            data.fill(x: x, y: y, indices: indices)
+        }
+    }
+
+    /// The order of each of 3 epochs under `shuffle`.
+    func epochOrders(_ shuffle: ShuffleOrder, seed: UInt64 = 4) throws -> [[Int32]] {
+        let trainer = try makeTrainer(seed: seed, shuffle: shuffle)
+        let source = Recording(blobs(70, seed: 2))
+        return try (0..<3).map { epoch in
+            source.order = []
+            _ = try trainer.trainEpoch(source, epoch: epoch)
+            return source.order
+        }
+    }
+
+    func testShuffleOrders() throws {
+        let identity = (0..<70).map(Int32.init)
+        XCTAssertEqual(try epochOrders(.none), [identity, identity, identity])
+        let fixed = try epochOrders(.fixed)  // Keras's seeded fit on arrays: one order, every epoch
+        XCTAssertNotEqual(fixed[0], identity)
+        XCTAssertEqual(Set(fixed[0]), Set(identity))
+        XCTAssertEqual(fixed[1], fixed[0])
+        XCTAssertEqual(fixed[2], fixed[0])
+        XCTAssertNotEqual(try epochOrders(.fixed, seed: 5)[0], fixed[0], "the order follows the seed")
+        let every = try epochOrders(.everyEpoch)
+        XCTAssertEqual(Set(every[1]), Set(identity))
+        XCTAssertNotEqual(every[0], every[1])
+        XCTAssertNotEqual(every[1], every[2])
+        XCTAssertEqual(try epochOrders(.everyEpoch), every, "the same for the same seed")
     }
 
     func testMLPLearnsBlobs() throws {

@@ -33,7 +33,15 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
         get { int("batch_size") }
         set { options["batch_size"] = JSON(newValue) }
     }
-    public var shuffle: Bool { bool("shuffle") }
+    /// training.shuffle for training data read from an image folder (`imageFolder`) or
+    /// from arrays (CSV files, time series): true orders them as Keras does with a seed.
+    public func shuffleOrder(imageFolder: Bool) -> ShuffleOrder {
+        switch value("shuffle") {
+        case false: return .none
+        case "every_epoch": return .everyEpoch
+        default: return imageFolder ? .everyEpoch : .fixed
+        }
+    }
     public var classWeight: ClassWeight? {
         isNull("class_weight") ? nil : ClassWeight(canonical: value("class_weight"))
     }
@@ -73,7 +81,20 @@ public struct TrainingSpec: SpecSection, Equatable, Sendable {
             Option(
                 "batch_size", .positiveInt, default: 32,
                 doc: "samples per step; more than the training samples means one batch of all of them"),
-            Option("shuffle", .bool, default: true, doc: "shuffle the training samples every epoch"),
+            Option(
+                "shuffle",
+                .custom(
+                    what: "true, false or \"every_epoch\"",
+                    jsonSchema: ["anyOf": [["type": "boolean"], ["const": "every_epoch"]]]
+                ) { value, path, _ in
+                    guard value.boolValue != nil || value == "every_epoch" else {
+                        throw SpecError.expected("true, false or \"every_epoch\"", got: value, at: path)
+                    }
+                    return value
+                }, default: true,
+                doc: "true: as Keras with a seed (CSV and time series: one seeded order, repeated every epoch; "
+                    + "image folders: a new order every epoch); \"every_epoch\": a new order every epoch; false: file order"
+            ),
             Option(
                 "class_weight", .nullable(ClassWeight.rule), default: nil,
                 doc: "loss weight per class: {\"label\": weight} or \"balanced\"; null: 1 each"),

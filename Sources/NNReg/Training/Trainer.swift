@@ -2,7 +2,7 @@ import Dispatch
 
 /// A model, its optimizer and metrics: runs training epochs (evaluation is the Model's).
 ///
-/// Each epoch's shuffle order is drawn from `RNG(seed:stream: epoch)`, and every random
+/// The order of the samples is `shuffle`'s (`ShuffleOrder`), and every random
 /// draw that depends on a sample (dropout masks, noise, augmentation) from a generator
 /// keyed by (seed, epoch, sample) (`SampleKeys`), so an epoch's result depends only on the
 /// weights and optimizer state it starts from: a run resumed at an epoch boundary repeats
@@ -18,7 +18,7 @@ public final class Trainer {
     public let optimizer: Optimizer
     public let metrics: [Metric]
     public var batchSize: Int { model.batchSize }
-    public let shuffle: Bool
+    public let shuffle: ShuffleOrder
     public let seed: UInt64
     /// Per-class loss weights (Keras class_weight), indexed by class id.
     public var classWeights: [Float]?
@@ -50,7 +50,7 @@ public final class Trainer {
 
     /// Trains `model` in batches of its `batchSize`, over `communicator`'s ranks.
     public init(
-        model: Model, optimizer: Optimizer, metrics: [Metric], shuffle: Bool = true, seed: UInt64,
+        model: Model, optimizer: Optimizer, metrics: [Metric], shuffle: ShuffleOrder = .everyEpoch, seed: UInt64,
         communicator: Communicator = SingleProcess()
     ) {
         self.model = model
@@ -76,7 +76,13 @@ public final class Trainer {
         if permutation.count != n { permutation = [Int32](repeating: 0, count: n) }
         for i in 0..<n { permutation[i] = Int32(i) }
         var rng = RNG(seed: seed, stream: UInt64(epoch))
-        if shuffle { rng.shuffle(&permutation) }
+        switch shuffle {
+        case .none: break
+        case .everyEpoch: rng.shuffle(&permutation)
+        case .fixed:
+            var once = RNG(seed: seed, stream: ShuffleOrder.fixedStream)
+            once.shuffle(&permutation)
+        }
         if batch == nil || Array(batch!.x.shape.dropFirst()) != data.sampleShape {
             batch = BatchBuffer(like: data, maxBatch: batchSize)
         }
@@ -148,6 +154,23 @@ public final class Trainer {
         network.applyConstraints()
         return (total, penalty)
     }
+}
+
+/// The order the samples are trained in each epoch (`training.shuffle`).
+public enum ShuffleOrder: Sendable {
+    /// File order.
+    case none
+    /// One shuffled order, drawn from the seed, repeated every epoch: what Keras's
+    /// `fit(x, y, shuffle=True)` does on arrays once a global seed is set (the seeded
+    /// `tf.random.shuffle` in its re-iterated tf.data pipeline restarts every epoch,
+    /// tensorflow/tensorflow#26179).
+    case fixed
+    /// A new order every epoch, from (seed, epoch): what Keras's image_dataset_from_directory
+    /// does (`reshuffle_each_iteration`), and `fit` without a global seed.
+    case everyEpoch
+
+    /// The stream of the fixed order's generator (apart from every epoch's).
+    static let fixedStream: UInt64 = 0xF1ED_0DE5
 }
 
 public enum TrainingError: Error, CustomStringConvertible {

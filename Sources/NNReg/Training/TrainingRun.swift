@@ -135,7 +135,9 @@ public final class TrainingRun {
         let training = spec.training
         let trainer = Trainer(
             model: try experiment.makeModel(member: k), optimizer: makeOptimizer(training.optimizer),
-            metrics: experiment.makeMetrics(), shuffle: training.shuffle, seed: spec.seed &+ UInt64(k),
+            metrics: experiment.makeMetrics(),
+            shuffle: training.shuffleOrder(imageFolder: experiment.data?.train.files != nil),
+            seed: spec.seed &+ UInt64(k),
             communicator: spreadsMembers ? SingleProcess() : communicator)
         trainer.classWeights = experiment.classWeights
         trainer.augmentation = experiment.augmentedBatches(member: k)
