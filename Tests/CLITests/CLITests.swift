@@ -68,7 +68,7 @@ final class Child {
         let inPipe = Pipe()
         process.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
         process.terminationHandler = { [exited] _ in exited.signal() }
-        try process.run()
+        try Launch.run(process)
         collect(outPipe.fileHandleForReading) { $0.out.append($1) }
         collect(errPipe.fileHandleForReading) { $0.err.append($1) }
         if let stdin {
@@ -138,6 +138,20 @@ final class Child {
         return Outcome(
             status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
             stderr: String(decoding: err, as: UTF8.self), signalled: process.terminationReason == .uncaughtSignal)
+    }
+}
+
+/// Starts child processes one at a time. Foundation's `Process.run()` on Linux is not safe
+/// to call from two threads at once: the Trust suite's concurrent workers crashed inside it
+/// (a memmove past a buffer in `Process.run()`, and once a corrupted string on the other
+/// worker). Only the start is serialized; the children run and are waited for concurrently.
+enum Launch {
+    private static let lock = NSLock()
+
+    static func run(_ process: Process) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try process.run()
     }
 }
 

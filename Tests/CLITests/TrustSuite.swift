@@ -135,7 +135,7 @@ enum Capped {
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
         do {
-            try process.run()
+            try Launch.run(process)
         } catch {
             return Ran(status: -1, signalled: false, timedOut: false, stdout: "", stderr: "cannot start: \(error)")
         }
