@@ -22,8 +22,9 @@ epochs on both sides, without early stopping.
 Keras's fit(shuffle=True) on arrays draws its order with tf.random.shuffle inside a
 tf.data map; once keras.utils.set_random_seed has set the global seed, that op restarts
 from the same state each epoch, so every epoch sees the same order (batches included);
-nnreg's training.shuffle true does the same for a time series ("every_epoch": a new order). `--keras-reshuffle` feeds Keras through a
-PyDataset that draws a new order every epoch instead.
+nnreg's training.shuffle true does the same for a time series ("every_epoch": a new
+order each epoch). `--keras-reshuffle` feeds Keras through a PyDataset that draws a new
+order every epoch instead.
 
 Prints one markdown table: per variant, mean and std (population) of the test MSE per
 side, and the ratio nnreg / Keras of the means.
