@@ -23,6 +23,40 @@ final class InterruptTests: CLITestCase {
         try write(name, text)
     }
 
+    /// An ensemble interrupted during its first member: --resume continues that member and
+    /// trains the second from the start, giving an uninterrupted run's results.
+    func testInterruptedEnsembleResumesLikeAStraightRun() throws {
+        try writeBigCSV("big.csv", rows: 6000)
+        let spec = try tinySpec("big.json") { s in
+            var data = s["data"] as! [String: Any]
+            data["train"] = "big.csv"
+            s["data"] = data
+            s.removeValue(forKey: "early_stopping")
+            var training = s["training"] as! [String: Any]
+            training["ensemble"] = ["members": 2]
+            s["training"] = training
+        }
+        assertSuccess(try nnreg("train", spec, "--epochs", "4", "--quiet", "--output", "straight"))
+        let child = try start("train", spec, "--epochs", "4", "--output", "cut")
+        XCTAssertTrue(child.waitForStdout(timeout: 60) { $0.contains("epoch 1/4 - ") }, child.stdoutSoFar)
+        kill(child.process.processIdentifier, SIGINT)
+        XCTAssertEqual(child.finish(timeout: 60).status, 130)
+        XCTAssertTrue(exists("cut/members/0/last.safetensors"))
+        XCTAssertFalse(exists("cut/members/1/last.safetensors"), "interrupted during the first member")
+        assertSuccess(try nnreg("train", spec, "--epochs", "4", "--quiet", "--output", "cut", "--resume"))
+        XCTAssertEqual(try read("cut/metrics.json"), try read("straight/metrics.json"))
+        for k in 0..<2 {
+            XCTAssertEqual(
+                try read("cut/members/\(k)/history.csv").split(separator: "\n").map {
+                    $0.split(separator: ",").dropLast()
+                },
+                try read("straight/members/\(k)/history.csv").split(separator: "\n").map {
+                    $0.split(separator: ",").dropLast()
+                },
+                "member \(k)'s history, seconds aside")
+        }
+    }
+
     /// SIGINT after the first epoch line: exit 130 with the resume command; running that
     /// command finishes the run with the history and metrics of an uninterrupted run.
     func testCtrlCThenResumeEqualsStraightRun() throws {

@@ -108,7 +108,8 @@ public final class RunFolder {
         }
         if resume {
             let file = kind.resumeFile
-            guard ours.contains(file), present.contains(file) else {
+            // An ensemble's members resume from their own members/k/last.safetensors.
+            guard ours.contains(where: { ($0 == file || $0.hasSuffix("/" + file)) && present.contains($0) }) else {
                 throw DataError("\(path): nothing to resume (no \(file)); run without --resume to start")
             }
         } else {

@@ -19,15 +19,17 @@ extension TrainingRun {
     /// every rank restores and then takes rank 0's weights and epoch; spread, the member's
     /// rank restores it when the run folder has its last.safetensors.
     func start(_ loop: TrainingLoop, member k: Int) throws -> Int {
+        // An ensemble interrupted during member k has no files of the members after it:
+        // those start from the beginning.
+        let saved = FileManager.default.fileExists(atPath: loop.run.resumeFolder + "/last.safetensors")
         guard spreadsMembers else {
-            let start = options.resume ? try loop.restore() : 0
+            let start = options.resume && saved ? try loop.restore() : 0
             for p in loop.run.network.namedParameters { communicator.broadcast(p.parameter.value) }
             guard communicator.broadcast(String(start)) == String(start) else {
                 throw DataError("rank \(communicator.rank) would resume after epoch \(start), rank 0 elsewhere")
             }
             return start
         }
-        let saved = FileManager.default.fileExists(atPath: loop.run.resumeFolder + "/last.safetensors")
         return owner(of: k) == communicator.rank && options.resume && saved ? try loop.restore() : 0
     }
 
