@@ -69,7 +69,7 @@ final class EventFile {
         var out: [[UInt8]] = []
         var at = 0
         func word<T: FixedWidthInteger>(_ type: T.Type, _ offset: Int) -> T {
-            (0..<MemoryLayout<T>.size).reduce(T(0)) { $0 | T(bytes[offset + $1]) << ($1 * 8) }
+            bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
         }
         while bytes.count - at >= 12 {
             let length = word(UInt64.self, at)
@@ -85,7 +85,7 @@ final class EventFile {
     }
 
     private static func littleEndianBytes<T: FixedWidthInteger>(_ x: T) -> [UInt8] {
-        (0..<MemoryLayout<T>.size).map { UInt8(truncatingIfNeeded: x >> ($0 * 8)) }
+        withUnsafeBytes(of: x.littleEndian, Array.init)
     }
 }
 
