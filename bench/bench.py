@@ -12,6 +12,9 @@ import argparse
 import json
 import os
 import platform
+import pty
+import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,14 +38,15 @@ def run(cmd, env=None):
     return p.stdout, wall, (int(rss[-1].split()[1]) / 1024 if rss else None)
 
 
-def spec_variant(path, **training):
-    """A temporary copy of a spec with training options changed (paths made absolute)."""
+def spec_variant(path, data=None, **training):
+    """A temporary copy of a spec with data and training options changed (paths made absolute)."""
     with open(path) as f:
         s = json.load(f)
     base = os.path.dirname(os.path.abspath(path))
     for k in ("train", "validation", "test"):
         if s["data"].get(k):
             s["data"][k] = os.path.normpath(os.path.join(base, s["data"][k]))
+    s["data"].update(data or {})
     s["training"].update(training)
     fd, out = tempfile.mkstemp(suffix=".json", prefix="nnreg-bench-")
     with os.fdopen(fd, "w") as f:
@@ -69,6 +73,73 @@ def nnreg_train(spec, epochs, threads=None):
     doc = json.loads(out)
     return {"samples_per_second": TRAIN_SAMPLES / (sum(steady) / len(steady)), "epoch_seconds": seconds,
             "test_accuracy": (doc.get("test") or {}).get("accuracy"), "wall": wall, "peak_rss_mb": rss}
+
+
+def run_on_terminal(cmd):
+    """Runs cmd with stdout on a pseudo-terminal, so nnreg draws its live progress bar;
+    returns (seconds until the first bar, i.e. the first batch trained; wall; peak RSS MB)."""
+    rss_file = tempfile.mktemp(prefix="nnreg-bench-rss-")
+    master, slave = pty.openpty()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(["/usr/bin/time", "-o", rss_file, "-f", "maxrss_kb %M"] + cmd, stdout=slave,
+                         stderr=subprocess.PIPE, cwd=ROOT)
+    os.close(slave)
+    first, tail = None, b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 1.0)
+        if not ready:
+            if p.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        tail = (tail + chunk)[-4096:]
+        if first is None and b"epoch 1/" in tail:
+            first = time.perf_counter() - t0
+    err = p.stderr.read().decode()
+    p.wait()
+    wall = time.perf_counter() - t0
+    os.close(master)
+    if p.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed ({p.returncode}):\n{err}")
+    with open(rss_file) as f:
+        rss = [l for l in f.read().splitlines() if l.startswith("maxrss_kb ")]
+    os.unlink(rss_file)
+    return first, wall, (int(rss[-1].split()[1]) / 1024 if rss else None)
+
+
+def synthetic_images(folder, count, log):
+    """The seeded JPEG folder of the streaming rows (nnreg bench images), written once and
+    kept under .build/bench; a folder an interrupted run left is written again."""
+    if os.path.exists(os.path.join(folder, ".complete")):
+        return
+    if os.path.exists(folder):
+        if not os.path.exists(os.path.join(folder, ".nnreg-synthetic")):
+            sys.exit(f"bench: {folder} exists and was not written by nnreg bench images; move it away")
+        shutil.rmtree(folder)
+    log(f"writing {count:,} synthetic JPEGs to {folder} (once)")
+    run([NNREG, "bench", "images", folder, "--count", str(count), "--size", "160"])
+
+
+def nnreg_stream(folder, cache, epochs):
+    """The streaming CNN on `folder` with data.cache `cache`: images/s of the last epoch,
+    seconds to the first trained batch, wall and peak RSS."""
+    path = spec_variant("specs/bench/stream.json", data={"train": folder, "cache": cache}, epochs=epochs)
+    outdir = tempfile.mkdtemp(prefix="nnreg-bench-run-")
+    try:
+        first, wall, rss = run_on_terminal([NNREG, "train", path, "--output", outdir, "--overwrite"])
+        with open(os.path.join(outdir, "history.json")) as f:
+            history = json.load(f)
+    finally:
+        os.unlink(path)
+        subprocess.run(["rm", "-rf", outdir])
+    images = sum(1 for _, _, files in os.walk(folder) for name in files if name.endswith(".jpg"))
+    return {"images_per_second": images / history[-1]["seconds"], "epoch_seconds": [h["seconds"] for h in history],
+            "first_batch_seconds": first, "wall": wall, "peak_rss_mb": rss}
 
 
 def load_peer(out, name):
@@ -125,10 +196,20 @@ def main():
     cnn = nnreg_train("specs/bench/cnn.json", max(2, args.epochs - 1))
     log("whole command, 1 MLP epoch")
     whole = nnreg_train("specs/bench/mlp.json", 1)
+    big, small = os.path.join(args.out, "jpeg-100k"), os.path.join(args.out, "jpeg-10k")
+    synthetic_images(big, 100_000, log)
+    synthetic_images(small, 10_000, log)
+    log("streaming CNN: 100k JPEGs, data.cache none")
+    stream = nnreg_stream(big, "none", 1)
+    log("streaming CNN: 10k JPEGs, data.cache memory and none, 2 epochs each")
+    stream_memory = nnreg_stream(small, "memory", 2)
+    stream_none = nnreg_stream(small, "none", 2)
+    decode_jpeg = json.loads(run([NNREG, "bench", "decode", small, "--color-mode", "rgb"])[0])
 
     with open(os.path.join(args.out, "nnreg.json"), "w") as f:  # kept for a look after the run
         json.dump({"sgemm": sgemm, "csv": csv, "decode": decode, "augment": augment, "mlp": mlp, "mlp_1_thread": mlp1,
-                   "cnn": cnn, "whole": whole}, f, indent=1)
+                   "cnn": cnn, "whole": whole, "stream_100k": stream, "stream_10k_memory": stream_memory,
+                   "stream_10k_none": stream_none, "decode_jpeg_10k": decode_jpeg}, f, indent=1)
     peers_dir = os.path.join(args.out, "peers")
     if not args.skip_peers:
         log("peers (bench/run_peers.sh)")
@@ -154,6 +235,10 @@ def main():
         f"| MLP training, samples/s | {fmt(mlp['samples_per_second'])} | {fmt(g(torch_mlp, 'samples_per_second'))} | {fmt(g(keras_mlp, 'samples_per_second'))} | {ratio(mlp['samples_per_second'], g(torch_mlp, 'samples_per_second'))} | {ratio(mlp['samples_per_second'], g(keras_mlp, 'samples_per_second'))} |",
         f"| CNN training, samples/s | {fmt(cnn['samples_per_second'])} | {fmt(g(torch_cnn, 'samples_per_second'))} | {fmt(g(keras_cnn, 'samples_per_second'))} | {ratio(cnn['samples_per_second'], g(torch_cnn, 'samples_per_second'))} | {ratio(cnn['samples_per_second'], g(keras_cnn, 'samples_per_second'))} |",
         f"| MLP peak memory (max RSS), MB | {fmt(mlp['peak_rss_mb'])} | {fmt(g(torch_mlp, 'peak_rss_mb'))} | {fmt(g(keras_mlp, 'peak_rss_mb'))} | {ratio(mlp['peak_rss_mb'], g(torch_mlp, 'peak_rss_mb'), False)} | {ratio(mlp['peak_rss_mb'], g(keras_mlp, 'peak_rss_mb'), False)} |",
+        f"| CNN peak memory (max RSS, from the PNG folders), MB | {fmt(cnn['peak_rss_mb'])} | {fmt(g(torch_cnn, 'peak_rss_mb'))} | {fmt(g(keras_cnn, 'peak_rss_mb'))} | {ratio(cnn['peak_rss_mb'], g(torch_cnn, 'peak_rss_mb'), False)} | {ratio(cnn['peak_rss_mb'], g(keras_cnn, 'peak_rss_mb'), False)} |",
+        f"| streaming CNN, 100k JPEGs 160x160x3 (data.cache none), images/s | {fmt(stream['images_per_second'])} | | | | |",
+        f"| streaming CNN, 100k JPEGs, peak memory (max RSS), MB | {fmt(stream['peak_rss_mb'])} | | | | |",
+        f"| streaming CNN, 100k JPEGs, first batch trained after, s | {fmt(stream['first_batch_seconds'], '{:.2f}')} | | | | |",
         f"| whole command, 1 MLP epoch, s | {fmt(whole['wall'], '{:.1f}')} | {fmt(peer_wall(peers_dir, 'whole-mlp-torch'), '{:.1f}')} | {fmt(peer_wall(peers_dir, 'whole-mlp-keras'), '{:.1f}')} | {ratio(whole['wall'], peer_wall(peers_dir, 'whole-mlp-torch'), False)} | {ratio(whole['wall'], peer_wall(peers_dir, 'whole-mlp-keras'), False)} |",
         f"| CSV load 60k x 785, s | {fmt(csv['seconds'], '{:.2f}')} | | pandas {fmt(g(pandas, 'best_seconds'), '{:.2f}')} | | {ratio(csv['seconds'], g(pandas, 'best_seconds'), False)} vs pandas |",
         f"| augmentation 28x28x1, images/s (1 thread) | {fmt(augment['images_per_second'])} | | ImageDataGenerator {fmt(keras_aug_ips)} | | {ratio(augment['images_per_second'], keras_aug_ips)} |",
@@ -166,6 +251,12 @@ def main():
         f"- nnreg MLP on 1 thread: {fmt(mlp1['samples_per_second'])} samples/s; on {cores}: {fmt(mlp['samples_per_second'])} "
         f"({ratio(mlp['samples_per_second'], mlp1['samples_per_second'])}).",
         f"- Epoch seconds: MLP {mlp['epoch_seconds']}, CNN {cnn['epoch_seconds']}.",
+        f"- Streaming, where the time goes (10k of the same JPEGs, second epoch): data.cache memory "
+        f"{fmt(stream_memory['images_per_second'])} images/s (training only: decoded once, before the first epoch), "
+        f"data.cache none {fmt(stream_none['images_per_second'])} images/s (decoding every epoch); decoding alone "
+        f"{fmt(decode_jpeg['images_per_second'])} images/s on all threads. Peak RSS {fmt(stream_memory['peak_rss_mb'])} MB "
+        f"(memory) vs {fmt(stream_none['peak_rss_mb'])} MB (none); first batch after "
+        f"{fmt(stream_memory['first_batch_seconds'], '{:.2f}')} s vs {fmt(stream_none['first_batch_seconds'], '{:.2f}')} s.",
     ]
     if args.skip_peers or not (torch_mlp or keras_mlp):
         lines.append("- Peers skipped: install them with `make bench-peers` (Keras/TF-CPU and PyTorch in .venv-bench).")

@@ -5,9 +5,10 @@ import NNReg
 /// `nnreg bench ...`: the figures `make bench` prints beside the peers' (hidden from help).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Micro-benchmarks for make bench: sgemm peak, CSV loading, image decoding, augmentation.",
+        abstract:
+            "Micro-benchmarks for make bench: sgemm peak, CSV loading, image decoding, augmentation; synthetic images.",
         shouldDisplay: false,
-        subcommands: [Sgemm.self, CSVLoad.self, Augment.self, Decode.self])
+        subcommands: [Sgemm.self, CSVLoad.self, Augment.self, Decode.self, Images.self])
 
     struct Sgemm: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "GFLOP/s of sgemm at 1024^3 and at the MLP's shapes.")
@@ -64,22 +65,37 @@ struct Bench: ParsableCommand {
     }
 
     struct Decode: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Images/s of decoding an image folder (all threads).")
+        static let configuration = CommandConfiguration(
+            abstract: "Images/s of decoding an image folder's files (all threads; nothing kept).")
         @Argument(help: "A folder of class subfolders.") var folder: String
+        @Option(help: "grayscale or rgb: the channels images are converted to.") var colorMode = "grayscale"
 
         func run() throws {
+            guard let mode = ImageFolder.ColorMode(rawValue: colorMode) else {
+                throw ValidationError("--color-mode must be grayscale or rgb, got \(colorMode)")
+            }
             try runReporting {
+                let files = try ImageFolder.scan(folder, classNames: nil).files.map(\.path)
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let r = try ImageFolder.load(
-                    folder, imageSize: nil, colorMode: .grayscale, classNames: nil, onBadFile: .error,
-                    threads: ProcessInfo.processInfo.activeProcessorCount)
+                let workers = ProcessInfo.processInfo.activeProcessorCount
+                let failed = NSLock()
+                var failure: Error?
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    do {
+                        for i in stride(from: w, to: files.count, by: workers) {
+                            _ = try ImageCodec.read(files[i]).converted(toChannels: mode.channels)
+                        }
+                    } catch {
+                        failed.withLock { failure = failure ?? error }
+                    }
+                }
+                if let failure { throw failure }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                let n = r.labels.count
                 printOut(
                     JSON.object(
                         .init([
-                            ("images", JSON(n)), ("seconds", .number(seconds)),
-                            ("images_per_second", .number((Double(n) / seconds).rounded())),
+                            ("images", JSON(files.count)), ("seconds", .number(seconds)),
+                            ("images_per_second", .number((Double(files.count) / seconds).rounded())),
                         ])
                     ).pretty())
             }
@@ -97,6 +113,37 @@ struct Bench: ParsableCommand {
                 printOut(
                     JSON.object(
                         .init([("seconds", .number(t.seconds)), ("rows", JSON(t.rows)), ("columns", JSON(t.columns))])
+                    ).pretty())
+            }
+        }
+    }
+
+    struct Images: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Writes a seeded folder of synthetic JPEGs in class subfolders (the streaming benchmark's data).")
+        @Argument(help: "The folder to create (must not exist).") var folder: String
+        @Option(help: "Images to write.") var count = 100_000
+        @Option(help: "Height and width of every image.") var size = 160
+        @Option(help: "Classes (stripe orientations).") var classes = 2
+        @Option(help: "Seed of the images.") var seed: UInt64 = 1
+
+        func validate() throws {
+            guard count > 0, size > 0, classes > 0 else {
+                throw ValidationError("--count, --size and --classes must be positive")
+            }
+        }
+
+        func run() throws {
+            try runReporting {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let bytes = try SyntheticImages.write(
+                    to: folder, count: count, height: size, width: size, classes: classes, seed: seed)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                printOut(
+                    JSON.object(
+                        .init([
+                            ("images", JSON(count)), ("bytes", JSON(bytes)), ("seconds", .number(seconds)),
+                        ])
                     ).pretty())
             }
         }
