@@ -142,6 +142,16 @@ def nnreg_stream(folder, cache, epochs):
             "first_batch_seconds": first, "wall": wall, "peak_rss_mb": rss}
 
 
+def at_least(a, b, factor):
+    """a >= factor * b, or None when a figure is missing."""
+    return None if a is None or b is None else a >= factor * b
+
+
+def target_row(name, value, unit, ok):
+    verdict = "no peer figure" if ok is None else ("met" if ok else "**missed**")
+    return f"| {name} | {value}{' ' + unit if unit else ''} | {verdict} |"
+
+
 def load_peer(out, name):
     try:
         with open(os.path.join(out, name + ".json")) as f:
@@ -258,6 +268,24 @@ def main():
         f"(memory) vs {fmt(stream_none['peak_rss_mb'])} MB (none); first batch after "
         f"{fmt(stream_memory['first_batch_seconds'], '{:.2f}')} s vs {fmt(stream_none['first_batch_seconds'], '{:.2f}')} s.",
     ]
+    torch_whole = peer_wall(peers_dir, "whole-mlp-torch")
+    lines += ["", "| target | measured | |", "|---|---|---|"] + [
+        target_row(name, value, shown, ok) for name, value, shown, ok in [
+            ("MLP >= 1.5x PyTorch samples/s", ratio(mlp["samples_per_second"], g(torch_mlp, "samples_per_second")),
+             None, at_least(mlp["samples_per_second"], g(torch_mlp, "samples_per_second"), 1.5)),
+            ("CNN >= 1.5x PyTorch samples/s", ratio(cnn["samples_per_second"], g(torch_cnn, "samples_per_second")),
+             None, at_least(cnn["samples_per_second"], g(torch_cnn, "samples_per_second"), 1.5)),
+            ("MLP >= 25% of the sgemm peak", f"{100 * achieved / peak:.0f}%", None, achieved >= 0.25 * peak),
+            ("MLP peak RSS <= 250 MB", fmt(mlp["peak_rss_mb"]), "MB", mlp["peak_rss_mb"] <= 250),
+            ("CNN (PNG folders) peak RSS <= 300 MB", fmt(cnn["peak_rss_mb"]), "MB", cnn["peak_rss_mb"] <= 300),
+            ("streaming 100k JPEGs peak RSS <= 1 GB", fmt(stream["peak_rss_mb"]), "MB", stream["peak_rss_mb"] <= 1024),
+            ("streaming: first batch within 2 s", fmt(stream["first_batch_seconds"], "{:.2f}"), "s",
+             stream["first_batch_seconds"] is not None and stream["first_batch_seconds"] <= 2),
+            ("one MLP epoch as a whole command <= 1/3 of PyTorch's", fmt(whole["wall"], "{:.1f}"),
+             f"s vs {fmt(torch_whole, '{:.1f}')} s", at_least(torch_whole, whole["wall"], 3)),
+            ("CSV load faster than pandas.read_csv", fmt(csv["seconds"], "{:.2f}"),
+             f"s vs {fmt(g(pandas, 'best_seconds'), '{:.2f}')} s", at_least(g(pandas, "best_seconds"), csv["seconds"], 1)),
+        ]]
     if args.skip_peers or not (torch_mlp or keras_mlp):
         lines.append("- Peers skipped: install them with `make bench-peers` (Keras/TF-CPU and PyTorch in .venv-bench).")
     report = "\n".join(lines) + "\n"
