@@ -132,6 +132,34 @@ public enum CSV {
             features: output.matrix, labels: labels, classNames: output.classNames[j], lines: output.lines)
     }
 
+    /// `readLabeled` with the features as compact samples (`SampleStore`: UInt8 when every
+    /// feature value is a whole number 0...255, else Float32), parsed a block of rows at a
+    /// time: no Float32 copy of the whole file, and a mapped file's text given back behind
+    /// the parser. The returned table's `features` is empty.
+    public static func readLabeledSamples(
+        _ source: Source, label: Column = .last, missing: MissingPolicy = .error, classNames: [String]? = nil
+    ) throws -> (table: LabeledCSV, samples: SampleStore) {
+        let options = Options(missing: missing, textColumns: [label], classNames: classNames)
+        let output = try FileBytes.withContents(
+            of: source,
+            releasing: { bytes, release in
+                try CSVParser(source: source.name, options: options).parse(
+                    bytes, split: label, compact: true, release: release)
+            })
+        var featureNames = output.names
+        let (j, labels) = output.split!
+        let labelName = featureNames.remove(at: j)
+        let samples =
+            output.samples
+            ?? output.matrix.withUnsafeBufferPointer {
+                SampleStore.compacting($0.baseAddress!, shape: [output.rows, featureNames.count])
+            }
+        let table = LabeledCSV(
+            source: source.name, featureNames: featureNames, labelName: labelName, rowCount: output.rows,
+            features: [], labels: labels, classNames: output.classNames[j], lines: output.lines)
+        return (table, samples)
+    }
+
     /// The 0-based index of `column` among `names`; the error suggests a close name.
     static func resolve(_ column: Column, in names: [String], source: String) throws -> Int {
         switch column {
@@ -161,10 +189,10 @@ public enum CSV {
         public var columns: Int
     }
 
-    /// Times `repeats` calls to `readLabeled(path)` after one untimed call that also brings
-    /// the file into the page cache; reports the fastest.
+    /// Times `repeats` calls to `readLabeledSamples(path)` (what training reads a CSV with)
+    /// after one untimed call that also brings the file into the page cache; reports the fastest.
     public static func timeLoad(_ path: String, repeats: Int = 3) throws -> LoadTiming {
-        var table = try readLabeled(path)
+        var table = try readLabeledSamples(.path(path)).table
         var best = LoadTiming(
             seconds: .infinity, cpuSeconds: .infinity, rows: table.rowCount, columns: table.featureCount + 1)
         func now(_ clock: clockid_t) -> Double {
@@ -175,7 +203,7 @@ public enum CSV {
         for _ in 0..<max(repeats, 1) {
             let wall = now(CLOCK_MONOTONIC)
             let cpu = now(CLOCK_PROCESS_CPUTIME_ID)
-            table = try readLabeled(path)
+            table = try readLabeledSamples(.path(path)).table
             let seconds = now(CLOCK_MONOTONIC) - wall
             let cpuSeconds = now(CLOCK_PROCESS_CPUTIME_ID) - cpu
             if seconds < best.seconds { (best.seconds, best.cpuSeconds) = (seconds, cpuSeconds) }
@@ -274,15 +302,32 @@ public struct LabeledCSV: Sendable {
 /// A whole source in memory, ending with "\n" as `CSVParser` needs: a regular file
 /// that already ends so is mapped; anything else is read into an array.
 private enum FileBytes {
+    /// Calls `body` with the whole source in memory; a mapped file gives back the pages
+    /// before p when `body` calls its `release(p)` (they are read again if touched later).
+    static func withContents<R>(
+        of source: CSV.Source,
+        releasing body: (UnsafeBufferPointer<UInt8>, _ release: (UnsafePointer<UInt8>) -> Void) throws -> R
+    ) throws -> R {
+        try contents(of: source) { try body($0, $1 ?? { _ in }) }
+    }
+
     static func withContents<R>(of source: CSV.Source, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
+        try contents(of: source) { bytes, _ in try body(bytes) }
+    }
+
+    private static func contents<R>(
+        of source: CSV.Source,
+        _ body: (UnsafeBufferPointer<UInt8>, ((UnsafePointer<UInt8>) -> Void)?) throws -> R
+    ) throws -> R {
+        let plain = { (bytes: UnsafeBufferPointer<UInt8>) in try body(bytes, nil) }
         switch source {
         case .bytes(var bytes, _):
             if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
-            return try bytes.withUnsafeBufferPointer(body)
+            return try bytes.withUnsafeBufferPointer(plain)
         case .fileDescriptor(let fd, let name):
-            return try read(fd, name: name).withUnsafeBufferPointer(body)
+            return try read(fd, name: name).withUnsafeBufferPointer(plain)
         case .path("-"):
-            return try read(0, name: source.name).withUnsafeBufferPointer(body)
+            return try read(0, name: source.name).withUnsafeBufferPointer(plain)
         case .path(let path):
             let fd = open(path, O_RDONLY)
             guard fd >= 0 else { throw CSVError(source: path, .cannotRead(String(cString: strerror(errno)))) }
@@ -294,9 +339,18 @@ private enum FileBytes {
             }
             if let mapped = map(fd) {
                 defer { munmap(UnsafeMutableRawPointer(mutating: mapped.baseAddress!), mapped.count) }
-                if mapped[mapped.count - 1] == UInt8(ascii: "\n") { return try body(mapped) }
+                if mapped[mapped.count - 1] == UInt8(ascii: "\n") {
+                    let base = mapped.baseAddress!, page = Int(sysconf(Int32(_SC_PAGESIZE)))
+                    var released = 0
+                    return try body(mapped) { p in
+                        let upTo = (p - base) / page * page
+                        guard upTo > released else { return }
+                        madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, MADV_DONTNEED)
+                        released = upTo
+                    }
+                }
             }
-            return try read(fd, name: path).withUnsafeBufferPointer(body)
+            return try read(fd, name: path).withUnsafeBufferPointer(plain)
         }
     }
 
@@ -304,13 +358,16 @@ private enum FileBytes {
     private static func map(_ fd: Int32) -> UnsafeBufferPointer<UInt8>? {
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return nil }
+        let size = Int(info.st_size)
+        // Small files are read in at once; large ones page in as they are parsed (and
+        // out again behind the parser, `release`), so they are never resident as a whole.
         #if os(Linux)
-            let flags = MAP_PRIVATE | MAP_POPULATE
+            let flags = size <= 32 << 20 ? MAP_PRIVATE | MAP_POPULATE : MAP_PRIVATE
         #else
             let flags = MAP_PRIVATE
         #endif
-        let size = Int(info.st_size)
         guard let address = mmap(nil, size, PROT_READ, flags, fd, 0), address != MAP_FAILED else { return nil }
+        _ = madvise(address, size, MADV_SEQUENTIAL)
         return UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: size)
     }
 

@@ -4,8 +4,11 @@ import Foundation
 
 /// Inputs and raw labels of one file, before targets are encoded for a loss.
 public struct RawData {
-    /// x: (N, sampleShape...), raw values (not yet rescaled).
-    public var x: Tensor
+    /// x: (N, sampleShape...), raw values (not yet rescaled), compact; nil when the images
+    /// are streamed (data.cache): then `files` are decoded batch by batch.
+    public var x: SampleStore?
+    /// The sample shape of streamed images (H, W, C); nil otherwise.
+    public var streamShape: [Int]? = nil
     /// One label per row: a class id, or a regression value.
     public var labels: [Float]
     /// Class names in id order, when the labels were names (or the spec fixed them).
@@ -21,16 +24,15 @@ public struct RawData {
     /// The CSV's feature and label column names (nil for images).
     public var columns: ModelColumns?
 
-    public var count: Int { x.shape[0] }
-    public var sampleShape: [Int] { Array(x.shape.dropFirst()) }
+    public var count: Int { x?.count ?? labels.count }
+    public var sampleShape: [Int] { x?.sampleShape ?? streamShape! }
 
     /// The rows at `indices`.
     public func subset(_ indices: [Int]) -> RawData {
-        let d = Dataset(x: x, y: Tensor(shape: [count, 1], values: labels)).subset(indices)
-        return RawData(
-            x: d.x, labels: d.y.array, classNames: classNames, source: source,
-            lines: lines.map { l in indices.map { l[$0] } }, files: files.map { f in indices.map { f[$0] } },
-            skipped: skipped, columns: columns)
+        RawData(
+            x: x?.subset(indices), streamShape: streamShape, labels: indices.map { labels[$0] },
+            classNames: classNames, source: source, lines: lines.map { l in indices.map { l[$0] } },
+            files: files.map { f in indices.map { f[$0] } }, skipped: skipped, columns: columns)
     }
 
     /// "file:line" of row i, or "file: row i+1" when lines are unknown.
@@ -70,7 +72,7 @@ public enum DataLoader {
     ) throws -> RawData {
         if path != "-" && ImageFolder.isFolder(path) {
             let names = classNames ?? spec.classNames
-            let scanned = try ImageFolder.scan(path, classNames: names).files
+            let (scanned, scannedNames) = try ImageFolder.scan(path, classNames: names)
             let r = try ImageFolder.load(
                 path, imageSize: imageSize ?? spec.imageSize, colorMode: spec.colorMode,
                 classNames: names, onBadFile: spec.onBadFile,
@@ -88,14 +90,24 @@ public enum DataLoader {
             let table = LabeledCSV(
                 source: all.source, featureNames: all.columnNames, labelName: columns.label, rowCount: all.rowCount,
                 features: all.values, labels: [Float](repeating: 0, count: all.rowCount), classNames: nil)
-            let x = Tensor(shape: [table.rowCount, columns.features.count], values: try columns.reorder(table))
+            let x = try columns.reorder(table).withUnsafeBufferPointer {
+                SampleStore.compacting($0.baseAddress!, shape: [table.rowCount, columns.features.count])
+            }
             return RawData(x: x, labels: table.labels, classNames: classNames, source: table.source, columns: columns)
         }
         let table: LabeledCSV
+        var x: SampleStore
         do {
-            table = try CSV.readLabeled(
-                source, label: columns.map { .name($0.label) } ?? spec.label ?? .last, missing: spec.missing,
-                classNames: classNames ?? spec.classNames)
+            // Compact samples straight from the parse; a model's columns reorder a Float32 table.
+            let label = columns.map { CSV.Column.name($0.label) } ?? spec.label ?? .last
+            if columns == nil {
+                (table, x) = try CSV.readLabeledSamples(
+                    source, label: label, missing: spec.missing, classNames: classNames ?? spec.classNames)
+            } else {
+                table = try CSV.readLabeled(
+                    source, label: label, missing: spec.missing, classNames: classNames ?? spec.classNames)
+                x = SampleStore(shape: [0], element: .uint8)
+            }
         } catch let error as CSVError where spec.label != nil && columns == nil {
             switch error.reason {
             case .unknownColumn, .columnOutOfRange: throw SpecError(path: "data.label", message: error.description)
@@ -106,11 +118,12 @@ public enum DataLoader {
         guard table.featureCount > 0 else {
             throw DataError("\(table.source): no feature columns besides the label column")
         }
-        var features = table.features
-        if let columns, columns.features != table.featureNames {
-            features = try columns.reorder(table)
+        if let columns {
+            let features = columns.features != table.featureNames ? try columns.reorder(table) : table.features
+            x = features.withUnsafeBufferPointer {
+                SampleStore.compacting($0.baseAddress!, shape: [table.rowCount, table.featureCount])
+            }
         }
-        let x = Tensor(shape: [table.rowCount, table.featureCount], values: features)
         return RawData(
             x: x, labels: table.labels, classNames: table.classNames ?? spec.classNames, source: table.source,
             lines: table.lines,
@@ -151,8 +164,8 @@ public enum DataLoader {
                 "\(other.source): samples have shape \(other.sampleShape), the training data \(train.sampleShape)")
         }
         var normalizer = Normalizer(rescale: Float(d.rescale), mode: d.normalization)
-        normalizer.fit(train.x)
-        for part in [train, validation, test].compactMap({ $0 }) { normalizer.apply(part.x) }
+        // Applied as batches are gathered (`Dataset`): the samples stay raw and compact.
+        normalizer.fit(train.x!)
         return PreparedData(train: train, validation: validation, test: test, normalizer: normalizer, classNames: names)
     }
 
