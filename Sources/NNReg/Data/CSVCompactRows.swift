@@ -22,13 +22,11 @@ enum CSVCompactRows {
             let first = reader.count
             try reader.read(into: block, split: split, firstRow: first, limit: rowsPerBlock)
             let n = (reader.count - first) * width, at = first * width
-            if n > 0 {
-                if store.element == .uint8 && !SampleStore.isByteValued(block, count: n) {
-                    // The first value that needs Float32: convert what is held so far, once.
-                    let wide = SampleStore(shape: [maxRows, width], element: .float32)
-                    for i in 0..<at { wide.floats!.data[i] = Float(store.bytes![i]) }
-                    store = wide
-                }
+            if n > 0 && !store.writeIfExact(block, rows: first..<reader.count) {
+                // The first value that needs Float32: convert what is held so far, once.
+                let wide = SampleStore(shape: [maxRows, width], element: .float32)
+                for i in 0..<at { wide.floats!.data[i] = Float(store.bytes![i]) }
+                store = wide
                 store.write(block, rows: first..<reader.count)
             }
             release(reader.cursor.p)

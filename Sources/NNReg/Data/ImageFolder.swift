@@ -188,11 +188,7 @@ public enum ImageFolder {
                     for i in lo..<hi where exact[w] {
                         do {
                             try decode(files[i], into: scratch, shape: x.sampleShape, maxPixels: maxPixels)
-                            if x.element == .uint8 && !SampleStore.isByteValued(scratch, count: x.sampleSize) {
-                                exact[w] = false
-                            } else {
-                                x.write(scratch, rows: i..<(i + 1))
-                            }
+                            if !x.writeIfExact(scratch, rows: i..<(i + 1)) { exact[w] = false }
                         } catch {
                             failed[i] = error as? ImageError ?? ImageError(path: files[i], reason: "\(error)")
                         }

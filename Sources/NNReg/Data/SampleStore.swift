@@ -64,9 +64,32 @@ public final class SampleStore {
     /// True when each of the `count` values is a whole number in 0...255, +0 not -0.
     @inline(__always)
     static func isByteValued(_ values: UnsafePointer<Float>, count: Int) -> Bool {
-        for i in 0..<count {
+        for i in 0..<count where !isByte(values[i]) { return false }
+        return true
+    }
+
+    /// v is a whole number in 0...255 (and not -0): a byte gives back its very bits.
+    @inline(__always)
+    static func isByte(_ v: Float) -> Bool {
+        // The range test first (NaN fails it), so the conversion cannot trap.
+        v >= 0 && v <= 255 && Float(Int32(v)) == v && v.bitPattern != (-0.0 as Float).bitPattern
+    }
+
+    /// Writes rows `rows` as `write` does, in one pass that also checks the values: false
+    /// (the rows partly written) when the store holds bytes and a value is not byte-valued.
+    // values: (rows.count, sampleShape...) -> store rows
+    public func writeIfExact(_ values: UnsafePointer<Float>, rows: Range<Int>) -> Bool {
+        guard let bytes else {
+            write(values, rows: rows)
+            return true
+        }
+        let d = sampleSize, n = rows.count * d
+        precondition(rows.upperBound <= count, "rows \(rows) outside \(count) samples")
+        let to = bytes + rows.lowerBound * d
+        for i in 0..<n {
             let v = values[i]
-            guard v >= 0, v <= 255, v == v.rounded(.towardZero), v.sign == .plus else { return false }
+            guard SampleStore.isByte(v) else { return false }
+            to[i] = UInt8(truncatingIfNeeded: Int32(v))
         }
         return true
     }
@@ -79,7 +102,7 @@ public final class SampleStore {
         precondition(rows.upperBound <= count, "rows \(rows) outside \(count) samples")
         if let bytes {
             let to = bytes + start
-            for i in 0..<n { to[i] = UInt8(values[i]) }
+            for i in 0..<n { to[i] = UInt8(truncatingIfNeeded: Int32(values[i])) }
         } else {
             (floats!.data + start).update(from: values, count: n)
         }
