@@ -66,13 +66,23 @@ public enum DataLoader {
     /// With `columns` (a trained model's: its feature and label column names), a CSV's
     /// columns are matched by name, in any order; a missing or unknown column is an error.
     /// `unlabelled`: a CSV without the label column is read too (for predict), its labels 0.
+    /// `cache`: an image folder is decoded into memory (`.memory`), or only listed, its
+    /// files decoded batch by batch (`.stream`: `RawData.x` is nil), or by size (`.auto`).
     public static func read(
         _ path: String, spec: DataSpec, classNames: [String]?, imageSize: [Int]? = nil, columns: ModelColumns? = nil,
-        unlabelled: Bool = false
+        unlabelled: Bool = false, cache: DataCache = .memory
     ) throws -> RawData {
         if path != "-" && ImageFolder.isFolder(path) {
             let names = classNames ?? spec.classNames
             let (scanned, scannedNames) = try ImageFolder.scan(path, classNames: names)
+            if cache != .memory,
+                let shape = try streamedShape(
+                    scanned.map(\.path), root: path, spec: spec, imageSize: imageSize ?? spec.imageSize, cache: cache)
+            {
+                return RawData(
+                    x: nil, streamShape: shape, labels: scanned.map { Float($0.label) }, classNames: scannedNames,
+                    source: path, lines: nil, files: scanned.map(\.path))
+            }
             let r = try ImageFolder.load(
                 path, imageSize: imageSize ?? spec.imageSize, colorMode: spec.colorMode,
                 classNames: names, onBadFile: spec.onBadFile,
@@ -130,16 +140,41 @@ public enum DataLoader {
             columns: ModelColumns(features: columns?.features ?? table.featureNames, label: table.labelName))
     }
 
+    /// The (H, W, C) of a folder's images when they are to be streamed: always for
+    /// `.stream`, for `.auto` when the compact set would take more than
+    /// `DataCache.memoryShare` of memory (file count x one image's decoded size; one byte a
+    /// value when the first image needs no resizing or gray conversion, else four); nil to
+    /// load them. Reads one image at most.
+    static func streamedShape(
+        _ files: [String], root: String, spec: DataSpec, imageSize: [Int]?, cache: DataCache
+    ) throws -> [Int]? {
+        let channels = spec.colorMode.channels
+        let (h, w, start, _) = try ImageFolder.sampleSize(
+            files, root: root, imageSize: imageSize, onBadFile: spec.onBadFile, maxPixels: spec.maxImagePixels)
+        guard cache == .auto else { return [h, w, channels] }
+        var bytesPerValue = 4
+        if let first = try? ImageCodec.read(files[start], maxPixels: spec.maxImagePixels),
+            first.height == h && first.width == w && (first.channels == channels || first.channels == 1)
+        {
+            bytesPerValue = 1
+        }
+        let bytes = files.count * h * w * channels * bytesPerValue
+        return DataCache.autoStreams(bytes: bytes, physical: DataCache.physicalMemory) ? [h, w, channels] : nil
+    }
+
     /// Reads train (and validation, test) files, holds out validation_split / test_split
     /// (seeded; stratified for classification), and fits the normalizer on the train split.
     public static func load(_ spec: Spec, classification: Bool) throws -> PreparedData {
         let d = spec.data
-        var train = try read(d.train, spec: d, classNames: nil)
+        var train = try read(d.train, spec: d, classNames: nil, cache: d.cache)
         let names = train.classNames
-        // Other image folders take the training images' size.
+        // Other image folders take the training images' size, and are streamed when it is.
         let size = train.files == nil ? nil : d.imageSize ?? Array(train.sampleShape.prefix(2))
-        var validation = try d.validation.map { try read($0, spec: d, classNames: names, imageSize: size) }
-        var test = try d.test.map { try read($0, spec: d, classNames: names, imageSize: size) }
+        let cache: DataCache = train.x == nil ? .stream : .memory
+        var validation = try d.validation.map {
+            try read($0, spec: d, classNames: names, imageSize: size, cache: cache)
+        }
+        var test = try d.test.map { try read($0, spec: d, classNames: names, imageSize: size, cache: cache) }
         var rng = RNG(seed: spec.seed, stream: 0x5B11)
         if test == nil && d.testSplit > 0 {
             let (keep, held) = splitIndices(
@@ -165,8 +200,21 @@ public enum DataLoader {
         }
         var normalizer = Normalizer(rescale: Float(d.rescale), mode: d.normalization)
         // Applied as batches are gathered (`Dataset`): the samples stay raw and compact.
-        normalizer.fit(train.x!)
+        if let x = train.x {
+            normalizer.fit(x)
+        } else if normalizer.mode == .featurewise {
+            try stream(train, spec: d, y: Tensor(shape: [train.count, 1])).fit(&normalizer)
+        }
         return PreparedData(train: train, validation: validation, test: test, normalizer: normalizer, classNames: names)
+    }
+
+    /// The streamed images of `raw` (`RawData.x` nil) with targets `y`, normalized by `normalizer`.
+    public static func stream(_ raw: RawData, spec: DataSpec, y: Tensor, normalizer: Normalizer = Normalizer())
+        -> ImageStream
+    {
+        ImageStream(
+            files: raw.files!, y: y, sampleShape: raw.sampleShape, normalizer: normalizer, onBadFile: spec.onBadFile,
+            maxPixels: spec.maxImagePixels, threads: ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// A split must hold out rows and leave some to train on: Keras raises for an empty

@@ -96,7 +96,8 @@ public final class Experiment {
         let loss = spec.training.loss, units = model.outputWidth, normalizer = data.normalizer
         func encode(_ raw: RawData) throws -> DataSource {
             let y = try DataLoader.targets(raw, loss: loss, outputs: units, lastLayer: spec.model.lastLayerPath)
-            return Dataset(samples: raw.x!, y: y, normalizer: normalizer)
+            guard let x = raw.x else { return DataLoader.stream(raw, spec: spec.data, y: y, normalizer: normalizer) }
+            return Dataset(samples: x, y: y, normalizer: normalizer)
         }
         let train = try encode(data.train)
         let augmenter = try Experiment.makeAugmenter(spec, inputShape: shape, train: train)
@@ -117,6 +118,7 @@ public final class Experiment {
     /// as each batch is gathered, or for ZCA (whose batched product would round apart from
     /// the whole set's) a Float32 copy standardized at once, as before.
     static func standardized(_ part: DataSource, _ augmenter: Augmenter, imageShape: [Int]) -> DataSource {
+        if let stream = part as? ImageStream { return stream.standardized(by: augmenter) }  // no ZCA: see makeAugmenter
         let part = part as! Dataset
         guard augmenter.zcaWhitening else {
             return Dataset(samples: part.samples, y: part.y, normalizer: part.normalizer, standardizer: augmenter)
@@ -142,6 +144,14 @@ public final class Experiment {
                 path: "augmentation",
                 message:
                     "mixup and cutmix mix the labels: use categorical_crossentropy (labels are one-hot encoded for it)")
+        }
+        if augmenter.needsFit && train is ImageStream {
+            throw SpecError(
+                path: "augmentation",
+                message:
+                    "featurewise_center, featurewise_std_normalization and zca_whitening fit on every training image in "
+                    + "memory, but data.cache streams this image folder; use data.normalization \"featurewise\" "
+                    + "(fitted while streaming), or data.cache \"memory\"")
         }
         // Keras's datagen.fit(x_train) on the normalized images, in Float32 for the fit only.
         if augmenter.needsFit { augmenter.fit(train.gatherAll(), imageShape: inputShape) }
