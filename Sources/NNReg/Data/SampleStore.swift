@@ -70,13 +70,18 @@ public final class SampleStore {
 
     /// v is a whole number in 0...255 (and not -0): a byte gives back its very bits.
     @inline(__always)
-    static func isByte(_ v: Float) -> Bool {
-        // The range test first (NaN fails it), so the conversion cannot trap.
-        v >= 0 && v <= 255 && Float(Int32(v)) == v && v.bitPattern != (-0.0 as Float).bitPattern
-    }
+    static func isByte(_ v: Float) -> Bool { Float(lowByte(v)).bitPattern == v.bitPattern }
+
+    /// v's value as a byte when v is a whole number in 0...255: adding 2^23 puts the
+    /// integer part in the low mantissa bits (round to nearest; no branch, no trap, so the
+    /// loops that use it vectorize). For any other v (fractions, -0, negative, > 255, NaN,
+    /// infinity) Float(lowByte(v)) differs from v in its bits.
+    @inline(__always)
+    static func lowByte(_ v: Float) -> UInt8 { UInt8(truncatingIfNeeded: (v + 0x1p23).bitPattern) }
 
     /// Writes rows `rows` as `write` does, in one pass that also checks the values: false
-    /// (the rows partly written) when the store holds bytes and a value is not byte-valued.
+    /// (the rows written, but not exactly) when the store holds bytes and a value is not
+    /// byte-valued.
     // values: (rows.count, sampleShape...) -> store rows
     public func writeIfExact(_ values: UnsafePointer<Float>, rows: Range<Int>) -> Bool {
         guard let bytes else {
@@ -86,12 +91,13 @@ public final class SampleStore {
         let d = sampleSize, n = rows.count * d
         precondition(rows.upperBound <= count, "rows \(rows) outside \(count) samples")
         let to = bytes + rows.lowerBound * d
+        var differ: UInt32 = 0
         for i in 0..<n {
-            let v = values[i]
-            guard SampleStore.isByte(v) else { return false }
-            to[i] = UInt8(truncatingIfNeeded: Int32(v))
+            let v = values[i], u = SampleStore.lowByte(v)
+            to[i] = u
+            differ |= Float(u).bitPattern ^ v.bitPattern
         }
-        return true
+        return differ == 0
     }
 
     /// Writes raw values of rows `rows` (rows.count * sampleSize of them) into the store;
@@ -102,7 +108,7 @@ public final class SampleStore {
         precondition(rows.upperBound <= count, "rows \(rows) outside \(count) samples")
         if let bytes {
             let to = bytes + start
-            for i in 0..<n { to[i] = UInt8(truncatingIfNeeded: Int32(values[i])) }
+            for i in 0..<n { to[i] = SampleStore.lowByte(values[i]) }
         } else {
             (floats!.data + start).update(from: values, count: n)
         }
