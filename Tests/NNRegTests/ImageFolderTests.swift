@@ -154,6 +154,7 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertEqual(asRGB.labels, [0, 1])
         XCTAssertEqual(Array(asRGB.x.array[0..<60]), [Float](repeating: 10, count: 60), "gray repeated")
         XCTAssertEqual(Array(asRGB.x.array[60..<63]), [100, 50, 200], "a constant image stays constant")
+        XCTAssertEqual(asRGB.x.element, .uint8, "whole numbers 0...255 are held as bytes")
 
         let asGray = try ImageFolder.load(
             root, imageSize: [3, 2], colorMode: .grayscale, classNames: nil,
@@ -161,6 +162,7 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertEqual(asGray.x.shape, [2, 3, 2, 1])
         XCTAssertEqual(asGray.x[0], 10)
         XCTAssertEqual(asGray.x[6], 0.2989 * 100 + 0.5870 * 50 + 0.1140 * 200, accuracy: 1e-4)
+        XCTAssertEqual(asGray.x.element, .float32, "gray conversion makes fractions: kept as Float32")
 
         XCTAssertThrowsError(
             try ImageFolder.load(

@@ -38,10 +38,48 @@ final class TrainerTests: XCTestCase {
         var sampleShape: [Int] { data.sampleShape }
         var y: Tensor { data.y }
         var rowNames: [String]? { nil }
+        /// The pass announced (`beginPass`), the next batch of it expected, and fills that
+        /// were not that batch (or came with no pass).
+        var pass: DataPass?
+        var next = 0, passes = 0, unannounced = 0
         func fill(x: Tensor, y: Tensor, indices: UnsafeBufferPointer<Int32>) {
             order += indices
+            if let pass, next < pass.batches, pass.indices(next).baseAddress == indices.baseAddress,
+                pass.indices(next).count == indices.count
+            {
+                next += 1
+            } else {
+                unannounced += 1
+            }
             data.fill(x: x, y: y, indices: indices)
         }
+        func beginPass(_ pass: DataPass) {
+            self.pass = pass
+            (next, passes) = (0, passes + 1)
+        }
+        func endPass() {
+            XCTAssertEqual(next, pass?.batches, "every announced batch filled")
+            pass = nil
+        }
+    }
+
+    /// The seam a streaming source reads ahead through: training, augmented training and
+    /// evaluation announce each pass, and fill exactly its batches in its order.
+    func testEveryPassIsAnnouncedAndFilledInOrder() throws {
+        let trainer = try makeTrainer(seed: 4)
+        let source = Recording(blobs(70, seed: 2))
+        for epoch in 0..<2 { _ = try trainer.trainEpoch(source, epoch: epoch) }
+        _ = trainer.model.evaluate(source, metrics: [])
+        XCTAssertEqual(source.passes, 3)
+        XCTAssertEqual(source.unannounced, 0)
+        let images = Recording(Dataset(x: Tensor(shape: [10, 4, 4, 1]), y: Tensor(shape: [10, 1])))
+        let augmented = AugmentedBatches(
+            source: images, batchSize: 4, augmenter: try Augmenter(json: ["horizontal_flip": true]), seed: 1)
+        var batches = 0
+        augmented.forEachBatch(epoch: 0, order: (0..<10).map(Int32.init).reversed()) { _, _, _ in batches += 1 }
+        XCTAssertEqual(batches, 3)
+        XCTAssertEqual(images.passes, 1)
+        XCTAssertEqual(images.unannounced, 0)
     }
 
     /// The order of each of 3 epochs under `shuffle`.
@@ -99,7 +137,7 @@ final class TrainerTests: XCTestCase {
     func testNonFiniteLossStopsWithTheEpochAndBatch() throws {
         let t = try makeTrainer(seed: 1, optimizer: "sgd")
         let data = blobs(64, seed: 2)
-        data.x[5] = .nan
+        data.samples.floats![5] = .nan
         XCTAssertThrowsError(try t.trainEpoch(data, epoch: 0)) { error in
             guard case TrainingError.nonFinite(let epoch, _, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(epoch, 0)

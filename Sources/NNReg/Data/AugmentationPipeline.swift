@@ -4,9 +4,10 @@ import Foundation
 /// Augmented training batches, each prepared on a background thread while the trainer
 /// runs the step before it.
 ///
-/// A batch is: rows order[b * batchSize ..< ...] of x (N, H, W, C) (or flat rows read as
-/// images of `imageShape`) and y (N, K), or this rank's `share` of them under mpirun, gathered
-/// into a preallocated slot, each image augmented (`Augmenter.augment`: draw, apply,
+/// A batch is: rows order[b * batchSize ..< ...] of a source's x (N, H, W, C) (or flat rows
+/// read as images of `imageShape`) and y (N, K), or this rank's `share` of them under mpirun,
+/// filled into a preallocated slot by the source (`DataSource.fill`: compact samples made
+/// Float32 and normalized), each image augmented (`Augmenter.augment`: draw, apply,
 /// standardize), then `Augmenter.mix` on inputs and targets. Each image draws from a
 /// generator keyed by (seed, epoch, its sample) (`SampleKeys`), the mix from
 /// `RNG(seed: seed, stream: AugmentedBatches.stream(epoch: e, batch: b))`,
@@ -18,8 +19,8 @@ import Foundation
 /// b % 2 while the worker fills the other. After the first batch of a size has been seen,
 /// nothing allocates per batch (the worker thread and semaphores are made once per epoch).
 public final class AugmentedBatches {
-    public let x: Tensor
-    public let y: Tensor
+    /// The images and targets batches are drawn from.
+    public let source: DataSource
     public let batchSize: Int
     public let seed: UInt64
     /// [H, W, C] of each row of x.
@@ -33,25 +34,35 @@ public final class AugmentedBatches {
     /// The worker's scratch (the caller's, in `prepare`).
     private let workspace = AugmentationWorkspace()
 
-    /// x is (N, H, W, C), or flat rows (N, D) with `imageShape` [H, W, C] (e.g. a CSV of
-    /// pixels); the batches keep x's shape. Fits `augmenter` on x first when it needs
-    /// featurewise statistics and has none for this image shape (Keras: datagen.fit(x_train)).
-    public init(x: Tensor, y: Tensor, batchSize: Int, augmenter: Augmenter, seed: UInt64, imageShape: [Int]? = nil) {
-        let (h, w, c) = Augmenter.imageShape(x, imageShape)
+    /// The source's samples are (H, W, C), or flat rows (D) with `imageShape` [H, W, C]
+    /// (e.g. a CSV of pixels); the batches keep the source's shape. Fits `augmenter` on the
+    /// source first when it needs featurewise statistics and has none for this image shape
+    /// (Keras: datagen.fit(x_train)).
+    public init(source: DataSource, batchSize: Int, augmenter: Augmenter, seed: UInt64, imageShape: [Int]? = nil) {
+        let probe = Tensor(shape: [1] + source.sampleShape)
+        let (h, w, c) = Augmenter.imageShape(probe, imageShape)
         self.imageShape = [h, w, c]
-        precondition(y.shape[0] == x.shape[0], "\(x.shape[0]) images but \(y.shape[0]) targets")
         precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
-        self.x = x
-        self.y = y
+        self.source = source
         self.batchSize = batchSize
         self.seed = seed
         var a = augmenter
-        if a.needsFit && a.statistics.sampleShape != [h, w, c] { a.fit(x, imageShape: [h, w, c]) }
+        if a.needsFit && a.statistics.sampleShape != [h, w, c] { a.fit(source.gatherAll(), imageShape: [h, w, c]) }
         self.augmenter = a
-        let yShape = y.shape.count > 1 ? Array(y.shape.dropFirst()) : [1]
+        let yShape = source.y.shape.count > 1 ? Array(source.y.shape.dropFirst()) : [1]
         slots = (0..<2).map { _ in
-            (Tensor(shape: [batchSize] + Array(x.shape.dropFirst())), Tensor(shape: [batchSize] + yShape))
+            (Tensor(shape: [batchSize] + source.sampleShape), Tensor(shape: [batchSize] + yShape))
         }
+    }
+
+    /// Batches of images x (N, H, W, C) (or flat rows with `imageShape`) and targets y (N, K),
+    /// held as they are.
+    public convenience init(
+        x: Tensor, y: Tensor, batchSize: Int, augmenter: Augmenter, seed: UInt64, imageShape: [Int]? = nil
+    ) {
+        precondition(y.shape[0] == x.shape[0], "\(x.shape[0]) images but \(y.shape[0]) targets")
+        self.init(
+            source: Dataset(x: x, y: y), batchSize: batchSize, augmenter: augmenter, seed: seed, imageShape: imageShape)
     }
 
     /// Batches in an epoch of `rows` rows.
@@ -79,17 +90,8 @@ public final class AugmentedBatches {
         precondition(start < end, "batch \(b) is past the \(order.count) rows")
         // This rank's rows; all of them when mixing, which pairs rows across the batch.
         let mine = share(start..<end), rows = augmenter.mixes ? start..<end : mine
-        let n = rows.count
-        bx.setBatch(n)
-        by.setBatch(n)
-        let px = x.sampleSize, py = y.sampleSize
-        precondition(bx.sampleSize == px && by.sampleSize == py, "slot shapes \(bx.shape), \(by.shape)")
-        for row in 0..<n {
-            let i = Int(order[rows.lowerBound + row])
-            precondition(i >= 0 && i < x.shape[0], "row \(i) outside \(x.shape[0]) images")
-            (bx.data + row * px).update(from: x.data + i * px, count: px)
-            (by.data + row * py).update(from: y.data + i * py, count: py)
-        }
+        let px = bx.sampleSize, py = by.sampleSize
+        source.fill(x: bx, y: by, indices: UnsafeBufferPointer(rebasing: order[rows]))
         var rng = RNG(seed: seed, stream: AugmentedBatches.stream(epoch: epoch, batch: b))
         if let first = order.baseAddress {
             rng.keys = SampleKeys(seed: seed, epoch: epoch, batch: b, samples: first + rows.lowerBound)
@@ -117,6 +119,14 @@ public final class AugmentedBatches {
     ) rethrows {
         let batches = batchCount(rows: order.count)
         guard batches > 0 else { return }
+        // The source reads ahead the rows `prepare` fills, in this order.
+        let (size, mixes, share, n) = (batchSize, augmenter.mixes, share, order.count)
+        source.beginPass(
+            DataPass(order: order, batches: batches) { b in
+                let rows = b * size..<min((b + 1) * size, n)
+                return mixes ? rows : share(rows)
+            })
+        defer { source.endPass() }
         guard background else {
             for b in 0..<batches {
                 prepare(epoch: epoch, batch: b, order: order, x: slots[0].x, y: slots[0].y)

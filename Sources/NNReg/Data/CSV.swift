@@ -132,6 +132,34 @@ public enum CSV {
             features: output.matrix, labels: labels, classNames: output.classNames[j], lines: output.lines)
     }
 
+    /// `readLabeled` with the features as compact samples (`SampleStore`: UInt8 when every
+    /// feature value is a whole number 0...255, else Float32), parsed a block of rows at a
+    /// time: no Float32 copy of the whole file, and a mapped file's text given back behind
+    /// the parser. The returned table's `features` is empty.
+    public static func readLabeledSamples(
+        _ source: Source, label: Column = .last, missing: MissingPolicy = .error, classNames: [String]? = nil
+    ) throws -> (table: LabeledCSV, samples: SampleStore) {
+        let options = Options(missing: missing, textColumns: [label], classNames: classNames)
+        let output = try FileBytes.withContents(
+            of: source,
+            releasing: { bytes, release in
+                try CSVParser(source: source.name, options: options).parse(
+                    bytes, split: label, compact: true, release: release)
+            })
+        var featureNames = output.names
+        let (j, labels) = output.split!
+        let labelName = featureNames.remove(at: j)
+        let samples =
+            output.samples
+            ?? output.matrix.withUnsafeBufferPointer {
+                SampleStore.compacting($0.baseAddress!, shape: [output.rows, featureNames.count])
+            }
+        let table = LabeledCSV(
+            source: source.name, featureNames: featureNames, labelName: labelName, rowCount: output.rows,
+            features: [], labels: labels, classNames: output.classNames[j], lines: output.lines)
+        return (table, samples)
+    }
+
     /// The 0-based index of `column` among `names`; the error suggests a close name.
     static func resolve(_ column: Column, in names: [String], source: String) throws -> Int {
         switch column {
@@ -161,10 +189,10 @@ public enum CSV {
         public var columns: Int
     }
 
-    /// Times `repeats` calls to `readLabeled(path)` after one untimed call that also brings
-    /// the file into the page cache; reports the fastest.
+    /// Times `repeats` calls to `readLabeledSamples(path)` (what training reads a CSV with)
+    /// after one untimed call that also brings the file into the page cache; reports the fastest.
     public static func timeLoad(_ path: String, repeats: Int = 3) throws -> LoadTiming {
-        var table = try readLabeled(path)
+        var table = try readLabeledSamples(.path(path)).table
         var best = LoadTiming(
             seconds: .infinity, cpuSeconds: .infinity, rows: table.rowCount, columns: table.featureCount + 1)
         func now(_ clock: clockid_t) -> Double {
@@ -175,7 +203,7 @@ public enum CSV {
         for _ in 0..<max(repeats, 1) {
             let wall = now(CLOCK_MONOTONIC)
             let cpu = now(CLOCK_PROCESS_CPUTIME_ID)
-            table = try readLabeled(path)
+            table = try readLabeledSamples(.path(path)).table
             let seconds = now(CLOCK_MONOTONIC) - wall
             let cpuSeconds = now(CLOCK_PROCESS_CPUTIME_ID) - cpu
             if seconds < best.seconds { (best.seconds, best.cpuSeconds) = (seconds, cpuSeconds) }
@@ -269,77 +297,6 @@ public struct LabeledCSV: Sendable {
     public var lines: [Int32] = []
 
     public var featureCount: Int { featureNames.count }
-}
-
-/// A whole source in memory, ending with "\n" as `CSVParser` needs: a regular file
-/// that already ends so is mapped; anything else is read into an array.
-private enum FileBytes {
-    static func withContents<R>(of source: CSV.Source, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
-        switch source {
-        case .bytes(var bytes, _):
-            if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
-            return try bytes.withUnsafeBufferPointer(body)
-        case .fileDescriptor(let fd, let name):
-            return try read(fd, name: name).withUnsafeBufferPointer(body)
-        case .path("-"):
-            return try read(0, name: source.name).withUnsafeBufferPointer(body)
-        case .path(let path):
-            let fd = open(path, O_RDONLY)
-            guard fd >= 0 else { throw CSVError(source: path, .cannotRead(String(cString: strerror(errno)))) }
-            defer { close(fd) }
-            var info = stat()
-            if fstat(fd, &info) == 0, [S_IFCHR, S_IFBLK, S_IFDIR].contains(info.st_mode & S_IFMT) {
-                let what = (info.st_mode & S_IFMT) == S_IFDIR ? "a folder" : "a device"
-                throw CSVError(source: path, .cannotRead("\(what), not a CSV file"))
-            }
-            if let mapped = map(fd) {
-                defer { munmap(UnsafeMutableRawPointer(mutating: mapped.baseAddress!), mapped.count) }
-                if mapped[mapped.count - 1] == UInt8(ascii: "\n") { return try body(mapped) }
-            }
-            return try read(fd, name: path).withUnsafeBufferPointer(body)
-        }
-    }
-
-    /// The whole regular file `fd`, mapped read-only; nil for anything else.
-    private static func map(_ fd: Int32) -> UnsafeBufferPointer<UInt8>? {
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return nil }
-        #if os(Linux)
-            let flags = MAP_PRIVATE | MAP_POPULATE
-        #else
-            let flags = MAP_PRIVATE
-        #endif
-        let size = Int(info.st_size)
-        guard let address = mmap(nil, size, PROT_READ, flags, fd, 0), address != MAP_FAILED else { return nil }
-        return UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: size)
-    }
-
-    /// A stream (a pipe, standard input) longer than this is an error, not an endless read:
-    /// half the machine's memory.
-    static var streamLimit: Int { sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE)) / 2 }
-
-    /// Everything left to read from `fd`, with a "\n" appended if it does not end with one.
-    static func read(_ fd: Int32, name: String) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = 1 << 20
-        while true {
-            guard bytes.count <= streamLimit - chunk else {
-                throw CSVError(
-                    source: name,
-                    .cannotRead("more than \(streamLimit >> 20) MiB (half the memory); save it to a file first"))
-            }
-            var failure: Int32 = 0
-            let piece = [UInt8](unsafeUninitializedCapacity: chunk) { buffer, count in
-                (count, failure) = readFully(fd, into: UnsafeMutableRawBufferPointer(buffer))
-            }
-            guard failure == 0 else { throw CSVError(source: name, .cannotRead(String(cString: strerror(failure)))) }
-            bytes += piece
-            if piece.count < chunk { break }
-            chunk = max(chunk, bytes.count)
-        }
-        if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
-        return bytes
-    }
 }
 
 /// A field as CSV writers here quote it (RFC 4180): in double quotes, with quotes

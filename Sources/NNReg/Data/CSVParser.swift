@@ -23,7 +23,10 @@ struct CSVParser {
     struct Output {
         var names: [String]
         var rows: Int
+        /// Empty when `samples` holds the matrix instead.
         var matrix: [Float]
+        /// The matrix as compact samples (a compact parse), else nil.
+        var samples: SampleStore? = nil
         var split: (column: Int, values: [Float])?
         var classNames: [Int: [String]]
         /// File line of each row.
@@ -48,10 +51,33 @@ struct CSVParser {
 
     /// Parses `bytes`, which must end with "\n" (the loaders append one). `split`, if
     /// given, is the column (a label) to return apart from the matrix.
-    func parse(_ bytes: UnsafeBufferPointer<UInt8>, split: CSV.Column? = nil) throws -> Output {
+    ///
+    /// `compact`: the matrix comes back as `samples` (`SampleStore`: one byte a value when
+    /// all are whole numbers 0...255), read a block of rows at a time, so no Float32 copy of
+    /// the whole file is made; that takes a split column, no other text column and no
+    /// interpolation (otherwise `matrix` is filled as usual). `release(p)` is told that the
+    /// bytes before p are done with (a mapped file gives their pages back).
+    func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>, split: CSV.Column? = nil, compact: Bool = false,
+        release: (UnsafePointer<UInt8>) -> Void = { _ in }
+    ) throws -> Output {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw CSVError(source: source, .emptyFile) }
         precondition(base[bytes.count - 1] == CSVCursor.Byte.newline, "CSV buffer must end with a newline")
-        try CSVParser.rejectNUL(bytes, source: source)
+        // The NUL check and the newline count go over the file in chunks, each given back
+        // once counted, so a large mapped file is never resident as a whole.
+        let chunk = 8 << 20
+        var newlines = 0
+        for start in stride(from: 0, to: bytes.count, by: chunk) {
+            let piece = UnsafeBufferPointer(rebasing: bytes[start..<min(start + chunk, bytes.count)])
+            if memchr(piece.baseAddress!, 0, piece.count) != nil { try CSVParser.rejectNUL(bytes, source: source) }
+            var q = UnsafeRawPointer(piece.baseAddress!)
+            let end = UnsafeRawPointer(piece.baseAddress! + piece.count)
+            while let hit = memchr(q, Int32(CSVCursor.Byte.newline), end - q) {
+                newlines += 1
+                q = UnsafeRawPointer(hit) + 1
+            }
+            release(piece.baseAddress! + piece.count)
+        }
         var cursor = CSVCursor(base: base, end: base + bytes.count, source: source)
         let names = try cursor.header()
         let width = names.count
@@ -63,25 +89,33 @@ struct CSVParser {
         let splitColumn = try split.map { try CSV.resolve($0, in: names, source: source) }
         let layout = CSVLayout(width: width, split: splitColumn)
 
-        // Every data row ends in "\n", so the newlines left bound the row count.
-        var maxRows = 0
-        var q = UnsafeRawPointer(cursor.p)
-        while let hit = memchr(q, Int32(CSVCursor.Byte.newline), cursor.end - q.assumingMemoryBound(to: UInt8.self)) {
-            maxRows += 1
-            q = UnsafeRawPointer(hit) + 1
-        }
+        // Every data row ends in "\n", so the newlines after the header bound the row count.
+        let maxRows =
+            newlines - UnsafeBufferPointer(start: base, count: cursor.p - base).count { $0 == CSVCursor.Byte.newline }
         guard maxRows > 0 else { throw CSVError(source: source, .noDataRows) }
 
         var reader = CSVRowReader(
             cursor: cursor, names: names, textColumns: textColumns, missing: options.missing, layout: layout)
         var splitValues = [Float](repeating: 0, count: splitColumn == nil ? 0 : maxRows)
+        let compacts =
+            compact && splitColumn != nil && textColumns.allSatisfy { $0 == splitColumn }
+            && options.missing != .interpolate
+        var samples: SampleStore? = nil
         // At least one element, so the buffer has an address even when every column is split off.
-        var matrix = try [Float](unsafeUninitializedCapacity: max(maxRows * layout.matrixWidth, 1)) {
+        var matrix = try [Float](unsafeUninitializedCapacity: compacts ? 0 : max(maxRows * layout.matrixWidth, 1)) {
             buffer, initialized in
+            initialized = 0
+            guard !compacts else { return }
             try splitValues.withUnsafeMutableBufferPointer { splitBuffer in
                 try reader.read(into: buffer.baseAddress!, split: splitBuffer.baseAddress)
             }
             initialized = reader.count * layout.matrixWidth
+        }
+        if compacts {
+            samples = try splitValues.withUnsafeMutableBufferPointer {
+                try CSVCompactRows.read(
+                    &reader, maxRows: maxRows, width: layout.matrixWidth, split: $0.baseAddress!, release: release)
+            }
         }
         let rows = reader.count
         if rows == 0 { throw CSVError(source: source, reader.dropped > 0 ? .everyRowDropped : .noDataRows) }
@@ -118,7 +152,7 @@ struct CSVParser {
             }
         }
         return Output(
-            names: names, rows: rows, matrix: matrix, split: splitColumn.map { ($0, splitValues) },
+            names: names, rows: rows, matrix: matrix, samples: samples, split: splitColumn.map { ($0, splitValues) },
             classNames: classNames, lines: reader.lines)
     }
 }

@@ -40,9 +40,14 @@ struct CSVRowReader {
             "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
         ].map { Array($0.utf8) })
 
-    /// Reads every remaining row: the split-off column into `split`, one value per kept
-    /// row; the others into `matrix`, `layout.matrixWidth` values per kept row.
-    mutating func read(into matrix: UnsafeMutablePointer<Float>, split: UnsafeMutablePointer<Float>?) throws {
+    /// Reads the remaining rows, or the next `limit` kept rows: the split-off column into
+    /// `split`, one value per kept row (indexed by `count`); the others into `matrix`,
+    /// `layout.matrixWidth` values per kept row, row `count - firstRow` (so a block of
+    /// rows at a time can be read into one small buffer).
+    mutating func read(
+        into matrix: UnsafeMutablePointer<Float>, split: UnsafeMutablePointer<Float>?, firstRow: Int = 0,
+        limit: Int = .max
+    ) throws {
         let width = names.count
         let matrixWidth = layout.matrixWidth
         let splitColumn = layout.split
@@ -50,13 +55,13 @@ struct CSVRowReader {
         var textSlot = [Int](repeating: -1, count: width)
         for (slot, j) in textColumns.enumerated() { textSlot[j] = slot }
         let firstText = textColumns.min() ?? width
-        while cursor.p < cursor.end {
+        while cursor.p < cursor.end && count - firstRow < limit {
             if cursor.atBlankLine {
                 cursor.skipBlankLines()
                 continue
             }
             let rowLine = cursor.line
-            let row = matrix + count * matrixWidth
+            let row = matrix + (count - firstRow) * matrixWidth
             var column = 0
             var dropRow = false
             repeat {

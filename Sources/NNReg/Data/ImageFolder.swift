@@ -100,7 +100,7 @@ public enum ImageFolder {
         return (files, classes)
     }
 
-    /// Reads every image under `root` into one tensor, in `scan`'s order.
+    /// Reads every image under `root` into one compact store, in `scan`'s order.
     ///
     /// - Parameters:
     ///   - imageSize: [height, width] every image is resized to (bilinear, as
@@ -110,83 +110,107 @@ public enum ImageFolder {
     ///   - onBadFile: `.error` stops at the first file (in order) that cannot be decoded;
     ///     `.skip` leaves such files out and lists them in `skipped` with the reason.
     ///   - threads: files are decoded on this many threads.
-    /// - Returns: x: (N, H, W, C), raw values 0...255; one label id per image.
+    /// - Returns: x: (N, H, W, C), raw values 0...255: UInt8 when every decoded value is a
+    ///   whole number (8-bit files that need no resizing or gray conversion), else Float32;
+    ///   one label id per image.
     public static func load(
         _ root: String, imageSize: [Int]?, colorMode: ColorMode, classNames: [String]?, onBadFile: BadFilePolicy,
         threads: Int, maxPixels: Int = ImageCodec.defaultMaxPixels
-    ) throws -> (x: Tensor, labels: [Float], classNames: [String], skipped: [(path: String, reason: String)]) {
+    ) throws -> (x: SampleStore, labels: [Float], classNames: [String], skipped: [(path: String, reason: String)]) {
+        let skip = onBadFile == .skip
+        let (files, names) = try scan(root, classNames: classNames)
+        let n = files.count
+        let channels = colorMode.channels
+        let (height, width, start, failures) = try sampleSize(
+            files.map(\.path), root: root, imageSize: imageSize, onBadFile: onBadFile, maxPixels: maxPixels)
+        var failed = failures
+        // Bytes first; Float32 (a second pass) only if some image decodes to fractions.
+        var x = SampleStore(shape: [n, height, width, channels], element: .uint8)
+        if !decodeAll(
+            files.map(\.path), into: x, from: start, failures: &failed, threads: threads, maxPixels: maxPixels)
+        {
+            x = SampleStore(shape: [n, height, width, channels], element: .float32)
+            failed = failures
+            _ = decodeAll(
+                files.map(\.path), into: x, from: start, failures: &failed, threads: threads, maxPixels: maxPixels)
+        }
+        let bad = failed.indices.filter { failed[$0] != nil }
+        guard !bad.isEmpty else { return (x, files.map { Float($0.label) }, names, []) }
+        guard skip else { throw badFile(failed[bad[0]]!, others: bad.count - 1) }
+        guard bad.count < n else { throw DataError("\(root): none of its \(n) image files could be read") }
+        let keep = failed.indices.filter { failed[$0] == nil }
+        let skipped = bad.map { (path: files[$0].path, reason: failed[$0]!.reason) }
+        return (x.subset(keep), keep.map { Float(files[$0].label) }, names, skipped)
+    }
+
+    /// The (height, width) samples take: `imageSize`, else the first readable image's;
+    /// with the index of the first file still to decode (0 when `imageSize` is given) and
+    /// the failures met on the way (on_bad_file "skip"; "error" throws at the first).
+    static func sampleSize(
+        _ files: [String], root: String, imageSize: [Int]?, onBadFile: BadFilePolicy, maxPixels: Int
+    ) throws -> (height: Int, width: Int, start: Int, failures: [ImageError?]) {
         if let imageSize, imageSize.count != 2 || imageSize.contains(where: { $0 <= 0 }) {
             throw DataError("image_size must be [height, width] of positive sizes, got \(imageSize)")
         }
-        let skip = onBadFile == .skip
-        let (files, names) = try scan(root, classNames: classNames)
-        let channels = colorMode.channels
-        let n = files.count
-
-        // The first readable image fixes the size when image_size is not given.
-        var failures = [ImageError?](repeating: nil, count: n)
-        var start = 0
-        var size = imageSize.map { (height: $0[0], width: $0[1]) }
-        var first: Image? = nil
-        if size == nil {
-            while start < n && first == nil {
-                do {
-                    first = try ImageCodec.read(files[start].path, maxPixels: maxPixels)
-                } catch let error as ImageError {
-                    guard skip else { throw badFile(error, others: 0) }
-                    failures[start] = error
-                }
-                start += 1
+        var failures = [ImageError?](repeating: nil, count: files.count)
+        if let imageSize { return (imageSize[0], imageSize[1], 0, failures) }
+        for i in files.indices {
+            do {
+                let first = try ImageCodec.read(files[i], maxPixels: maxPixels)
+                // The first image is decoded again with the others: a read is cheap beside a data set.
+                return (first.height, first.width, i, failures)
+            } catch let error as ImageError {
+                guard onBadFile == .skip else { throw badFile(error, others: 0) }
+                failures[i] = error
             }
-            guard let first else { throw DataError("\(root): none of its \(n) image files could be read") }
-            size = (first.height, first.width)
         }
-        let (height, width) = size!
-        let per = height * width * channels
-        let x = Tensor(shape: [n, height, width, channels])
-        if let first {
-            store(first, into: x.data + (start - 1) * per, height: height, width: width, channels: channels)
-        }
+        throw DataError("\(root): none of its \(files.count) image files could be read")
+    }
 
-        // The rest in parallel: contiguous chunks, one per thread; each file's slot and
-        // failure entry are written by one thread only.
+    /// Decodes files[start...] into `x` on `threads` threads (contiguous chunks; each
+    /// file's slot and failure entry written by one thread only). False, leaving `x`
+    /// partly written, when `x` holds UInt8 and an image decoded to fractions.
+    private static func decodeAll(
+        _ files: [String], into x: SampleStore, from start: Int, failures: inout [ImageError?], threads: Int,
+        maxPixels: Int
+    ) -> Bool {
+        let n = files.count
         let workers = max(1, min(threads, n - start))
+        var exact = [Bool](repeating: true, count: workers)
         failures.withUnsafeMutableBufferPointer { failed in
-            let failed = failed
-            let work = { (w: Int) in
-                let lo = start + (n - start) * w / workers
-                let hi = start + (n - start) * (w + 1) / workers
-                for i in lo..<hi {
-                    do {
-                        let image = try ImageCodec.read(files[i].path, maxPixels: maxPixels)
-                        store(image, into: x.data + i * per, height: height, width: width, channels: channels)
-                    } catch {
-                        failed[i] = error as? ImageError ?? ImageError(path: files[i].path, reason: "\(error)")
+            exact.withUnsafeMutableBufferPointer { exact in
+                let (failed, exact) = (failed, exact)
+                let work = { (w: Int) in
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(x.sampleSize, 1))
+                    defer { scratch.deallocate() }
+                    let lo = start + (n - start) * w / workers
+                    let hi = start + (n - start) * (w + 1) / workers
+                    for i in lo..<hi where exact[w] {
+                        do {
+                            try decode(files[i], into: scratch, shape: x.sampleShape, maxPixels: maxPixels)
+                            if !x.writeIfExact(scratch, rows: i..<(i + 1)) { exact[w] = false }
+                        } catch {
+                            failed[i] = error as? ImageError ?? ImageError(path: files[i], reason: "\(error)")
+                        }
                     }
                 }
+                if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
             }
-            if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         }
-
-        let bad = failures.indices.filter { failures[$0] != nil }
-        guard !bad.isEmpty else { return (x, files.map { Float($0.label) }, names, []) }
-        guard skip else { throw badFile(failures[bad[0]]!, others: bad.count - 1) }
-        guard bad.count < n else { throw DataError("\(root): none of its \(n) image files could be read") }
-        let keep = failures.indices.filter { failures[$0] == nil }
-        let kept = Tensor(shape: [keep.count, height, width, channels])
-        for (k, i) in keep.enumerated() { (kept.data + k * per).update(from: x.data + i * per, count: per) }
-        let skipped = bad.map { (path: files[$0].path, reason: failures[$0]!.reason) }
-        return (kept, keep.map { Float(files[$0].label) }, names, skipped)
+        return !exact.contains(false)
     }
 
-    /// Converts `image` to `channels` and resizes it into `dst` (height, width, channels).
-    private static func store(
-        _ image: Image, into dst: UnsafeMutablePointer<Float>, height: Int, width: Int, channels: Int
-    ) {
-        image.converted(toChannels: channels).resize(into: dst, height: height, width: width)
+    /// Decodes the image file `path`, converted to the channels and resized to the
+    /// (height, width) of `shape` [H, W, C], into `dst`: raw values 0...255.
+    // file -> dst: (H, W, C)
+    public static func decode(
+        _ path: String, into dst: UnsafeMutablePointer<Float>, shape: [Int], maxPixels: Int
+    ) throws {
+        let image = try ImageCodec.read(path, maxPixels: maxPixels)
+        image.converted(toChannels: shape[2]).resize(into: dst, height: shape[0], width: shape[1])
     }
 
-    private static func badFile(_ error: ImageError, others: Int) -> DataError {
+    static func badFile(_ error: ImageError, others: Int) -> DataError {
         let more = others == 0 ? "" : "; \(others) more file\(others == 1 ? "" : "s") cannot be read either"
         return DataError("\(error)\(more) (data.on_bad_file: \"skip\" leaves such files out)")
     }

@@ -4,8 +4,11 @@ import Foundation
 
 /// Inputs and raw labels of one file, before targets are encoded for a loss.
 public struct RawData {
-    /// x: (N, sampleShape...), raw values (not yet rescaled).
-    public var x: Tensor
+    /// x: (N, sampleShape...), raw values (not yet rescaled), compact; nil when the images
+    /// are streamed (data.cache): then `files` are decoded batch by batch.
+    public var x: SampleStore?
+    /// The sample shape of streamed images (H, W, C); nil otherwise.
+    public var streamShape: [Int]? = nil
     /// One label per row: a class id, or a regression value.
     public var labels: [Float]
     /// Class names in id order, when the labels were names (or the spec fixed them).
@@ -21,16 +24,15 @@ public struct RawData {
     /// The CSV's feature and label column names (nil for images).
     public var columns: ModelColumns?
 
-    public var count: Int { x.shape[0] }
-    public var sampleShape: [Int] { Array(x.shape.dropFirst()) }
+    public var count: Int { x?.count ?? labels.count }
+    public var sampleShape: [Int] { x?.sampleShape ?? streamShape! }
 
     /// The rows at `indices`.
     public func subset(_ indices: [Int]) -> RawData {
-        let d = Dataset(x: x, y: Tensor(shape: [count, 1], values: labels)).subset(indices)
-        return RawData(
-            x: d.x, labels: d.y.array, classNames: classNames, source: source,
-            lines: lines.map { l in indices.map { l[$0] } }, files: files.map { f in indices.map { f[$0] } },
-            skipped: skipped, columns: columns)
+        RawData(
+            x: x?.subset(indices), streamShape: streamShape, labels: indices.map { labels[$0] },
+            classNames: classNames, source: source, lines: lines.map { l in indices.map { l[$0] } },
+            files: files.map { f in indices.map { f[$0] } }, skipped: skipped, columns: columns)
     }
 
     /// "file:line" of row i, or "file: row i+1" when lines are unknown.
@@ -64,13 +66,23 @@ public enum DataLoader {
     /// With `columns` (a trained model's: its feature and label column names), a CSV's
     /// columns are matched by name, in any order; a missing or unknown column is an error.
     /// `unlabelled`: a CSV without the label column is read too (for predict), its labels 0.
+    /// `cache`: an image folder is decoded into memory (`.memory`), or only listed, its
+    /// files decoded batch by batch (`.stream`: `RawData.x` is nil), or by size (`.auto`).
     public static func read(
         _ path: String, spec: DataSpec, classNames: [String]?, imageSize: [Int]? = nil, columns: ModelColumns? = nil,
-        unlabelled: Bool = false
+        unlabelled: Bool = false, cache: DataCache = .memory
     ) throws -> RawData {
         if path != "-" && ImageFolder.isFolder(path) {
             let names = classNames ?? spec.classNames
-            let scanned = try ImageFolder.scan(path, classNames: names).files
+            let (scanned, scannedNames) = try ImageFolder.scan(path, classNames: names)
+            if cache != .memory,
+                let shape = try streamedShape(
+                    scanned.map(\.path), root: path, spec: spec, imageSize: imageSize ?? spec.imageSize, cache: cache)
+            {
+                return RawData(
+                    x: nil, streamShape: shape, labels: scanned.map { Float($0.label) }, classNames: scannedNames,
+                    source: path, lines: nil, files: scanned.map(\.path))
+            }
             let r = try ImageFolder.load(
                 path, imageSize: imageSize ?? spec.imageSize, colorMode: spec.colorMode,
                 classNames: names, onBadFile: spec.onBadFile,
@@ -88,14 +100,24 @@ public enum DataLoader {
             let table = LabeledCSV(
                 source: all.source, featureNames: all.columnNames, labelName: columns.label, rowCount: all.rowCount,
                 features: all.values, labels: [Float](repeating: 0, count: all.rowCount), classNames: nil)
-            let x = Tensor(shape: [table.rowCount, columns.features.count], values: try columns.reorder(table))
+            let x = try columns.reorder(table).withUnsafeBufferPointer {
+                SampleStore.compacting($0.baseAddress!, shape: [table.rowCount, columns.features.count])
+            }
             return RawData(x: x, labels: table.labels, classNames: classNames, source: table.source, columns: columns)
         }
         let table: LabeledCSV
+        var x: SampleStore
         do {
-            table = try CSV.readLabeled(
-                source, label: columns.map { .name($0.label) } ?? spec.label ?? .last, missing: spec.missing,
-                classNames: classNames ?? spec.classNames)
+            // Compact samples straight from the parse; a model's columns reorder a Float32 table.
+            let label = columns.map { CSV.Column.name($0.label) } ?? spec.label ?? .last
+            if columns == nil {
+                (table, x) = try CSV.readLabeledSamples(
+                    source, label: label, missing: spec.missing, classNames: classNames ?? spec.classNames)
+            } else {
+                table = try CSV.readLabeled(
+                    source, label: label, missing: spec.missing, classNames: classNames ?? spec.classNames)
+                x = SampleStore(shape: [0], element: .uint8)
+            }
         } catch let error as CSVError where spec.label != nil && columns == nil {
             switch error.reason {
             case .unknownColumn, .columnOutOfRange: throw SpecError(path: "data.label", message: error.description)
@@ -106,27 +128,53 @@ public enum DataLoader {
         guard table.featureCount > 0 else {
             throw DataError("\(table.source): no feature columns besides the label column")
         }
-        var features = table.features
-        if let columns, columns.features != table.featureNames {
-            features = try columns.reorder(table)
+        if let columns {
+            let features = columns.features != table.featureNames ? try columns.reorder(table) : table.features
+            x = features.withUnsafeBufferPointer {
+                SampleStore.compacting($0.baseAddress!, shape: [table.rowCount, table.featureCount])
+            }
         }
-        let x = Tensor(shape: [table.rowCount, table.featureCount], values: features)
         return RawData(
             x: x, labels: table.labels, classNames: table.classNames ?? spec.classNames, source: table.source,
             lines: table.lines,
             columns: ModelColumns(features: columns?.features ?? table.featureNames, label: table.labelName))
     }
 
+    /// The (H, W, C) of a folder's images when they are to be streamed: always for
+    /// `.stream`, for `.auto` when the compact set would take more than
+    /// `DataCache.memoryShare` of memory (file count x one image's decoded size; one byte a
+    /// value when the first image needs no resizing or gray conversion, else four); nil to
+    /// load them. Reads one image at most.
+    static func streamedShape(
+        _ files: [String], root: String, spec: DataSpec, imageSize: [Int]?, cache: DataCache
+    ) throws -> [Int]? {
+        let channels = spec.colorMode.channels
+        let (h, w, start, _) = try ImageFolder.sampleSize(
+            files, root: root, imageSize: imageSize, onBadFile: spec.onBadFile, maxPixels: spec.maxImagePixels)
+        guard cache == .auto else { return [h, w, channels] }
+        var bytesPerValue = 4
+        if let first = try? ImageCodec.read(files[start], maxPixels: spec.maxImagePixels),
+            first.height == h && first.width == w && (first.channels == channels || first.channels == 1)
+        {
+            bytesPerValue = 1
+        }
+        let bytes = files.count * h * w * channels * bytesPerValue
+        return DataCache.autoStreams(bytes: bytes, physical: DataCache.physicalMemory) ? [h, w, channels] : nil
+    }
+
     /// Reads train (and validation, test) files, holds out validation_split / test_split
     /// (seeded; stratified for classification), and fits the normalizer on the train split.
     public static func load(_ spec: Spec, classification: Bool) throws -> PreparedData {
         let d = spec.data
-        var train = try read(d.train, spec: d, classNames: nil)
+        var train = try read(d.train, spec: d, classNames: nil, cache: d.cache)
         let names = train.classNames
-        // Other image folders take the training images' size.
+        // Other image folders take the training images' size, and are streamed when it is.
         let size = train.files == nil ? nil : d.imageSize ?? Array(train.sampleShape.prefix(2))
-        var validation = try d.validation.map { try read($0, spec: d, classNames: names, imageSize: size) }
-        var test = try d.test.map { try read($0, spec: d, classNames: names, imageSize: size) }
+        let cache: DataCache = train.x == nil ? .stream : .memory
+        var validation = try d.validation.map {
+            try read($0, spec: d, classNames: names, imageSize: size, cache: cache)
+        }
+        var test = try d.test.map { try read($0, spec: d, classNames: names, imageSize: size, cache: cache) }
         var rng = RNG(seed: spec.seed, stream: 0x5B11)
         if test == nil && d.testSplit > 0 {
             let (keep, held) = splitIndices(
@@ -151,9 +199,22 @@ public enum DataLoader {
                 "\(other.source): samples have shape \(other.sampleShape), the training data \(train.sampleShape)")
         }
         var normalizer = Normalizer(rescale: Float(d.rescale), mode: d.normalization)
-        normalizer.fit(train.x)
-        for part in [train, validation, test].compactMap({ $0 }) { normalizer.apply(part.x) }
+        // Applied as batches are gathered (`Dataset`): the samples stay raw and compact.
+        if let x = train.x {
+            normalizer.fit(x)
+        } else if normalizer.mode == .featurewise {
+            try stream(train, spec: d, y: Tensor(shape: [train.count, 1])).fit(&normalizer)
+        }
         return PreparedData(train: train, validation: validation, test: test, normalizer: normalizer, classNames: names)
+    }
+
+    /// The streamed images of `raw` (`RawData.x` nil) with targets `y`, normalized by `normalizer`.
+    public static func stream(_ raw: RawData, spec: DataSpec, y: Tensor, normalizer: Normalizer = Normalizer())
+        -> ImageStream
+    {
+        ImageStream(
+            files: raw.files!, y: y, sampleShape: raw.sampleShape, normalizer: normalizer, onBadFile: spec.onBadFile,
+            maxPixels: spec.maxImagePixels, threads: ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// A split must hold out rows and leave some to train on: Keras raises for an empty

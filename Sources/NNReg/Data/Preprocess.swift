@@ -21,11 +21,29 @@ public struct Normalizer: Equatable {
     /// Fits featurewise statistics on raw (not yet rescaled) training inputs `x`;
     /// `rescale` is applied while accumulating, in Double.
     public mutating func fit(_ x: Tensor) {
+        fit(count: x.shape[0], width: x.sampleSize) { i, row in
+            row.update(from: x.data + i * x.sampleSize, count: x.sampleSize)
+        }
+    }
+
+    /// Fits featurewise statistics on the raw samples of `store` (the same sums as for a
+    /// Float32 tensor of them).
+    public mutating func fit(_ store: SampleStore) {
+        fit(count: store.count, width: store.sampleSize) { i, row in store.copy(i, to: row) }
+    }
+
+    /// Fits featurewise statistics on `n` raw samples of `d` values, sample i written
+    /// into a scratch row by `sample(i, row)`, visited in order 0..<n: one pass, so a
+    /// source too large for memory is fitted while it streams by.
+    public mutating func fit(count n: Int, width d: Int, sample: (Int, UnsafeMutablePointer<Float>) throws -> Void)
+        rethrows
+    {
         guard mode == .featurewise else { return }
-        let n = x.shape[0], d = x.sampleSize
         var s = [Double](repeating: 0, count: d), s2 = [Double](repeating: 0, count: d)
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: max(d, 1))
+        defer { row.deallocate() }
         for i in 0..<n {
-            let row = x.data + i * d
+            try sample(i, row)
             for j in 0..<d {
                 let v = Double(row[j] * rescale)
                 s[j] += v

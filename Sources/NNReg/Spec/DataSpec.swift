@@ -28,6 +28,9 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
         isNull("class_names") ? nil : strings("class_names")
     }
 
+    /// Image folders held in memory (compact), streamed from disk every epoch, or chosen by size.
+    public var cache: DataCache { choice("cache") }
+
     /// Images declaring more pixels are refused before they are decoded.
     public var maxImagePixels: Int { int("max_image_pixels") }
 
@@ -81,6 +84,11 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
             Option(
                 "class_names", .nullable(.list(.string, what: "a list of class names", unique: true)), default: nil,
                 doc: "label order; null: sorted class folder names or sorted label values"),
+            Option(
+                "cache", .cases("cache mode", DataCache.self), default: "auto",
+                doc:
+                    "image folders: \"memory\" decodes once into memory (compact), \"none\" decodes from disk every "
+                    + "epoch (memory set by the batch), \"auto\" memory when the set fits in a quarter of RAM"),
             Option(
                 "max_image_pixels", .positiveInt, default: .number(Double(ImageCodec.defaultMaxPixels)),
                 doc: "an image (or image_size) of more pixels is an error, checked before decoding"),

@@ -129,6 +129,7 @@ final class TrainingLoop {
             if let validation {
                 record.values += run.trainer.model.evaluate(validation, metrics: run.trainer.metrics)
                     .map { ("val_" + $0.0, $0.1) }
+                try validation.checkRead()
             }
             record["learning_rate"] = Double("\(run.optimizer.learningRate)")
             record["seconds"] = Date().timeIntervalSince1970 - started

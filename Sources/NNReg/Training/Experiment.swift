@@ -25,7 +25,7 @@ public final class Experiment {
     /// training split; validation and test inputs are standardized with it already.
     public private(set) var augmenter: Augmenter?
     /// The training images the augmenter draws batches from.
-    private var augmentedImages: Dataset?
+    private var augmentedImages: DataSource?
     public var classNames: [String]? { data?.classNames }
     public var isClassifier: Bool { spec.training.loss.isCrossentropy }
     /// What reading the spec's data changed or noticed, for the user (printed once).
@@ -78,7 +78,14 @@ public final class Experiment {
                 )
             }
             for part in [data.train, data.validation, data.test].compactMap({ $0 }) {
-                part.x.reshape([part.count] + declared)
+                guard let x = part.x else {
+                    throw SpecError(
+                        path: "model.input_shape",
+                        message:
+                            "is \(declared) but the streamed images (data.cache) are \(shape); give the images' shape, or data.cache \"memory\""
+                    )
+                }
+                x.reshape(sampleShape: declared)
             }
             shape = declared
         }
@@ -86,24 +93,44 @@ public final class Experiment {
         let model = try Model(
             spec: spec, inputShape: shape, seed: spec.seed, normalizer: normalizer, classNames: data.classNames)
         self.model = model
-        let loss = spec.training.loss, units = model.outputWidth
-        func encode(_ raw: RawData) throws -> Dataset {
-            Dataset(
-                x: raw.x,
-                y: try DataLoader.targets(raw, loss: loss, outputs: units, lastLayer: spec.model.lastLayerPath))
+        let loss = spec.training.loss, units = model.outputWidth, normalizer = data.normalizer
+        func encode(_ raw: RawData) throws -> DataSource {
+            let y = try DataLoader.targets(raw, loss: loss, outputs: units, lastLayer: spec.model.lastLayerPath)
+            guard let x = raw.x else { return DataLoader.stream(raw, spec: spec.data, y: y, normalizer: normalizer) }
+            return Dataset(samples: x, y: y, normalizer: normalizer)
         }
-        let train = try encode(data.train), validation = try data.validation.map(encode)
-        let test = try data.test.map(encode)
-        (self.train, self.validation, self.test) = (train, validation, test)
+        let train = try encode(data.train)
+        let augmenter = try Experiment.makeAugmenter(spec, inputShape: shape, train: train)
+        func standardized(_ part: DataSource) -> DataSource {
+            guard let augmenter, augmenter.standardizes else { return part }
+            return Experiment.standardized(part, augmenter, imageShape: shape)
+        }
+        (self.train, self.validation, self.test) = (
+            train, try data.validation.map(encode).map(standardized), try data.test.map(encode).map(standardized)
+        )
+        self.augmenter = augmenter
+        augmentedImages = augmenter == nil ? nil : train
         let classes = loss.isCrossentropy ? max(units, 2) : 0
         classWeights = try DataLoader.classWeights(spec.training.classWeight, train: data.train, classes: classes)
-        try setUpAugmentation(train: train, others: [validation, test].compactMap { $0 })
     }
 
-    /// Builds the augmenter, fits its statistics on the training images and standardizes
-    /// the validation and test images with them.
-    private func setUpAugmentation(train: Dataset, others: [Dataset]) throws {
-        guard let a = spec.augmentation else { return }
+    /// `part` as inference sees it under spec.augmentation's standardization: standardized
+    /// as each batch is gathered, or for ZCA (whose batched product would round apart from
+    /// the whole set's) a Float32 copy standardized at once, as before.
+    static func standardized(_ part: DataSource, _ augmenter: Augmenter, imageShape: [Int]) -> DataSource {
+        if let stream = part as? ImageStream { return stream.standardized(by: augmenter) }  // no ZCA: see makeAugmenter
+        let part = part as! Dataset
+        guard augmenter.zcaWhitening else {
+            return Dataset(samples: part.samples, y: part.y, normalizer: part.normalizer, standardizer: augmenter)
+        }
+        let x = part.gatherAll()
+        augmenter.standardize(x, imageShape: imageShape, workspace: AugmentationWorkspace())
+        return Dataset(x: x, y: part.y)
+    }
+
+    /// The spec's augmenter, its statistics fitted on the (normalized) training images.
+    private static func makeAugmenter(_ spec: Spec, inputShape: [Int], train: DataSource) throws -> Augmenter? {
+        guard let a = spec.augmentation else { return nil }
         guard inputShape.count == 3 else {
             throw SpecError(
                 path: "augmentation",
@@ -118,21 +145,25 @@ public final class Experiment {
                 message:
                     "mixup and cutmix mix the labels: use categorical_crossentropy (labels are one-hot encoded for it)")
         }
-        if augmenter.needsFit { augmenter.fit(train.x, imageShape: inputShape) }
-        let workspace = AugmentationWorkspace()
-        for part in others { augmenter.standardize(part.x, imageShape: inputShape, workspace: workspace) }
-        self.augmenter = augmenter
-        augmentedImages = train
+        if augmenter.needsFit && train is ImageStream {
+            throw SpecError(
+                path: "augmentation",
+                message:
+                    "featurewise_center, featurewise_std_normalization and zca_whitening fit on every training image in "
+                    + "memory, but data.cache streams this image folder; use data.normalization \"featurewise\" "
+                    + "(fitted while streaming), or data.cache \"memory\"")
+        }
+        // Keras's datagen.fit(x_train) on the normalized images, in Float32 for the fit only.
+        if augmenter.needsFit { augmenter.fit(train.gatherAll(), imageShape: inputShape) }
+        return augmenter
     }
 
     /// The training split as inference sees it (for measuring the training error): when
     /// spec.augmentation standardizes, a standardized copy, as validation is (training
     /// batches are standardized as they are drawn).
     public func inferenceTrainingData() -> DataSource {
-        guard let augmenter, augmenter.standardizes, let images = train as? Dataset else { return train }
-        let x = images.x.clone()
-        augmenter.standardize(x, imageShape: inputShape, workspace: AugmentationWorkspace())
-        return Dataset(x: x, y: images.y)
+        guard let augmenter, augmenter.standardizes else { return train }
+        return Experiment.standardized(train, augmenter, imageShape: inputShape)
     }
 
     /// The training batches of member `member`, augmented on a worker thread.
@@ -140,7 +171,7 @@ public final class Experiment {
         guard let images = augmentedImages else { return nil }
         return augmenter.map {
             AugmentedBatches(
-                x: images.x, y: images.y, batchSize: spec.training.batchSize, augmenter: $0,
+                source: images, batchSize: spec.training.batchSize, augmenter: $0,
                 seed: spec.seed &+ UInt64(member), imageShape: inputShape)
         }
     }

@@ -88,6 +88,10 @@ public final class Model {
         let batch = BatchBuffer(like: data, maxBatch: batchSize)
         let order = (0..<data.count).map(Int32.init)
         order.withUnsafeBufferPointer { order in
+            let (n, size) = (data.count, batchSize)
+            data.beginPass(
+                DataPass(order: order, batches: (n + size - 1) / size) { b in b * size..<min((b + 1) * size, n) })
+            defer { data.endPass() }
             var start = 0
             while start < data.count {
                 let end = min(start + batchSize, data.count)

@@ -108,17 +108,18 @@ public final class SavedModel {
             imageSize: inputShape.count == 3 ? Array(inputShape.prefix(2)) : nil, columns: columns,
             unlabelled: unlabelled)
         if raw.sampleShape != inputShape, raw.sampleShape.reduce(1, *) == inputShape.reduce(1, *) {
-            raw.x.reshape([raw.count] + inputShape)  // as training did (model.input_shape)
+            raw.x!.reshape(sampleShape: inputShape)  // as training did (model.input_shape); read() loads
         }
         guard raw.sampleShape == inputShape else {
             throw DataError("\(raw.source): samples have shape \(raw.sampleShape), the model takes \(inputShape)")
         }
-        normalizer.apply(raw.x)
-        augmenter?.standardize(raw.x, imageShape: inputShape, workspace: AugmentationWorkspace())
-        return Dataset(
-            x: raw.x,
+        let data = Dataset(
+            samples: raw.x!,
             y: try DataLoader.targets(
-                raw, loss: spec.training.loss, outputs: outputWidth, lastLayer: spec.model.lastLayerPath))
+                raw, loss: spec.training.loss, outputs: outputWidth, lastLayer: spec.model.lastLayerPath),
+            normalizer: normalizer)
+        guard let augmenter, augmenter.standardizes else { return data }
+        return Experiment.standardized(data, augmenter, imageShape: inputShape)
     }
 
     func windows(_ dataPath: String, scaler: SequenceScaler, forecast: Bool) throws -> SequenceSplit {

@@ -107,12 +107,22 @@ public final class Trainer {
             }
             if let augmentation {
                 // Batches gathered and augmented on a worker thread, one step ahead.
-                try augmentation.forEachBatch(epoch: epoch, order: order) { b, x, y in try step(b, x, y) }
+                try augmentation.forEachBatch(epoch: epoch, order: order) { b, x, y in
+                    try data.checkRead()
+                    try step(b, x, y)
+                }
                 return
             }
+            // The epoch's batches, announced so that a source reading from disk reads ahead.
+            let pass = DataPass(order: order, batches: batches) { [communicator, batchSize] b in
+                communicator.share(of: b * batchSize..<min((b + 1) * batchSize, n))
+            }
+            data.beginPass(pass)
+            defer { data.endPass() }
             for b in 0..<batches {
-                let mine = communicator.share(of: b * batchSize..<min((b + 1) * batchSize, n))
+                let mine = pass.rows(b)
                 batch.gather(data, indices: order, from: mine.lowerBound, to: mine.upperBound)
+                try data.checkRead()
                 try step(b, batch.x, batch.y)
             }
         }

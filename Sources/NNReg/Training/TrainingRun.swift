@@ -98,11 +98,25 @@ public final class TrainingRun {
         }
         if spreadsMembers { try gatherMembers(members.map(\.loop), files) }
         let document = evaluate(members.map(\.loop))
+        for part in [experiment.validation, experiment.test].compactMap({ $0 }) { try part.checkRead() }
+        if root { noteSubstitutedFiles() }
         if count > 1 { try writeEnsembleWeights(members.map(\.loop), files) }
         try writeForecastPlot(Ensemble(members.map(\.loop.run.trainer.model)), files)
         try files.write(document.pretty() + "\n", to: "metrics.json")
         if root, let summary = communicationSummary(members.map(\.loop.run.trainer)) { reporter.message(summary) }
         return document
+    }
+
+    /// Streamed image folders under data.on_bad_file "skip": the files trained as black
+    /// images because they could not be decoded, in a note.
+    func noteSubstitutedFiles() {
+        let streams = [experiment.train, experiment.validation, experiment.test].compactMap { $0 as? ImageStream }
+        let files = Set(streams.flatMap { $0.substituted.map(\.path) }).sorted()
+        guard !files.isEmpty else { return }
+        reporter.note(
+            "data.on_bad_file \"skip\" with streamed images: \(files.count) file\(files.count == 1 ? "" : "s") could not "
+                + "be decoded and trained as black images: \(files.prefix(3).joined(separator: ", "))"
+                + (files.count > 3 ? ", ..." : ""))
     }
 
     /// Under mpirun: what the steps all-reduced and the share of step time it took, e.g.

@@ -1,0 +1,140 @@
+import XCTest
+
+@testable import NNReg
+
+/// data.cache "none": image folders decoded batch by batch (`ImageStream`) train to the
+/// very bits the folder held in memory gives, read ahead in the trainer's order, and a
+/// file that cannot be decoded mid-epoch is an error naming it.
+final class ImageStreamTests: XCTestCase {
+    var root = ""
+
+    override func setUpWithError() throws {
+        root = NSTemporaryDirectory() + "nnreg-stream-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        // 2 classes x 20 noisy 12x10 RGB images, PNG and JPEG (the class tells the brightness).
+        var rng = RNG(seed: 11)
+        for (label, name) in ["a_dark", "b_light"].enumerated() {
+            try FileManager.default.createDirectory(atPath: "\(root)/train/\(name)", withIntermediateDirectories: true)
+            for i in 0..<20 {
+                let pixels = (0..<(12 * 10 * 3)).map { _ in Float(label * 100 + rng.int(below: 150)) }
+                let image = Image(height: 12, width: 10, channels: 3, pixels: pixels)
+                try ImageCodec.write(image, to: "\(root)/train/\(name)/\(i).\(i % 2 == 0 ? "png" : "jpg")")
+            }
+        }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
+
+    func spec(cache: String, data: String = "", augmentation: String = "null") throws -> Spec {
+        try Spec.parse(
+            """
+            {"name": "stream", "seed": 5,
+             "data": {"train": "\(root)/train", "rescale": 0.00392156862745098, "validation_split": 0.25,
+                      "normalization": "featurewise", "cache": "\(cache)" \(data)},
+             "model": {"layers": [{"type": "conv2d", "filters": 3, "kernel_size": 3, "activation": "relu"},
+                                  {"type": "global_average_pooling2d"}, {"type": "dense", "units": 2, "activation": "softmax"}]},
+             "training": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"], "epochs": 2, "batch_size": 4},
+             "augmentation": \(augmentation),
+             "output": {"dir": "\(root)/run-\(cache)"}}
+            """, baseDirectory: "/")
+    }
+
+    /// Trains; returns history.csv without its seconds column, metrics.json and the weights.
+    func train(_ s: Spec) throws -> (history: [[Substring]], metrics: String, weights: [String: [Float]]) {
+        var options = TrainOptions()
+        options.overwrite = true
+        _ = try TrainingRun(spec: s, options: options, reporter: Reporter(quiet: true, json: true)).run()
+        let dir = s.output.dir
+        let history = try String(contentsOfFile: dir + "/history.csv", encoding: .utf8).split(separator: "\n")
+            .map { Array($0.split(separator: ",").dropLast()) }
+        let weights = try SafeTensors.read(dir + "/model.safetensors").tensors.mapValues(\.array)
+        return (history, try String(contentsOfFile: dir + "/metrics.json", encoding: .utf8), weights)
+    }
+
+    func testStreamingTrainsToTheSameBitsAsMemory() throws {
+        let memory = try train(try spec(cache: "memory"))
+        let streamed = try train(try spec(cache: "none"))
+        XCTAssertEqual(streamed.history, memory.history)
+        XCTAssertEqual(streamed.metrics, memory.metrics)
+        XCTAssertEqual(streamed.weights, memory.weights)
+        XCTAssertEqual(memory.history.count, 3, "header and two epochs")
+    }
+
+    func testStreamingWithAugmentationTrainsToTheSameBitsAsMemory() throws {
+        let aug = #"{"rotation_range": 15, "horizontal_flip": true, "samplewise_center": true}"#
+        let memory = try train(try spec(cache: "memory", augmentation: aug))
+        let streamed = try train(try spec(cache: "none", augmentation: aug))
+        XCTAssertEqual(streamed.history, memory.history)
+        XCTAssertEqual(streamed.weights, memory.weights)
+    }
+
+    func testExperimentStreamsOnlyWhenAsked() throws {
+        XCTAssert(try Experiment(spec: try spec(cache: "none")).train is ImageStream)
+        XCTAssert(try Experiment(spec: try spec(cache: "memory")).train is Dataset)
+        // 40 small images are far below a quarter of any machine's memory.
+        XCTAssert(try Experiment(spec: try spec(cache: "auto")).train is Dataset)
+        XCTAssertFalse(DataCache.autoStreams(bytes: 1 << 30, physical: 8 << 30))
+        XCTAssertTrue(DataCache.autoStreams(bytes: (2 << 30) + 1, physical: 8 << 30))
+    }
+
+    func testFeaturewiseAugmentationStatisticsNeedMemory() throws {
+        XCTAssertThrowsError(
+            try Experiment(spec: try spec(cache: "none", augmentation: #"{"featurewise_center": true}"#))
+        ) {
+            XCTAssert("\($0)".contains("augmentation") && "\($0)".contains("data.cache"), "\($0)")
+        }
+    }
+
+    /// A file that turns bad after the list was made is found when its batch is read.
+    func testBadFileMidEpochIsAnErrorNamingIt() throws {
+        let s = try spec(cache: "none")
+        let experiment = try Experiment(spec: s)
+        let bad = try XCTUnwrap(experiment.train as? ImageStream).files[17]
+        try "not an image".write(toFile: bad, atomically: true, encoding: .utf8)
+        let trainer = Trainer(
+            model: experiment.model, optimizer: makeOptimizer(s.training.optimizer), metrics: [], seed: s.seed)
+        XCTAssertThrowsError(try trainer.trainEpoch(experiment.train, epoch: 0)) {
+            XCTAssert("\($0)".contains(bad), "\($0)")
+            XCTAssert($0 is DataError, "\(type(of: $0))")
+        }
+    }
+
+    func testSkipPolicyTrainsABadFileAsZerosAndListsIt() throws {
+        let s = try spec(cache: "none", data: #", "on_bad_file": "skip""#)
+        let experiment = try Experiment(spec: s)
+        let stream = try XCTUnwrap(experiment.train as? ImageStream)
+        let bad = stream.files[4]
+        try "not an image".write(toFile: bad, atomically: true, encoding: .utf8)
+        let trainer = Trainer(
+            model: experiment.model, optimizer: makeOptimizer(s.training.optimizer), metrics: [], seed: s.seed)
+        _ = try trainer.trainEpoch(experiment.train, epoch: 0)
+        XCTAssertEqual(stream.substituted.map(\.path), [bad])
+    }
+
+    /// The read-ahead gives the announced batches in order, and a fill of other rows
+    /// (not announced) is decoded on the spot: the same bits either way.
+    func testReadAheadFollowsThePassAndOtherFillsStillWork() throws {
+        let experiment = try Experiment(spec: try spec(cache: "none"))
+        let stream = try XCTUnwrap(experiment.train as? ImageStream)
+        let n = stream.count
+        var order = (0..<n).map(Int32.init)
+        var rng = RNG(seed: 3)
+        rng.shuffle(&order)
+        let shape = [4] + stream.sampleShape
+        let (ax, ay, bx, by) = (
+            Tensor(shape: shape), Tensor(shape: [4, 1]), Tensor(shape: shape), Tensor(shape: [4, 1])
+        )
+        try order.withUnsafeBufferPointer { order in
+            let pass = DataPass(order: order, batches: (n + 3) / 4) { b in b * 4..<min(b * 4 + 4, n) }
+            stream.beginPass(pass)
+            defer { stream.endPass() }
+            for b in 0..<pass.batches {
+                stream.fill(x: ax, y: ay, indices: pass.indices(b))
+                let copy = Array(pass.indices(b))  // not the announced buffer: decoded on the spot
+                copy.withUnsafeBufferPointer { stream.fill(x: bx, y: by, indices: $0) }
+                XCTAssertEqual(ax.array, bx.array, "batch \(b)")
+                XCTAssertEqual(ay.array, by.array, "batch \(b)")
+            }
+            try stream.checkRead()
+        }
+    }
+}
