@@ -178,6 +178,50 @@ def ratio(a, b, higher_is_better=True):
     return f"{(a / b if higher_is_better else b / a):.2f}x"
 
 
+# ---- Recurrent rows (issue 14, "Recurrent speed"): the LSTM workload and its GRU twin. ----
+# specs/bench/lstm.json and gru.json on data/sines/sines.csv (tools/sines_series.py, written
+# here when missing); the peers run the same workload (bench/peers.py lstm|gru). Sequences/s
+# = training windows per epoch / steady-state epoch seconds; % of the sgemm peak from the
+# training FLOPs per sequence (3x the forward multiply-adds x2; bench/peers.py rnn_train_flops).
+SINES = os.path.join(ROOT, "data/sines/sines.csv")
+RNN_TRAIN_WINDOWS = 17940  # 20,000 rows, the last 2,000 held out (validation_split 0.1), windows of 60
+RNN_FLOP = {"lstm": 25.27e6, "gru": 18.95e6}
+
+
+def recurrent_nnreg(epochs, log):
+    """nnreg's LSTM and GRU workloads: {workload: {sequences_per_second, epoch_seconds, ...}}."""
+    if not os.path.exists(SINES):
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools/sines_series.py"), SINES], check=True)
+    out = {}
+    for w in ("lstm", "gru"):
+        log(f"{w.upper()} (recurrent)")
+        r = nnreg_train(f"specs/bench/{w}.json", max(2, epochs - 1))
+        steady = r["epoch_seconds"][1:] or r["epoch_seconds"]
+        r["sequences_per_second"] = RNN_TRAIN_WINDOWS / (sum(steady) / len(steady))
+        del r["samples_per_second"], r["test_accuracy"]
+        out[w] = r
+    return out
+
+
+def recurrent_rows(rnn, peers_dir, peak):
+    """The report's recurrent rows and notes (Markdown)."""
+    rows, notes = [], []
+    for w in ("lstm", "gru"):
+        ours = rnn[w]["sequences_per_second"]
+        torch, keras = load_peer(peers_dir, f"{w}-torch"), load_peer(peers_dir, f"{w}-keras")
+        theirs = [d.get("sequences_per_second") if d else None for d in (torch, keras)]
+        rows.append(f"| {w.upper()} training (4 x {w}(50), window 60, batch 256), sequences/s | {fmt(ours)} | "
+                    f"{fmt(theirs[0])} | {fmt(theirs[1])} | {ratio(ours, theirs[0])} | {ratio(ours, theirs[1])} |")
+        gflops = ours * RNN_FLOP[w] / 1e9
+        peer_pct = ", ".join(f"{name} {100 * v * RNN_FLOP[w] / 1e9 / peak:.0f}%"
+                             for name, v in zip(("PyTorch", "Keras"), theirs) if v)
+        notes.append(f"- nnreg {w.upper()} achieves {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the sgemm peak "
+                     f"({RNN_FLOP[w] / 1e6:.1f} MFLOP per training sequence){'; ' + peer_pct if peer_pct else ''}. "
+                     f"Epoch seconds: {rnn[w]['epoch_seconds']}.")
+    return rows, notes
+# ---- end of the recurrent rows ----
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=3, help="training epochs per run (the first is warm-up)")
@@ -215,11 +259,12 @@ def main():
     stream_memory = nnreg_stream(small, "memory", 2)
     stream_none = nnreg_stream(small, "none", 2)
     decode_jpeg = json.loads(run([NNREG, "bench", "decode", small, "--color-mode", "rgb"])[0])
+    rnn = recurrent_nnreg(args.epochs, log)
 
     with open(os.path.join(args.out, "nnreg.json"), "w") as f:  # kept for a look after the run
         json.dump({"sgemm": sgemm, "csv": csv, "decode": decode, "augment": augment, "mlp": mlp, "mlp_1_thread": mlp1,
                    "cnn": cnn, "whole": whole, "stream_100k": stream, "stream_10k_memory": stream_memory,
-                   "stream_10k_none": stream_none, "decode_jpeg_10k": decode_jpeg}, f, indent=1)
+                   "stream_10k_none": stream_none, "decode_jpeg_10k": decode_jpeg, "recurrent": rnn}, f, indent=1)
     peers_dir = os.path.join(args.out, "peers")
     if not args.skip_peers:
         log("peers (bench/run_peers.sh)")
@@ -235,6 +280,7 @@ def main():
     achieved = mlp["samples_per_second"] * MLP_FLOP / 1e9
 
     g = lambda d, k: d.get(k) if d else None
+    rnn_rows, rnn_notes = recurrent_rows(rnn, peers_dir, peak)
     lines = [
         f"# nnreg benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, {cores} cores)",
         "",
@@ -253,6 +299,7 @@ def main():
         f"| CSV load 60k x 785, s | {fmt(csv['seconds'], '{:.2f}')} | | pandas {fmt(g(pandas, 'best_seconds'), '{:.2f}')} | | {ratio(csv['seconds'], g(pandas, 'best_seconds'), False)} vs pandas |",
         f"| augmentation 28x28x1, images/s (1 thread) | {fmt(augment['images_per_second'])} | | ImageDataGenerator {fmt(keras_aug_ips)} | | {ratio(augment['images_per_second'], keras_aug_ips)} |",
         f"| PNG decode 60k 28x28 folder, images/s | {fmt(g(decode, 'images_per_second'))} | | | | |",
+        *rnn_rows,
         "",
         f"- sgemm measured in this run: {peak} GFLOP/s at 1024^3 ({sgemm['threads']} threads); MLP shapes: "
         + ", ".join(f"{k} {v}" for k, v in sgemm.items() if k not in ("1024x1024x1024", "threads")) + " GFLOP/s.",
@@ -267,6 +314,7 @@ def main():
         f"{fmt(decode_jpeg['images_per_second'])} images/s on all threads. Peak RSS {fmt(stream_memory['peak_rss_mb'])} MB "
         f"(memory) vs {fmt(stream_none['peak_rss_mb'])} MB (none); first batch after "
         f"{fmt(stream_memory['first_batch_seconds'], '{:.2f}')} s vs {fmt(stream_none['first_batch_seconds'], '{:.2f}')} s.",
+        *rnn_notes,
     ]
     torch_whole = peer_wall(peers_dir, "whole-mlp-torch")
     lines += ["", "| target | measured | |", "|---|---|---|"] + [
@@ -276,6 +324,14 @@ def main():
             ("CNN >= 1.5x PyTorch samples/s", ratio(cnn["samples_per_second"], g(torch_cnn, "samples_per_second")),
              None, at_least(cnn["samples_per_second"], g(torch_cnn, "samples_per_second"), 1.5)),
             ("MLP >= 25% of the sgemm peak", f"{100 * achieved / peak:.0f}%", None, achieved >= 0.25 * peak),
+            *[row for w in ("lstm", "gru") for row in [
+                (f"{w.upper()} >= 1.5x PyTorch sequences/s",
+                 ratio(rnn[w]["sequences_per_second"], g(load_peer(peers_dir, f"{w}-torch"), "sequences_per_second")),
+                 None, at_least(rnn[w]["sequences_per_second"],
+                                g(load_peer(peers_dir, f"{w}-torch"), "sequences_per_second"), 1.5)),
+                (f"{w.upper()} >= 25% of the sgemm peak",
+                 f"{100 * rnn[w]['sequences_per_second'] * RNN_FLOP[w] / 1e9 / peak:.0f}%", None,
+                 rnn[w]["sequences_per_second"] * RNN_FLOP[w] / 1e9 >= 0.25 * peak)]],
             ("MLP peak RSS <= 250 MB", fmt(mlp["peak_rss_mb"]), "MB", mlp["peak_rss_mb"] <= 250),
             ("CNN (PNG folders) peak RSS <= 300 MB", fmt(cnn["peak_rss_mb"]), "MB", cnn["peak_rss_mb"] <= 300),
             ("streaming 100k JPEGs peak RSS <= 1 GB", fmt(stream["peak_rss_mb"]), "MB", stream["peak_rss_mb"] <= 1024),

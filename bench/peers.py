@@ -4,6 +4,7 @@
 Usage (run from the repository root, with the peers' virtualenv, see bench/setup_peers.sh):
   peers.py mlp|cnn --framework keras|torch [--data DIR] [--source csv|idx] [--idx-dir DIR]
                    [--epochs N] [--threads T] [--seed S] [--json]
+  peers.py lstm|gru --framework keras|torch [--series CSV] [--epochs N] [--threads T] [--json]
   peers.py csv-load [--csv PATH] [--source csv|idx] [--repeats 3] [--json]
   peers.py sgemm [--threads T] [--json]
 
@@ -14,6 +15,10 @@ sparse categorical crossentropy, on 54,000 samples per epoch (a seeded 10% of th
        dense 10 softmax
   cnn: conv2d 32 3x3 relu, max_pooling2d 2, conv2d 64 3x3 relu, max_pooling2d 2,
        flatten, dropout 0.5, dense 10 softmax
+
+Recurrent workloads (lstm, gru; see "Recurrent workloads" below): 4 stacked LSTM(50)
+(or GRU(50)), the first three returning sequences, dense 1; windows of 60 steps of the one
+feature of data/sines/sines.csv (tools/sines_series.py), batch 256, Adam, mse.
 
 Data: --source csv (default) reads DIR/train.csv and DIR/test.csv (header, `label`
 column first, then 784 pixel columns); --source idx reads the gzipped IDX files of
@@ -384,6 +389,166 @@ def cmd_train(args):
     return out, human
 
 
+# ---------------------------------------------------------------- recurrent workloads
+# lstm / gru: the BENCHMARKS LSTM workload and its GRU twin, as nnreg's specs/bench/lstm.json
+# and gru.json define them: the 20,000-row series of tools/sines_series.py, its last 10% of
+# rows held out for validation (windowed separately, as nnreg's validation_split does for
+# sequences), featurewise scaling by the training rows' mean and std, windows of 60 steps
+# predicting the next value; 4 stacked layers of 50 units, the first three returning
+# sequences, dense 1; batch 256, Adam (lr 0.001), mse.
+
+RNN_WINDOW = 60
+RNN_BATCH = 256
+RNN_UNITS = 50
+RNN_LAYERS = 4
+RNN_VALIDATION = 0.1
+
+
+def rnn_train_flops(workload):
+    """Training FLOPs per sequence, 3x the forward multiply-adds x2 of the stacked layers."""
+    gates = 4 if workload == "lstm" else 3
+    per_step = sum(2 * (f + RNN_UNITS) * gates * RNN_UNITS
+                   for f in [1] + [RNN_UNITS] * (RNN_LAYERS - 1))
+    return 3 * per_step * RNN_WINDOW  # lstm ~25.3 MFLOP, gru ~19.0
+
+
+def load_sines(path):
+    """(x_train, y_train, x_val, y_val) float32 windows of the one-column series."""
+    import numpy as np
+    if not os.path.exists(path):
+        raise UsageError(f"{path} is missing: run python3 tools/sines_series.py")
+    values = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64)
+    n_val = int(round(len(values) * RNN_VALIDATION))
+    train, val = values[:-n_val], values[-n_val:]
+    mean, std = train.mean(), train.std()
+
+    def windows(v):
+        v = ((v - mean) / (std + 1e-6)).astype(np.float32)
+        idx = np.arange(RNN_WINDOW)[None, :] + np.arange(len(v) - RNN_WINDOW)[:, None]
+        return v[idx][..., None], v[RNN_WINDOW:][:, None]
+
+    return windows(train) + windows(val)
+
+
+def run_keras_rnn(args, data):
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+        import keras
+        from keras import layers
+    except ImportError as e:
+        raise UsageError(f"keras/tensorflow not installed ({e}): run bench/setup_peers.sh")
+    keras.utils.set_random_seed(args.seed)
+    cell = layers.LSTM if args.workload == "lstm" else layers.GRU
+    model = keras.Sequential([keras.Input((RNN_WINDOW, 1))]
+                             + [cell(RNN_UNITS, return_sequences=i < RNN_LAYERS - 1) for i in range(RNN_LAYERS)]
+                             + [layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=LR), loss="mse")
+    x_train, y_train, x_val, y_val = data
+    seconds, losses = [], []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds.append(time.perf_counter() - self._t)
+            losses.append(float(logs.get("loss", float("nan"))))
+            log(f"keras {args.workload} epoch {epoch + 1}/{args.epochs}: {seconds[-1]:.2f} s, loss {losses[-1]:.5f}")
+
+    model.fit(x_train, y_train, batch_size=RNN_BATCH, epochs=args.epochs, shuffle=True, verbose=0,
+              callbacks=[EpochTimer()])
+    val_loss = model.evaluate(x_val, y_val, batch_size=1024, verbose=0)
+    return {"epoch_seconds": seconds, "train_loss": losses, "val_loss": float(val_loss),
+            "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}}
+
+
+def run_torch_rnn(args, data):
+    try:
+        import torch
+        from torch import nn
+    except ImportError as e:
+        raise UsageError(f"torch not installed ({e}): run bench/setup_peers.sh")
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    cell = nn.LSTM if args.workload == "lstm" else nn.GRU
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            # num_layers=4: four stacked layers, each feeding its whole sequence to the next
+            # (Keras's return_sequences on the first three); torch's fused CPU kernels.
+            self.rnn = cell(1, RNN_UNITS, num_layers=RNN_LAYERS, batch_first=True)
+            self.head = nn.Linear(RNN_UNITS, 1)
+
+        def forward(self, x):
+            out, _ = self.rnn(x)
+            return self.head(out[:, -1])
+
+    model = Net()
+    opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-7)
+    x_train, y_train, x_val, y_val = (torch.from_numpy(a) for a in data)
+    n = x_train.shape[0]
+    gen = torch.Generator().manual_seed(args.seed)
+    seconds, losses = [], []
+    for epoch in range(args.epochs):
+        t0 = time.perf_counter()
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        xs, ys = x_train[perm], y_train[perm]
+        loss_sum = torch.zeros(())
+        for i in range(0, n, RNN_BATCH):
+            xb, yb = xs[i:i + RNN_BATCH], ys[i:i + RNN_BATCH]
+            loss = nn.functional.mse_loss(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                loss_sum += loss.detach() * len(yb)
+        seconds.append(time.perf_counter() - t0)
+        losses.append(float(loss_sum) / n)
+        log(f"torch {args.workload} epoch {epoch + 1}/{args.epochs}: {seconds[-1]:.2f} s, loss {losses[-1]:.5f}")
+    model.eval()
+    with torch.inference_mode():
+        val_loss = float(nn.functional.mse_loss(model(x_val), y_val))
+    return {"epoch_seconds": seconds, "train_loss": losses, "val_loss": val_loss,
+            "versions": {"torch": torch.__version__}}
+
+
+def cmd_recurrent(args):
+    import importlib.util
+    import numpy as np
+    needed = ("tensorflow", "keras") if args.framework == "keras" else ("torch",)
+    for mod in needed:
+        if importlib.util.find_spec(mod) is None:
+            raise UsageError(f"{mod} not installed: run bench/setup_peers.sh")
+    data = load_sines(args.series)
+    runner = run_keras_rnn if args.framework == "keras" else run_torch_rnn
+    res = runner(args, data)
+    secs = res["epoch_seconds"]
+    steady = secs[1:] if len(secs) >= 2 else secs
+    windows = len(data[0])
+    sps = windows * len(steady) / sum(steady)
+    out = {
+        "benchmark": "train", "workload": args.workload, "framework": args.framework, "epochs": args.epochs,
+        "batch_size": RNN_BATCH, "train_sequences_per_epoch": windows, "threads": args.threads,
+        "epoch_seconds": [round(s, 3) for s in secs], "warmup_excluded": len(secs) >= 2,
+        "sequences_per_second": round(sps, 1), "samples_per_second": round(sps, 1),
+        "train_gflops": round(sps * rnn_train_flops(args.workload) / 1e9, 2),
+        "train_loss": [round(v, 6) for v in res["train_loss"]], "val_loss": round(res["val_loss"], 6),
+        "peak_rss_mb": peak_rss_mb(),
+        "versions": dict(python=platform.python_version(), numpy=np.__version__, **res["versions"]),
+        "env": tuning_env(),
+    }
+    human = (f"{args.framework} {args.workload}: {sps:.0f} sequences/s "
+             f"({'steady epochs' if out['warmup_excluded'] else 'warm-up included'}), "
+             f"epochs {out['epoch_seconds']} s, val loss {out['val_loss']:.5f}, {args.threads} threads")
+    return out, human
+
+
 # ---------------------------------------------------------------- csv-load
 
 def write_csv_from_idx(idx_dir, path):
@@ -554,6 +719,14 @@ def parse(argv):
         sp.add_argument("--seed", type=int, default=42)
         sp.add_argument("--jit", choices=("auto", "true", "false"), default="auto",
                         help="keras only: compile(jit_compile=...), Keras's default auto")
+    for w in ("lstm", "gru"):
+        sp = sub.add_parser(w, help=f"train the {w.upper()} workload on the sines series")
+        common(sp)
+        sp.add_argument("--framework", choices=("keras", "torch"), required=True)
+        sp.add_argument("--series", default="data/sines/sines.csv",
+                        help="the one-column series (default %(default)s, tools/sines_series.py)")
+        sp.add_argument("--epochs", type=int, default=2)
+        sp.add_argument("--seed", type=int, default=42)
     sp = sub.add_parser("csv-load", help="time pandas.read_csv on the training CSV")
     common(sp)
     sp.add_argument("--csv", default="data/fashion-mnist/train.csv")
@@ -570,7 +743,7 @@ def parse(argv):
         p.error("--threads must be >= 1")
     if getattr(args, "epochs", 1) < 1:
         p.error("--epochs must be >= 1")
-    if args.command in ("mlp", "cnn"):
+    if args.command in ("mlp", "cnn", "lstm", "gru"):
         args.workload = args.command
     return args
 
@@ -588,6 +761,8 @@ def main(argv):
     try:
         if args.command in ("mlp", "cnn"):
             out, human = cmd_train(args)
+        elif args.command in ("lstm", "gru"):
+            out, human = cmd_recurrent(args)
         elif args.command == "csv-load":
             out, human = cmd_csv_load(args)
         else:

@@ -9,6 +9,7 @@
 #   BENCH_VENV        default .venv-bench (made by bench/setup_peers.sh)
 #   BENCH_EPOCHS      epochs per training run (default 2: the first is warm-up, excluded)
 #   BENCH_WORKLOADS   default "mlp cnn";  BENCH_FRAMEWORKS  default "keras torch"
+#   BENCH_RECURRENT   default "lstm gru" (on data/sines/sines.csv); "" skips them
 #   BENCH_SOURCE      csv or idx (default: csv when data/fashion-mnist/train.csv exists)
 #   BENCH_THREADS     worker threads (default: all cores)
 # Exit status: 0 when every installed peer ran, 1 when one failed.
@@ -57,6 +58,12 @@ for w in $WORKLOADS; do
     run "$w-$fw" bench/peers.py "$w" --framework "$fw" --epochs "$EPOCHS" "${COMMON[@]}"
   done
 done
+# The recurrent workloads (the series comes from tools/sines_series.py; no --source).
+for w in ${BENCH_RECURRENT-lstm gru}; do
+  for fw in $FRAMEWORKS; do
+    run "$w-$fw" bench/peers.py "$w" --framework "$fw" --epochs "$EPOCHS" ${BENCH_THREADS:+--threads "$BENCH_THREADS"}
+  done
+done
 # The whole command for one MLP epoch, start-up included (its wall time is OUT/NAME.wall_ms).
 for fw in $FRAMEWORKS; do
   run "whole-mlp-$fw" bench/peers.py mlp --framework "$fw" --epochs 1 "${COMMON[@]}"
@@ -94,6 +101,14 @@ for w in ("mlp", "cnn"):
             print(f"{w} train {fw:<22} {d['samples_per_second']:>9.0f} sa/s  "
                   f"test acc {d['test_accuracy']:.4f}, peak {d['peak_rss_mb']:.0f} MB, "
                   f"{d['threads']} thr, epochs {d['epoch_seconds']} s, {ver}")
+for w in ("lstm", "gru"):
+    for fw in ("keras", "torch"):
+        d = load(f"{w}-{fw}")
+        if d:
+            v = d["versions"]
+            ver = f"keras {v['keras']} / tf {v['tensorflow']}" if fw == "keras" else f"torch {v['torch']}"
+            print(f"{w} train {fw:<21} {d['sequences_per_second']:>9.0f} seq/s  "
+                  f"val loss {d['val_loss']:.5f}, {d['threads']} thr, epochs {d['epoch_seconds']} s, {ver}")
 for fw in ("keras", "torch"):
     if load(f"whole-mlp-{fw}") and wall(f"whole-mlp-{fw}") is not None:
         print(f"whole command, 1 MLP epoch, {fw:<5} {wall(f'whole-mlp-{fw}'):>12.1f} s  start-up and data loading included")

@@ -1,15 +1,22 @@
 /// What the recurrent layers (lstm, gru, simple_rnn) share: parameters, dropout masks,
 /// the input projection of every step in one sgemm, the per-step recurrent sgemm, and
 /// the weight and input gradients of backpropagation through time as sgemms over all
-/// steps at once. The cells (RecurrentLSTM.swift, ...) do only their gate math.
+/// steps at once (RecurrentBackward.swift). The cells (RecurrentLSTM.swift, ...) do only
+/// their gate math.
 ///
 /// x: (N, T, F) -> h_t: (N, units) for t in 0..<T; gate pre-activations (N, G*units),
 /// gates in Keras order, so kernel: (F, G*units), recurrent_kernel: (units, G*units).
 ///
-/// Buffers are time-major: step t of a (T, N, width) buffer is the contiguous block
-/// at t*N*width, so each step's sgemm reads and writes contiguous rows and "all steps"
-/// is one (T*N, width) matrix:
-///   dkernel = xs^T dpre,  drecurrent_kernel = hprev^T drec,  dx = dpre kernel^T.
+/// The batch is split into one shard of samples per worker thread (`Parallel`), and each
+/// thread runs its shard through every step on its own: the samples of a batch never
+/// interact, so a forward or backward call is one parallel job, with OpenBLAS
+/// single-threaded on blocks of (N/threads) rows. Buffers are shard-major
+/// (`RecurrentShard`): a shard's rows of every step are one contiguous block, time-major
+/// inside it, so its step t is contiguous rows and "all its steps" one (T*n, width)
+/// matrix:
+///   pre = xs kernel,  dkernel = xs^T dpre,  drecurrent_kernel = hprev^T drec,  dx = dpre kernel^T.
+/// Each shard sums its own weight gradients; they are added in shard order, so a given
+/// thread count gives bit-identical results.
 ///
 /// Dropout as Keras 3 (keras/src/layers/rnn/dropout_rnn_cell.py, lstm.py, gru.py,
 /// rnn.py `_maybe_config_dropout_masks`): the masks are drawn once per forward call in
@@ -58,7 +65,7 @@ public final class RecurrentCore {
     private(set) var n = 0
     private(set) var inputMasked = false
     private(set) var recurrentMasked = false
-    private var xs: Tensor!  // (groups, T, N, F): the input, time-major, masked per group
+    private(set) var xs: Tensor!  // (groups, T, N, F): the input, shard-major, masked per group
     private(set) var inputMask: Tensor?  // (groups, N, F)
     private(set) var recurrentMask: Tensor?  // (G, N, units)
     private(set) var maskedStates: Tensor?  // (G, T, N, units): h_{t-1} * recurrent mask of gate g
@@ -71,20 +78,24 @@ public final class RecurrentCore {
     /// (T+1, N, units): slot t holds h_{t-1}; slot 0 is the zero initial state.
     private(set) var states: Tensor!
     private var y: Tensor!
+    private var x: Tensor!
+    /// Shards of the last forward call; backward uses the same split.
+    private(set) var shardCount = 1
 
     // Backward.
     /// (T, N, G*units): dLoss/dpre, the input side of every gate.
     private(set) var dpre: Tensor!
     /// (T, N, G*units) with `separateRecurrent`: dLoss/drec; otherwise `dpre` is used.
     private(set) var drec: Tensor?
-    /// (N, units): dLoss/dh_t for the step being processed.
-    private(set) var dh: Tensor!
-    /// (N, units): dLoss/dh_{t-1}; the cell writes its direct path, `recurrentBackward` adds the rest.
-    private(set) var dhPrev: Tensor!
-    private var scratch: Tensor!  // (N, units)
-    private var dxs: Tensor!  // (T, N, F)
-    private var dx: Tensor!
-    private var dy: Tensor!
+    /// (N, units) each: dLoss/dh_t for even and odd t (`dh(t)`, `dhPrev(t)`).
+    private var dhEven: Tensor!, dhOdd: Tensor!
+    private(set) var scratch: Tensor!  // (N, units)
+    private(set) var dxs: Tensor!  // (T, N, F)
+    private(set) var dx: Tensor!
+    var dy: Tensor!
+    /// Weight gradients of shards 1...: kernel, recurrent kernel, bias (shard 0 writes the
+    /// parameters' own), added in shard order after the parallel part.
+    private(set) var shardGradients: [(kernel: Tensor, recurrent: Tensor, bias: Tensor?)] = []
 
     init(
         kind: String, gates: Int, options: RecurrentOptions, separateRecurrent: Bool = false,
@@ -140,9 +151,12 @@ public final class RecurrentCore {
         }
         states = Tensor(shape: [(t + 1) * m * u])
         dpre = Tensor(shape: [t * m * gu])
-        dh = Tensor(shape: [m * u])
-        dhPrev = Tensor(shape: [m * u])
+        dhEven = Tensor(shape: [m * u])
+        dhOdd = Tensor(shape: [m * u])
         scratch = Tensor(shape: [m * u])
+        shardGradients = (1..<Parallel.shards(m)).map { _ in
+            (Tensor(shape: [f * gu]), Tensor(shape: [u * gu]), bias.map { Tensor(shape: [$0.value.count]) })
+        }
         dxs = Tensor(shape: [t * m * f])
         dx = Tensor(shape: [m, t, f])
         let outShape = returnSequences ? [t, u] : [u]
@@ -170,28 +184,43 @@ public final class RecurrentCore {
 
     // MARK: Forward
 
-    /// The whole forward pass: the input projection, then per step t the recurrent product
-    /// and the cell's `step(t)`, which computes h_t into states[t+1] from pre[t].
+    /// The whole forward pass: the masks, then per shard of samples (one thread each) the
+    /// input projection, per step t the recurrent product and the cell's `step(t, shard)`,
+    /// which computes the shard's h_t into states slot t+1 from pre[t], and its part of y.
     @inline(__always)
-    func forward(_ x: Tensor, training: Bool, rng: inout RNG, step: (_ t: Int) -> Void) -> Tensor {
+    func forward(
+        _ x: Tensor, training: Bool, rng: inout RNG, step: (_ t: Int, _ shard: RecurrentShard) -> Void
+    ) -> Tensor {
         beginForward(x, training: training, rng: &rng)
-        for t in 0..<steps {
-            recurrentStep(t)
-            step(t)
+        let shards = shardCount
+        Parallel.run(shards: shards) { k in
+            let shard = makeShard(k, of: shards)
+            project(shard)
+            for t in 0..<steps {
+                recurrentStep(t, shard)
+                step(t, shard)
+            }
+            writeOutput(shard)
         }
-        return finishForward()
+        self.x = nil
+        return y
     }
 
-    /// Draws this call's masks (training only), copies x time-major (masked), and
-    /// projects every step at once: pre = xs kernel + input bias, (T*N, F) x (F, G*units).
+    /// Shard k of `shards`: contiguous samples of the call's batch (`Parallel.shard`).
+    func makeShard(_ k: Int, of shards: Int) -> RecurrentShard {
+        RecurrentShard(samples: Parallel.shard(k, of: shards, count: n), steps: steps)
+    }
+
+    /// Checks x: (N, T, F), and draws this call's masks (training only).
     func beginForward(_ x: Tensor, training: Bool, rng: inout RNG) {
         precondition(
             x.shape.count == 3 && x.shape[1] == steps && x.shape[2] == features,
             "\(kind) expects (N, \(steps), \(features)), got \(x.shape)")
         n = x.shape[0]
+        self.x = x
+        shardCount = min(Parallel.shards(n), shardGradients.count + 1)
         inputMasked = training && dropout > 0
         recurrentMasked = training && recurrentDropout > 0
-        let t = steps, f = features, u = units, gu = gateWidth, rows = t * n
         if var own = ownRNG, let seed = options.seed {
             // The layer's own seed replaces the run's in the sample keys (the same on every rank).
             own.keys = rng.keys.map { SampleKeys(seed: seed, epoch: $0.epoch, batch: $0.batch, samples: $0.samples) }
@@ -200,15 +229,21 @@ public final class RecurrentCore {
         } else {
             drawMasks(rng: &rng)
         }
+        y.setBatch(n)
+    }
 
+    /// One shard's input, shard-major (masked per group), projected for every step at
+    /// once: pre = xs kernel + input bias, (T*count, F) x (F, G*units); and h_{-1} = 0.
+    func project(_ shard: RecurrentShard) {
+        let t = steps, f = features, u = units, gu = gateWidth, rows = t * shard.count, first = shard.first
         let groups = inputMasked ? maskGroups : 1
-        let xp = x.data
+        let xp = x.data, block = shard.row(0)
         for g in 0..<groups {
-            let dst = xs.data + g * rows * f
+            let dst = xs.data + (g * t * n + block) * f
             let mask = inputMasked ? inputMask!.data + g * n * f : nil
-            for s in 0..<n {
+            for s in shard.samples {
                 for step in 0..<t {
-                    let src = xp + (s * t + step) * f, d = dst + (step * n + s) * f
+                    let src = xp + (s * t + step) * f, d = dst + (step * shard.count + s - first) * f
                     if let mask {
                         let ms = mask + s * f
                         for k in 0..<f { d[k] = src[k] * ms[k] }
@@ -219,14 +254,14 @@ public final class RecurrentCore {
             }
         }
         // One sgemm for all gates, or one per gate when each gate has its own input mask.
-        let cols = groups == 1 ? gu : u
+        let cols = groups == 1 ? gu : u, target = pre.data + block * gu
         for g in 0..<groups {
             BLAS.sgemm(
-                m: rows, n: cols, k: f, a: xs.data + g * rows * f, lda: f,
-                b: kernel.value.data + g * cols, ldb: gu, c: pre.data + g * cols, ldc: gu)
+                m: rows, n: cols, k: f, a: xs.data + (g * t * n + block) * f, lda: f,
+                b: kernel.value.data + g * cols, ldb: gu, c: target + g * cols, ldc: gu)
         }
-        if let bias { addBias(bias.value.data, to: pre.data, rows: rows, width: gu) }
-        states.data.update(repeating: 0, count: n * u)
+        if let bias { addBias(bias.value.data, to: target, rows: rows, width: gu) }
+        (states.data + shard.stateRow(0) * u).update(repeating: 0, count: shard.count * u)
     }
 
     /// This call's masks: the input masks first, then the recurrent ones (or the injected ones).
@@ -248,154 +283,52 @@ public final class RecurrentCore {
         }
     }
 
-    /// Adds step t's recurrent product h_{t-1} recurrent_kernel (masked per gate in
-    /// training) into pre[t], or with `separateRecurrent` writes it plus the recurrent
-    /// bias to rec[t]. (N, units) x (units, B*units), B = `recurrentBlocks`.
-    func recurrentStep(_ t: Int) {
-        let u = units, gu = gateWidth, bu = recurrentBlocks * units
-        let hPrev = states.data + t * n * u
-        let target = separateRecurrent ? rec!.data + t * n * gu : pre.data + t * n * gu
+    /// Adds the shard's step-t recurrent product h_{t-1} recurrent_kernel (masked per gate
+    /// in training) into pre[t], or with `separateRecurrent` writes it plus the recurrent
+    /// bias to rec[t]. (count, units) x (units, B*units), B = `recurrentBlocks`.
+    func recurrentStep(_ t: Int, _ shard: RecurrentShard) {
+        let u = units, gu = gateWidth, bu = recurrentBlocks * units, rows = shard.count
+        let hPrev = states.data + shard.stateRow(t) * u
+        let target = (separateRecurrent ? rec! : pre).data + shard.row(t) * gu
         let beta: Float = separateRecurrent ? 0 : 1
         let r = recurrentKernel.value.data
         if recurrentMasked, let recurrentMask, let maskedStates {
             for g in 0..<gates {
-                let hm = maskedStates.data + (g * steps + t) * n * u, rm = recurrentMask.data + g * n * u
-                for i in 0..<(n * u) { hm[i] = hPrev[i] * rm[i] }
+                let hm = maskedStates.data + (g * steps * n + shard.row(t)) * u
+                let rm = recurrentMask.data + (g * n + shard.first) * u
+                for i in 0..<(rows * u) { hm[i] = hPrev[i] * rm[i] }
                 guard g < recurrentBlocks else { continue }
                 BLAS.sgemm(
-                    m: n, n: u, k: u, a: hm, lda: u, b: r + g * u, ldb: gu,
+                    m: rows, n: u, k: u, a: hm, lda: u, b: r + g * u, ldb: gu,
                     beta: beta, c: target + g * u, ldc: gu)
             }
         } else {
-            BLAS.sgemm(m: n, n: bu, k: u, a: hPrev, lda: u, b: r, ldb: gu, beta: beta, c: target, ldc: gu)
+            BLAS.sgemm(m: rows, n: bu, k: u, a: hPrev, lda: u, b: r, ldb: gu, beta: beta, c: target, ldc: gu)
         }
-        if separateRecurrent, let bias { addBias(bias.value.data + gu, to: target, rows: n, width: gu) }
+        if separateRecurrent, let bias { addBias(bias.value.data + gu, to: target, rows: rows, width: gu) }
     }
 
-    /// y: (N, T, units) from states[1...T], or (N, units) = h_{T-1}.
-    func finishForward() -> Tensor {
+    /// The shard's part of y: (N, T, units) from states[1...T], or (N, units) = h_{T-1}.
+    func writeOutput(_ shard: RecurrentShard) {
         let u = units, t = steps
-        y.setBatch(n)
         if returnSequences {
-            for s in 0..<n {
+            for s in shard.samples {
                 for step in 0..<t {
-                    (y.data + (s * t + step) * u).update(from: states.data + ((step + 1) * n + s) * u, count: u)
+                    (y.data + (s * t + step) * u).update(
+                        from: states.data + (shard.stateRow(step + 1) + s - shard.first) * u, count: u)
                 }
             }
         } else {
-            y.data.update(from: states.data + t * n * u, count: n * u)
+            (y.data + shard.first * u).update(from: states.data + shard.stateRow(t) * u, count: shard.count * u)
         }
-        return y
     }
 
-    // MARK: Backward
-
-    /// The whole backward pass, t = T-1 down to 0: dh gets the output's gradient, the cell's
-    /// `step(t)` writes dpre[t] (and drec[t], and with `accumulate` its direct path into
-    /// dhPrev), then the recurrent gradient flows to h_{t-1}; last the weight gradients and dx.
+    /// dLoss/dh_t, (N, units), for the step being processed; even and odd steps alternate
+    /// two buffers, so `dhPrev(t)` is `dh(t - 1)`.
     @inline(__always)
-    func backward(_ dy: Tensor, accumulate: Bool, needsInputGradient: Bool, step: (_ t: Int) -> Void) -> Tensor? {
-        beginBackward(dy)
-        for t in stride(from: steps - 1, through: 0, by: -1) {
-            addOutputGradient(t)
-            step(t)
-            recurrentBackward(t, accumulate: accumulate)
-        }
-        return finishBackward(needsInputGradient: needsInputGradient)
-    }
+    func dh(_ t: Int) -> UnsafeMutablePointer<Float> { (t & 1 == 0 ? dhEven : dhOdd).data }
 
-    /// Starts BPTT from dy: (N, T, units) or (N, units); dh = 0.
-    func beginBackward(_ dy: Tensor) {
-        precondition(
-            dy.shape[0] == n && dy.count == n * (returnSequences ? steps : 1) * units,
-            "\(kind) backward expects dy for \(n) samples, got \(dy.shape)")
-        self.dy = dy
-        dh.data.update(repeating: 0, count: n * units)
-    }
-
-    /// dh += dLoss/dy_t, the gradient reaching h_t from the layer's output.
-    func addOutputGradient(_ t: Int) {
-        let u = units, d = dh.data
-        if returnSequences {
-            for s in 0..<n {
-                let src = dy.data + (s * steps + t) * u, dst = d + s * u
-                for j in 0..<u { dst[j] += src[j] }
-            }
-        } else if t == steps - 1 {
-            for i in 0..<(n * u) { d[i] += dy.data[i] }
-        }
-    }
-
-    /// dhPrev (+)= drec[t] recurrent_kernel^T, masked per gate; then dhPrev becomes dh.
-    /// `accumulate` keeps what the cell wrote to dhPrev (its direct path, e.g. GRU's z*dh).
-    func recurrentBackward(_ t: Int, accumulate: Bool) {
-        defer { (dh, dhPrev) = (dhPrev, dh) }
-        guard t > 0 else { return }  // dLoss/d(initial state) is not needed
-        let u = units, gu = gateWidth, bu = recurrentBlocks * units
-        let d = (drec ?? dpre).data + t * n * gu, r = recurrentKernel.value.data, dp = dhPrev.data
-        if recurrentMasked, let recurrentMask {
-            if !accumulate { dp.update(repeating: 0, count: n * u) }
-            for g in 0..<recurrentBlocks {
-                BLAS.sgemm(
-                    transB: true, m: n, n: u, k: u, a: d + g * u, lda: gu, b: r + g * u, ldb: gu,
-                    c: scratch.data, ldc: u)
-                let rm = recurrentMask.data + g * n * u, sc = scratch.data
-                for i in 0..<(n * u) { dp[i] += sc[i] * rm[i] }
-            }
-        } else {
-            BLAS.sgemm(
-                transB: true, m: n, n: u, k: bu, a: d, lda: gu, b: r, ldb: gu,
-                beta: accumulate ? 1 : 0, c: dp, ldc: u)
-        }
-    }
-
-    /// Parameter gradients over all steps at once, then dx (nil unless `needsInputGradient`).
-    func finishBackward(needsInputGradient: Bool) -> Tensor? {
-        let t = steps, f = features, u = units, gu = gateWidth, bu = recurrentBlocks * units, rows = t * n
-        let dIn = dpre.data, dRec = (drec ?? dpre).data
-        let inGroups = inputMasked ? maskGroups : 1, inCols = inGroups == 1 ? gu : u
-        // dkernel = xs^T dpre: (F, T*N) x (T*N, G*units), per gate if masked per gate.
-        for g in 0..<inGroups {
-            BLAS.sgemm(
-                transA: true, m: f, n: inCols, k: rows, a: xs.data + g * rows * f, lda: f,
-                b: dIn + g * inCols, ldb: gu, c: kernel.grad.data + g * inCols, ldc: gu)
-        }
-        // drecurrent_kernel = hprev^T drec: (units, T*N) x (T*N, B*units); the cell does the rest.
-        if recurrentMasked, let maskedStates {
-            for g in 0..<recurrentBlocks {
-                BLAS.sgemm(
-                    transA: true, m: u, n: u, k: rows, a: maskedStates.data + g * rows * u, lda: u,
-                    b: dRec + g * u, ldb: gu, c: recurrentKernel.grad.data + g * u, ldc: gu)
-            }
-        } else {
-            BLAS.sgemm(
-                transA: true, m: u, n: bu, k: rows, a: states.data, lda: u, b: dRec, ldb: gu,
-                c: recurrentKernel.grad.data, ldc: gu)
-        }
-        if let bias {
-            sumColumns(dIn, rows: rows, width: gu, into: bias.grad.data)
-            if separateRecurrent { sumColumns(dRec, rows: rows, width: gu, into: bias.grad.data + gu) }
-        }
-        guard needsInputGradient else { return nil }
-        // dx = sum over mask groups of (dpre_g kernel_g^T) * mask_g, back to (N, T, F).
-        dx.setBatch(n)
-        let out = dx.data, dt = dxs.data
-        for g in 0..<inGroups {
-            BLAS.sgemm(
-                transB: true, m: rows, n: f, k: inCols, a: dIn + g * inCols, lda: gu,
-                b: kernel.value.data + g * inCols, ldb: gu, c: dt, ldc: f)
-            let mask = inputMasked ? inputMask!.data + g * n * f : nil
-            for s in 0..<n {
-                for step in 0..<t {
-                    let src = dt + (step * n + s) * f, dst = out + (s * t + step) * f
-                    switch (mask, g) {
-                    case (nil, _): dst.update(from: src, count: f)
-                    case (let m?, 0): for k in 0..<f { dst[k] = src[k] * m[s * f + k] }
-                    case (let m?, _): for k in 0..<f { dst[k] += src[k] * m[s * f + k] }
-                    }
-                }
-            }
-        }
-        return dx
-    }
+    /// dLoss/dh_{t-1}: the cell writes its direct path, `recurrentBackward` adds the rest.
+    @inline(__always)
+    func dhPrev(_ t: Int) -> UnsafeMutablePointer<Float> { (t & 1 == 0 ? dhOdd : dhEven).data }
 }

@@ -58,14 +58,22 @@ public final class GRU: RecurrentLayer {
         return out
     }
 
+    /// reset_after with sigmoid gates and a tanh candidate: the fused 8-lane kernels (`GateMath`).
+    var fused: Bool { resetAfter && recurrentActivation == .sigmoid && activation == .tanh }
+
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        let n = x.shape[0], u = units, gu = 3 * units
+        let u = units, gu = 3 * units, fused = fused
         guard resetAfter else { return forwardResetBefore(x, training: training, rng: &rng) }
-        return core.forward(x, training: training, rng: &rng) { t in
-            let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, r = core.rec!.data + t * n * gu
-            let hPrev = core.states.data + t * n * u, h = core.states.data + (t + 1) * n * u
-            for s in 0..<n {
+        return core.forward(x, training: training, rng: &rng) { t, shard in
+            let z = core.pre.data + shard.row(t) * gu, a = core.post!.data + shard.row(t) * gu
+            let r = core.rec!.data + shard.row(t) * gu
+            let hPrev = core.states.data + shard.stateRow(t) * u, h = core.states.data + shard.stateRow(t + 1) * u
+            for s in 0..<shard.count {
                 let zs = z + s * gu, as_ = a + s * gu, rs = r + s * gu, hp = hPrev + s * u, hs = h + s * u
+                if fused {
+                    GRU.fusedForward(z: zs, a: as_, rec: rs, hPrev: hp, h: hs, units: u)
+                    continue
+                }
                 for j in 0..<(2 * u) { zs[j] += rs[j] }
                 recurrentActivation.forward(zs, as_, rows: 1, width: u)  // z
                 recurrentActivation.forward(zs + u, as_ + u, rows: 1, width: u)  // r
@@ -76,31 +84,56 @@ public final class GRU: RecurrentLayer {
         }
     }
 
-    /// h_{t-1} as the h block sees it: masked by the third recurrent mask in training.
-    private func resetInput(_ t: Int) -> UnsafeMutablePointer<Float> {
-        let n = core.n, u = units
-        if core.recurrentMasked, let masked = core.maskedStates { return masked.data + (2 * core.steps + t) * n * u }
-        return core.states.data + t * n * u
+    /// One reset_after row with σ = sigmoid and act = tanh, 8 units at a time: z (3 units)
+    /// input pre-activations, rec (3 units) recurrent ones -> z completed, a: z, r, h̃; h.
+    @inline(__always)
+    static func fusedForward(
+        z: UnsafeMutablePointer<Float>, a: UnsafeMutablePointer<Float>, rec: UnsafePointer<Float>,
+        hPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, units u: Int
+    ) {
+        typealias M = GateMath
+        M.forEachBlock(u) { j, lanes in
+            let pz = M.load(z + j, lanes) + M.load(rec + j, lanes)
+            let pr = M.load(z + u + j, lanes) + M.load(rec + u + j, lanes)
+            let zg = M.sigmoid(pz), rg = M.sigmoid(pr)
+            let ph = M.load(z + 2 * u + j, lanes) + rg * M.load(rec + 2 * u + j, lanes), hh = M.tanh(ph)
+            M.store(pz, z + j, lanes)
+            M.store(pr, z + u + j, lanes)
+            M.store(ph, z + 2 * u + j, lanes)
+            M.store(zg, a + j, lanes)
+            M.store(rg, a + u + j, lanes)
+            M.store(hh, a + 2 * u + j, lanes)
+            M.store(zg * M.load(hPrev + j, lanes) + (1 - zg) * hh, h + j, lanes)
+        }
+    }
+
+    /// h_{t-1} as the shard's h block sees it: masked by the third recurrent mask in training.
+    private func resetInput(_ t: Int, _ shard: RecurrentShard) -> UnsafeMutablePointer<Float> {
+        let u = units
+        if core.recurrentMasked, let masked = core.maskedStates {
+            return masked.data + (2 * core.steps * core.n + shard.row(t)) * u
+        }
+        return core.states.data + shard.stateRow(t) * u
     }
 
     /// reset_after=false: pre[t] holds the z and r blocks' full pre-activations (the core
     /// added h W'_{z,r}); the h block gets (r h) W'_h once r is known.
     private func forwardResetBefore(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        let n = x.shape[0], u = units, gu = 3 * units
-        return core.forward(x, training: training, rng: &rng) { t in
-            let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu
-            let hPrev = core.states.data + t * n * u, h = core.states.data + (t + 1) * n * u
-            let hm = resetInput(t), rh = resetStates.data + t * n * u
-            for s in 0..<n {
+        let u = units, gu = 3 * units
+        return core.forward(x, training: training, rng: &rng) { t, shard in
+            let z = core.pre.data + shard.row(t) * gu, a = core.post!.data + shard.row(t) * gu
+            let hPrev = core.states.data + shard.stateRow(t) * u, h = core.states.data + shard.stateRow(t + 1) * u
+            let hm = resetInput(t, shard), rh = resetStates.data + shard.row(t) * u
+            for s in 0..<shard.count {
                 let zs = z + s * gu, as_ = a + s * gu
                 recurrentActivation.forward(zs, as_, rows: 1, width: 2 * u)  // z, r
                 for j in 0..<u { rh[s * u + j] = as_[u + j] * hm[s * u + j] }
             }
-            // pre_h += (r h) W'_h: (N, units) x (units, units).
+            // pre_h += (r h) W'_h: (count, units) x (units, units).
             BLAS.sgemm(
-                m: n, n: u, k: u, a: rh, lda: u, b: core.recurrentKernel.value.data + 2 * u, ldb: gu,
+                m: shard.count, n: u, k: u, a: rh, lda: u, b: core.recurrentKernel.value.data + 2 * u, ldb: gu,
                 beta: 1, c: z + 2 * u, ldc: gu)
-            for s in 0..<n {
+            for s in 0..<shard.count {
                 let zs = z + s * gu, as_ = a + s * gu, hp = hPrev + s * u, hs = h + s * u
                 activation.forward(zs + 2 * u, as_ + 2 * u, rows: 1, width: u)  // h̃
                 for j in 0..<u { hs[j] = as_[j] * hp[j] + (1 - as_[j]) * as_[2 * u + j] }
@@ -113,14 +146,22 @@ public final class GRU: RecurrentLayer {
     ///   dpre_h = act'(dh̃)  drec_h = dpre_h r   dr = dpre_h rec_h
     /// dpre (input side) and drec (recurrent side) agree except in the h block.
     public func backward(_ dy: Tensor) -> Tensor? {
-        let n = core.n, u = units, gu = 3 * units
+        let u = units, gu = 3 * units, fused = fused
         guard resetAfter else { return backwardResetBefore(dy) }
-        return core.backward(dy, accumulate: true, needsInputGradient: needsInputGradient) { t in
-            let dh = core.dh.data, dhp = core.dhPrev.data, hPrev = core.states.data + t * n * u
-            let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, r = core.rec!.data + t * n * gu
-            let din = core.dpre.data + t * n * gu, drec = core.drec!.data + t * n * gu
-            for s in 0..<n {
+        return core.backward(dy, accumulate: true, needsInputGradient: needsInputGradient) { t, shard in
+            let dh = core.dh(t) + shard.first * u, dhp = core.dhPrev(t) + shard.first * u
+            let hPrev = core.states.data + shard.stateRow(t) * u
+            let z = core.pre.data + shard.row(t) * gu, a = core.post!.data + shard.row(t) * gu
+            let r = core.rec!.data + shard.row(t) * gu
+            let din = core.dpre.data + shard.row(t) * gu, drec = core.drec!.data + shard.row(t) * gu
+            for s in 0..<shard.count {
                 let zs = z + s * gu, as_ = a + s * gu, rs = r + s * gu, ds = din + s * gu, dr = drec + s * gu
+                if fused {
+                    GRU.fusedBackward(
+                        dh: dh + s * u, hPrev: hPrev + s * u, a: as_, rec: rs, d: ds, drec: dr, dhPrev: dhp + s * u,
+                        units: u)
+                    continue
+                }
                 updateAndCandidateGradients(
                     dh: dh + s * u, hPrev: hPrev + s * u, a: as_, z: zs, d: ds, dhPrev: dhp + s * u)
                 for j in 0..<u {
@@ -132,6 +173,32 @@ public final class GRU: RecurrentLayer {
                 recurrentActivation.backward(dy: ds + u, y: as_ + u, z: zs + u, dz: ds + u, rows: 1, width: u)
                 dr.update(from: ds, count: 2 * u)
             }
+        }
+    }
+
+    /// One reset_after backward row with σ = sigmoid and act = tanh (σ' = a(1-a),
+    /// tanh' = 1-a²), 8 units at a time: dh -> d (input side), drec (recurrent side), the
+    /// direct part of dh_{t-1}.
+    @inline(__always)
+    static func fusedBackward(
+        dh: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, a: UnsafePointer<Float>, rec: UnsafePointer<Float>,
+        d: UnsafeMutablePointer<Float>, drec: UnsafeMutablePointer<Float>, dhPrev: UnsafeMutablePointer<Float>,
+        units u: Int
+    ) {
+        typealias M = GateMath
+        M.forEachBlock(u) { j, lanes in
+            let g = M.load(dh + j, lanes), zg = M.load(a + j, lanes)
+            let rg = M.load(a + u + j, lanes), hh = M.load(a + 2 * u + j, lanes)
+            let dz = g * (M.load(hPrev + j, lanes) - hh) * (zg * (1 - zg))
+            let dhh = g * (1 - zg) * (1 - hh * hh)
+            let dr = dhh * M.load(rec + 2 * u + j, lanes) * (rg * (1 - rg))
+            M.store(g * zg, dhPrev + j, lanes)
+            M.store(dz, d + j, lanes)
+            M.store(dr, d + u + j, lanes)
+            M.store(dhh, d + 2 * u + j, lanes)
+            M.store(dz, drec + j, lanes)
+            M.store(dr, drec + u + j, lanes)
+            M.store(dhh * rg, drec + 2 * u + j, lanes)
         }
     }
 
@@ -160,20 +227,23 @@ public final class GRU: RecurrentLayer {
     /// and after all steps dW'_h = sum over steps of (r h)^T dpre_h.
     private func backwardResetBefore(_ dy: Tensor) -> Tensor? {
         let n = core.n, u = units, gu = 3 * units
-        let w = core.recurrentKernel.value.data + 2 * u, drh = dResetStates.data
-        let hMask = core.recurrentMasked ? core.recurrentMask.map { $0.data + 2 * n * u } : nil
-        let dx = core.backward(dy, accumulate: true, needsInputGradient: needsInputGradient) { t in
-            let dh = core.dh.data, dhp = core.dhPrev.data, hPrev = core.states.data + t * n * u
-            let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu
-            let din = core.dpre.data + t * n * gu, hm = resetInput(t)
-            for s in 0..<n {
+        let w = core.recurrentKernel.value.data + 2 * u
+        let dx = core.backward(dy, accumulate: true, needsInputGradient: needsInputGradient) { t, shard in
+            let first = shard.first * u, drh = dResetStates.data + first
+            let hMask = core.recurrentMasked ? core.recurrentMask.map { $0.data + 2 * n * u + first } : nil
+            let dh = core.dh(t) + first, dhp = core.dhPrev(t) + first
+            let hPrev = core.states.data + shard.stateRow(t) * u
+            let z = core.pre.data + shard.row(t) * gu, a = core.post!.data + shard.row(t) * gu
+            let din = core.dpre.data + shard.row(t) * gu, hm = resetInput(t, shard)
+            for s in 0..<shard.count {
                 updateAndCandidateGradients(
                     dh: dh + s * u, hPrev: hPrev + s * u, a: a + s * gu, z: z + s * gu, d: din + s * gu,
                     dhPrev: dhp + s * u)
             }
-            // d(r h) = dpre_h W'_h^T: (N, units) x (units, units).
-            BLAS.sgemm(transB: true, m: n, n: u, k: u, a: din + 2 * u, lda: gu, b: w, ldb: gu, c: drh, ldc: u)
-            for s in 0..<n {
+            // d(r h) = dpre_h W'_h^T: (count, units) x (units, units).
+            BLAS.sgemm(
+                transB: true, m: shard.count, n: u, k: u, a: din + 2 * u, lda: gu, b: w, ldb: gu, c: drh, ldc: u)
+            for s in 0..<shard.count {
                 let zs = z + s * gu, as_ = a + s * gu, ds = din + s * gu
                 for j in 0..<u {
                     let k = s * u + j
@@ -183,7 +253,8 @@ public final class GRU: RecurrentLayer {
                 recurrentActivation.backward(dy: ds, y: as_, z: zs, dz: ds, rows: 1, width: 2 * u)
             }
         }
-        // dW'_h = (r h)^T dpre_h over all steps: (units, T*N) x (T*N, units).
+        // dW'_h = (r h)^T dpre_h over all steps and samples (the same rows of both buffers):
+        // (units, T*N) x (T*N, units).
         BLAS.sgemm(
             transA: true, m: u, n: u, k: core.steps * n, a: resetStates.data, lda: u, b: core.dpre.data + 2 * u,
             ldb: gu, c: core.recurrentKernel.grad.data + 2 * u, ldc: gu)

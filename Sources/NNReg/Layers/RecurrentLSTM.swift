@@ -51,26 +51,54 @@ public final class LSTM: RecurrentLayer {
         return out
     }
 
+    /// sigmoid gates and tanh cell: the fused 8-lane kernels (`GateMath`); else per gate.
+    var fused: Bool { recurrentActivation == .sigmoid && activation == .tanh }
+
+    /// Per step and shard: the gates from pre[t], c_t, act(c_t) and h_t, row by row.
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        let n = x.shape[0], u = units, gu = 4 * units
-        cells.data.update(repeating: 0, count: n * u)
-        return core.forward(x, training: training, rng: &rng) { t in
-            let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu
-            let cPrev = cells.data + t * n * u, c = cells.data + (t + 1) * n * u
-            let tc = cellActivations.data + t * n * u, h = core.states.data + (t + 1) * n * u
-            for s in 0..<n {
+        let u = units, gu = 4 * units, fused = fused
+        return core.forward(x, training: training, rng: &rng) { t, shard in
+            let z = core.pre.data + shard.row(t) * gu, a = core.post!.data + shard.row(t) * gu
+            let cPrev = cells.data + shard.stateRow(t) * u, c = cells.data + shard.stateRow(t + 1) * u
+            let tc = cellActivations.data + shard.row(t) * u, h = core.states.data + shard.stateRow(t + 1) * u
+            if t == 0 { cPrev.update(repeating: 0, count: shard.count * u) }
+            for s in 0..<shard.count {
                 let zs = z + s * gu, as_ = a + s * gu, cs = c + s * u, cp = cPrev + s * u
+                if fused {
+                    LSTM.fusedForward(z: zs, a: as_, cPrev: cp, c: cs, tc: tc + s * u, h: h + s * u, units: u)
+                    continue
+                }
                 recurrentActivation.forward(zs, as_, rows: 1, width: u)  // i
                 recurrentActivation.forward(zs + u, as_ + u, rows: 1, width: u)  // f
                 activation.forward(zs + 2 * u, as_ + 2 * u, rows: 1, width: u)  // c̃
                 recurrentActivation.forward(zs + 3 * u, as_ + 3 * u, rows: 1, width: u)  // o
                 for j in 0..<u { cs[j] = as_[u + j] * cp[j] + as_[j] * as_[2 * u + j] }
-            }
-            activation.forward(c, tc, rows: n, width: u)
-            for s in 0..<n {
-                let o = a + s * gu + 3 * u, tcs = tc + s * u, hs = h + s * u
+                activation.forward(cs, tc + s * u, rows: 1, width: u)
+                let o = as_ + 3 * u, tcs = tc + s * u, hs = h + s * u
                 for j in 0..<u { hs[j] = o[j] * tcs[j] }
             }
+        }
+    }
+
+    /// One row of a step with σ = sigmoid and act = tanh, 8 units at a time:
+    /// z: (4 units) pre-activations -> a: (4 units) gates, c, tc = tanh(c), h.
+    @inline(__always)
+    static func fusedForward(
+        z: UnsafePointer<Float>, a: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, tc: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, units u: Int
+    ) {
+        typealias M = GateMath
+        M.forEachBlock(u) { j, lanes in
+            let i = M.sigmoid(M.load(z + j, lanes)), f = M.sigmoid(M.load(z + u + j, lanes))
+            let g = M.tanh(M.load(z + 2 * u + j, lanes)), o = M.sigmoid(M.load(z + 3 * u + j, lanes))
+            M.store(i, a + j, lanes)
+            M.store(f, a + u + j, lanes)
+            M.store(g, a + 2 * u + j, lanes)
+            M.store(o, a + 3 * u + j, lanes)
+            let cv = f * M.load(cPrev + j, lanes) + i * g, tcv = M.tanh(cv)
+            M.store(cv, c + j, lanes)
+            M.store(tcv, tc + j, lanes)
+            M.store(o * tcv, h + j, lanes)
         }
     }
 
@@ -78,19 +106,28 @@ public final class LSTM: RecurrentLayer {
     ///   do = dh act(c)   dc += act'(c) (dh o)   di = dc c̃   dc̃ = dc i   df = dc c_{t-1}
     ///   dc_{t-1} = dc f, then each gate through its activation's derivative.
     public func backward(_ dy: Tensor) -> Tensor? {
-        let n = core.n, u = units, gu = 4 * units
+        let n = core.n, u = units, gu = 4 * units, fused = fused
         dc.data.update(repeating: 0, count: n * u)
-        return core.backward(dy, accumulate: false, needsInputGradient: needsInputGradient) { t in
-            let dh = core.dh.data, dct = dct.data, dcp = dc.data
-            let z = core.pre.data + t * n * gu, a = core.post!.data + t * n * gu, d = core.dpre.data + t * n * gu
-            let cPrev = cells.data + t * n * u, c = cells.data + (t + 1) * n * u
-            let tc = cellActivations.data + t * n * u
-            for s in 0..<n {
+        return core.backward(dy, accumulate: false, needsInputGradient: needsInputGradient) { t, shard in
+            let dh = core.dh(t) + shard.first * u, dct = dct.data + shard.first * u, dcp = dc.data + shard.first * u
+            let z = core.pre.data + shard.row(t) * gu, a = core.post!.data + shard.row(t) * gu
+            let d = core.dpre.data + shard.row(t) * gu
+            let cPrev = cells.data + shard.stateRow(t) * u, c = cells.data + shard.stateRow(t + 1) * u
+            let tc = cellActivations.data + shard.row(t) * u, rows = shard.count
+            if fused {
+                for s in 0..<rows {
+                    let k = s * u
+                    LSTM.fusedBackward(
+                        dh: dh + k, a: a + s * gu, cPrev: cPrev + k, tc: tc + k, dc: dcp + k, d: d + s * gu, units: u)
+                }
+                return
+            }
+            for s in 0..<rows {
                 let o = a + s * gu + 3 * u
                 for j in 0..<u { dct[s * u + j] = dh[s * u + j] * o[j] }
             }
-            activation.backward(dy: dct, y: tc, z: c, dz: dct, rows: n, width: u)
-            for s in 0..<n {
+            activation.backward(dy: dct, y: tc, z: c, dz: dct, rows: rows, width: u)
+            for s in 0..<rows {
                 let as_ = a + s * gu, ds = d + s * gu, zs = z + s * gu
                 for j in 0..<u {
                     let k = s * u + j
@@ -107,6 +144,27 @@ public final class LSTM: RecurrentLayer {
                 recurrentActivation.backward(
                     dy: ds + 3 * u, y: as_ + 3 * u, z: zs + 3 * u, dz: ds + 3 * u, rows: 1, width: u)
             }
+        }
+    }
+
+    /// One row of a backward step with σ = sigmoid and act = tanh (derivatives from the
+    /// outputs: σ' = a(1-a), tanh' = 1-a²), 8 units at a time: dh, dc -> d: (4 units), dc.
+    @inline(__always)
+    static func fusedBackward(
+        dh: UnsafePointer<Float>, a: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, tc: UnsafePointer<Float>,
+        dc: UnsafeMutablePointer<Float>, d: UnsafeMutablePointer<Float>, units u: Int
+    ) {
+        typealias M = GateMath
+        M.forEachBlock(u) { j, lanes in
+            let dhv = M.load(dh + j, lanes), tcv = M.load(tc + j, lanes)
+            let i = M.load(a + j, lanes), f = M.load(a + u + j, lanes)
+            let g = M.load(a + 2 * u + j, lanes), o = M.load(a + 3 * u + j, lanes)
+            let dcv = M.load(dc + j, lanes) + dhv * o * (1 - tcv * tcv)
+            M.store(dcv * g * (i * (1 - i)), d + j, lanes)  // d i
+            M.store(dcv * M.load(cPrev + j, lanes) * (f * (1 - f)), d + u + j, lanes)  // d f
+            M.store(dcv * i * (1 - g * g), d + 2 * u + j, lanes)  // d c̃
+            M.store(dhv * tcv * (o * (1 - o)), d + 3 * u + j, lanes)  // d o
+            M.store(dcv * f, dc + j, lanes)
         }
     }
 

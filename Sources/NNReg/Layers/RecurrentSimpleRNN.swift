@@ -22,20 +22,29 @@ public final class SimpleRNN: RecurrentLayer {
 
     init(options: RecurrentOptions) { core = RecurrentCore(kind: "simple_rnn", gates: 1, options: options) }
 
+    /// Per step and shard: h_t = act(pre[t]); tanh (the default) on 8 lanes (`GateMath`).
     public func forward(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        let n = x.shape[0], u = units
-        return core.forward(x, training: training, rng: &rng) { t in
-            activation.forward(core.pre.data + t * n * u, core.states.data + (t + 1) * n * u, rows: n, width: u)
+        let u = units, fast = activation == .tanh
+        return core.forward(x, training: training, rng: &rng) { t, shard in
+            let z = core.pre.data + shard.row(t) * u, h = core.states.data + shard.stateRow(t + 1) * u
+            if fast {
+                GateMath.forEachBlock(shard.count * u) { j, lanes in
+                    GateMath.store(GateMath.tanh(GateMath.load(z + j, lanes)), h + j, lanes)
+                }
+            } else {
+                activation.forward(z, h, rows: shard.count, width: u)
+            }
         }
     }
 
     /// dy -> dx through time; per step dpre = act'(dh), dh_{t-1} = dpre W'^T.
     public func backward(_ dy: Tensor) -> Tensor? {
-        let n = core.n, u = units
-        return core.backward(dy, accumulate: false, needsInputGradient: needsInputGradient) { t in
+        let u = units
+        return core.backward(dy, accumulate: false, needsInputGradient: needsInputGradient) { t, shard in
             activation.backward(
-                dy: core.dh.data, y: core.states.data + (t + 1) * n * u, z: core.pre.data + t * n * u,
-                dz: core.dpre.data + t * n * u, rows: n, width: u)
+                dy: core.dh(t) + shard.first * u, y: core.states.data + shard.stateRow(t + 1) * u,
+                z: core.pre.data + shard.row(t) * u, dz: core.dpre.data + shard.row(t) * u, rows: shard.count,
+                width: u)
         }
     }
 
