@@ -40,21 +40,33 @@ public enum DataShape {
         return [sequence.window, features]
     }
 
-    /// The first `count` lines of a file (at most 64 MiB of them), ending with "\n".
-    static func firstLines(_ path: String, count: Int) throws -> [UInt8] {
+    /// The first `count` lines of a file, ending with "\n". Lines that run past `limit`
+    /// bytes are an error (a file without line ends, such as /dev/zero, is not a CSV), found
+    /// after reading `limit` bytes a chunk at a time.
+    static func firstLines(_ path: String, count: Int, limit: Int = 16 << 20) throws -> [UInt8] {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError("\(path): cannot read") }
         defer { try? handle.close() }
         var bytes: [UInt8] = []
         var lines = 0
-        while lines < count && bytes.count < 64 << 20 {
-            guard let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty else { break }
-            for byte in chunk {
-                bytes.append(byte)
-                if byte == UInt8(ascii: "\n") {
-                    lines += 1
-                    if lines == count { break }
+        while lines < count && bytes.count < limit {
+            guard let chunk = try handle.read(upToCount: min(1 << 16, limit - bytes.count)), !chunk.isEmpty else {
+                break
+            }
+            var end = chunk.endIndex
+            var from = chunk.startIndex
+            while let newline = chunk[from...].firstIndex(of: UInt8(ascii: "\n")) {
+                lines += 1
+                from = newline + 1
+                if lines == count {
+                    end = from
+                    break
                 }
             }
+            bytes += chunk[chunk.startIndex..<end]
+        }
+        if lines < count && bytes.count >= limit {
+            let what = count == 1 ? "its first line is" : "its first \(count) lines are"
+            throw DataError("\(path): \(what) longer than \(limit >> 20) MiB; is it a CSV file?")
         }
         if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
         return bytes
