@@ -178,7 +178,7 @@ def ratio(a, b, higher_is_better=True):
     return f"{(a / b if higher_is_better else b / a):.2f}x"
 
 
-# ---- Recurrent rows (issue 14, "Recurrent speed"): the LSTM workload and its GRU twin. ----
+# ---- Recurrent rows: the LSTM workload and its GRU twin. ----
 # specs/bench/lstm.json and gru.json on data/sines/sines.csv (tools/sines_series.py, written
 # here when missing); the peers run the same workload (bench/peers.py lstm|gru). Sequences/s
 # = training windows per epoch / steady-state epoch seconds; % of the sgemm peak from the

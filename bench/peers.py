@@ -390,7 +390,7 @@ def cmd_train(args):
 
 
 # ---------------------------------------------------------------- recurrent workloads
-# lstm / gru: the BENCHMARKS LSTM workload and its GRU twin, as nnreg's specs/bench/lstm.json
+# lstm / gru: the benchmark's LSTM workload and its GRU twin, as nnreg's specs/bench/lstm.json
 # and gru.json define them: the 20,000-row series of tools/sines_series.py, its last 10% of
 # rows held out for validation (windowed separately, as nnreg's validation_split does for
 # sequences), featurewise scaling by the training rows' mean and std, windows of 60 steps
@@ -459,8 +459,10 @@ def run_keras_rnn(args, data):
             losses.append(float(logs.get("loss", float("nan"))))
             log(f"keras {args.workload} epoch {epoch + 1}/{args.epochs}: {seconds[-1]:.2f} s, loss {losses[-1]:.5f}")
 
+    # validation_data: the validation pass runs every epoch, inside the epoch's time, as nnreg's
+    # validation_split does (nnreg's history seconds include it).
     model.fit(x_train, y_train, batch_size=RNN_BATCH, epochs=args.epochs, shuffle=True, verbose=0,
-              callbacks=[EpochTimer()])
+              validation_data=(x_val, y_val), callbacks=[EpochTimer()])
     val_loss = model.evaluate(x_val, y_val, batch_size=1024, verbose=0)
     return {"epoch_seconds": seconds, "train_loss": losses, "val_loss": float(val_loss),
             "versions": {"tensorflow": tf.__version__, "keras": keras.__version__}}
@@ -508,12 +510,12 @@ def run_torch_rnn(args, data):
             opt.step()
             with torch.no_grad():
                 loss_sum += loss.detach() * len(yb)
+        model.eval()  # the validation pass, every epoch and inside its time, as nnreg and Keras do
+        with torch.inference_mode():
+            val_loss = float(nn.functional.mse_loss(model(x_val), y_val))
         seconds.append(time.perf_counter() - t0)
         losses.append(float(loss_sum) / n)
         log(f"torch {args.workload} epoch {epoch + 1}/{args.epochs}: {seconds[-1]:.2f} s, loss {losses[-1]:.5f}")
-    model.eval()
-    with torch.inference_mode():
-        val_loss = float(nn.functional.mse_loss(model(x_val), y_val))
     return {"epoch_seconds": seconds, "train_loss": losses, "val_loss": val_loss,
             "versions": {"torch": torch.__version__}}
 
