@@ -163,7 +163,8 @@ def load_fashion_mnist(args, seed):
 
 # ---------------------------------------------------------------- keras
 
-def run_keras(args, data):
+def import_keras(args):
+    """(tensorflow, keras) on the TensorFlow backend with args.threads threads."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
@@ -171,9 +172,14 @@ def run_keras(args, data):
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
         import keras
-        from keras import layers, regularizers
     except ImportError as e:
         raise UsageError(f"keras/tensorflow not installed ({e}): run bench/setup_peers.sh")
+    return tf, keras
+
+
+def run_keras(args, data):
+    tf, keras = import_keras(args)
+    from keras import layers, regularizers
     if keras.backend.backend() != "tensorflow":
         raise UsageError(f"KERAS_BACKEND is {keras.backend.backend()}, expected tensorflow")
     keras.utils.set_random_seed(args.seed)
@@ -431,16 +437,8 @@ def load_sines(path):
 
 
 def run_keras_rnn(args, data):
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        import tensorflow as tf
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-        import keras
-        from keras import layers
-    except ImportError as e:
-        raise UsageError(f"keras/tensorflow not installed ({e}): run bench/setup_peers.sh")
+    tf, keras = import_keras(args)
+    from keras import layers
     keras.utils.set_random_seed(args.seed)
     cell = layers.LSTM if args.workload == "lstm" else layers.GRU
     model = keras.Sequential([keras.Input((RNN_WINDOW, 1))]
