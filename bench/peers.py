@@ -251,15 +251,21 @@ def run_keras(args, data):
 
 # ---------------------------------------------------------------- torch
 
-def run_torch(args, data):
+def import_torch(args):
+    """torch with args.threads threads and args.seed set."""
     try:
         import torch
-        from torch import nn
-        import torch.nn.functional as F
     except ImportError as e:
         raise UsageError(f"torch not installed ({e}): run bench/setup_peers.sh")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    return torch
+
+
+def run_torch(args, data):
+    torch = import_torch(args)
+    from torch import nn
+    import torch.nn.functional as F
 
     if args.workload == "mlp":
         hidden1, hidden2 = nn.Linear(784, 256), nn.Linear(256, 128)
@@ -467,13 +473,8 @@ def run_keras_rnn(args, data):
 
 
 def run_torch_rnn(args, data):
-    try:
-        import torch
-        from torch import nn
-    except ImportError as e:
-        raise UsageError(f"torch not installed ({e}): run bench/setup_peers.sh")
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
+    torch = import_torch(args)
+    from torch import nn
     cell = nn.LSTM if args.workload == "lstm" else nn.GRU
 
     class Net(nn.Module):
