@@ -54,20 +54,28 @@ def spec_variant(path, data=None, **training):
     return out
 
 
-def nnreg_train(spec, epochs, threads=None):
-    """Trains; returns steady-state samples/s (epochs after the first), test accuracy, wall, peak RSS."""
-    training = {"epochs": epochs}
-    if threads:
-        training["threads"] = threads
-    path = spec_variant(spec, **training)
+def train_run(spec, runner, flags, data=None, **training):
+    """`nnreg train` on a temporary copy of `spec` (data and training options changed) into a
+    temporary run folder, through `runner` (run or run_on_terminal); returns what the runner
+    returns and the run's history."""
+    path = spec_variant(spec, data=data, **training)
     outdir = tempfile.mkdtemp(prefix="nnreg-bench-run-")
     try:
-        out, wall, rss = run([NNREG, "train", path, "--output", outdir, "--overwrite", "--quiet", "--json"])
+        result = runner([NNREG, "train", path, "--output", outdir, "--overwrite"] + flags)
         with open(os.path.join(outdir, "history.json")) as f:
             history = json.load(f)
     finally:
         os.unlink(path)
         subprocess.run(["rm", "-rf", outdir])
+    return result, history
+
+
+def nnreg_train(spec, epochs, threads=None):
+    """Trains; returns steady-state samples/s (epochs after the first), test accuracy, wall, peak RSS."""
+    training = {"epochs": epochs}
+    if threads:
+        training["threads"] = threads
+    (out, wall, rss), history = train_run(spec, run, ["--quiet", "--json"], **training)
     seconds = [h["seconds"] for h in history]
     steady = seconds[1:] or seconds
     doc = json.loads(out)
@@ -128,15 +136,8 @@ def synthetic_images(folder, count, log):
 def nnreg_stream(folder, cache, epochs):
     """The streaming CNN on `folder` with data.cache `cache`: images/s of the last epoch,
     seconds to the first trained batch, wall and peak RSS."""
-    path = spec_variant("specs/bench/stream.json", data={"train": folder, "cache": cache}, epochs=epochs)
-    outdir = tempfile.mkdtemp(prefix="nnreg-bench-run-")
-    try:
-        first, wall, rss = run_on_terminal([NNREG, "train", path, "--output", outdir, "--overwrite"])
-        with open(os.path.join(outdir, "history.json")) as f:
-            history = json.load(f)
-    finally:
-        os.unlink(path)
-        subprocess.run(["rm", "-rf", outdir])
+    (first, wall, rss), history = train_run(
+        "specs/bench/stream.json", run_on_terminal, [], data={"train": folder, "cache": cache}, epochs=epochs)
     images = sum(1 for _, _, files in os.walk(folder) for name in files if name.endswith(".jpg"))
     return {"images_per_second": images / history[-1]["seconds"], "epoch_seconds": [h["seconds"] for h in history],
             "first_batch_seconds": first, "wall": wall, "peak_rss_mb": rss}

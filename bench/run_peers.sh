@@ -91,13 +91,14 @@ def wall(name):
             return int(f.read()) / 1000
     except (OSError, ValueError):
         return None
+def version(fw, v):
+    return f"keras {v['keras']} / tf {v['tensorflow']}" if fw == "keras" else f"torch {v['torch']}"
 print(f"{'peer figure':<34} {'value':>14}  notes")
 for w in ("mlp", "cnn"):
     for fw in ("keras", "torch"):
         d = load(f"{w}-{fw}")
         if d:
-            v = d["versions"]
-            ver = f"keras {v['keras']} / tf {v['tensorflow']}" if fw == "keras" else f"torch {v['torch']}"
+            ver = version(fw, d["versions"])
             print(f"{w} train {fw:<22} {d['samples_per_second']:>9.0f} sa/s  "
                   f"test acc {d['test_accuracy']:.4f}, peak {d['peak_rss_mb']:.0f} MB, "
                   f"{d['threads']} thr, epochs {d['epoch_seconds']} s, {ver}")
@@ -105,8 +106,7 @@ for w in ("lstm", "gru"):
     for fw in ("keras", "torch"):
         d = load(f"{w}-{fw}")
         if d:
-            v = d["versions"]
-            ver = f"keras {v['keras']} / tf {v['tensorflow']}" if fw == "keras" else f"torch {v['torch']}"
+            ver = version(fw, d["versions"])
             print(f"{w} train {fw:<21} {d['sequences_per_second']:>9.0f} seq/s  "
                   f"val loss {d['val_loss']:.5f}, {d['threads']} thr, epochs {d['epoch_seconds']} s, {ver}")
 for fw in ("keras", "torch"):
