@@ -16,11 +16,17 @@ final class DataShapeTests: XCTestCase {
         XCTAssertEqual(String(decoding: try DataShape.firstLines(path, count: 1), as: UTF8.self), "a,b\n")
     }
 
-    /// A file without line ends (a device) is read up to the limit only, and refused.
-    func testFirstLinesOfAnEndlessFileStopsAtTheLimit() throws {
-        XCTAssertThrowsError(try DataShape.firstLines("/dev/zero", count: 1, limit: 3 << 20)) { error in
-            XCTAssertEqual("\(error)", "/dev/zero: its first line is longer than 3 MiB; is it a CSV file?")
+    /// A file without line ends is read up to the limit only, and refused; a device
+    /// (/dev/zero, which never ends) is refused before reading, as the CSV reader does.
+    func testFirstLinesRefusesEndlessLinesAndDevices() throws {
+        let path = NSTemporaryDirectory() + "nnreg-one-line-\(getpid()).csv"
+        defer { unlink(path) }
+        try writeAtomically([UInt8](repeating: UInt8(ascii: "0"), count: (3 << 20) + 10), to: path)
+        XCTAssertThrowsError(try DataShape.firstLines(path, count: 1, limit: 3 << 20)) { error in
+            XCTAssertEqual("\(error)", "\(path): its first line is longer than 3 MiB; is it a CSV file?")
         }
-        XCTAssertEqual(try DataShape.firstLines("/dev/zero", count: 0, limit: 3 << 20), [UInt8(ascii: "\n")])
+        XCTAssertThrowsError(try DataShape.firstLines("/dev/zero", count: 1)) { error in
+            XCTAssertEqual("\(error)", "/dev/zero: cannot read: a device, not a CSV file")
+        }
     }
 }

@@ -23,6 +23,15 @@ enum FileBytes {
         try contents(of: source) { bytes, _ in try body(bytes) }
     }
 
+    /// A folder or a device (/dev/zero) opened as `fd` is no CSV file: an error naming it.
+    static func refuseNonFile(_ fd: Int32, path: String) throws {
+        var info = stat()
+        if fstat(fd, &info) == 0, [S_IFCHR, S_IFBLK, S_IFDIR].contains(info.st_mode & S_IFMT) {
+            let what = (info.st_mode & S_IFMT) == S_IFDIR ? "a folder" : "a device"
+            throw CSVError(source: path, .cannotRead("\(what), not a CSV file"))
+        }
+    }
+
     private static func contents<R>(
         of source: CSV.Source,
         _ body: (UnsafeBufferPointer<UInt8>, ((UnsafePointer<UInt8>) -> Void)?) throws -> R
@@ -40,11 +49,7 @@ enum FileBytes {
             let fd = open(path, O_RDONLY)
             guard fd >= 0 else { throw CSVError(source: path, .cannotRead(String(cString: strerror(errno)))) }
             defer { close(fd) }
-            var info = stat()
-            if fstat(fd, &info) == 0, [S_IFCHR, S_IFBLK, S_IFDIR].contains(info.st_mode & S_IFMT) {
-                let what = (info.st_mode & S_IFMT) == S_IFDIR ? "a folder" : "a device"
-                throw CSVError(source: path, .cannotRead("\(what), not a CSV file"))
-            }
+            try refuseNonFile(fd, path: path)
             if let mapped = map(fd) {
                 defer { munmap(UnsafeMutableRawPointer(mutating: mapped.baseAddress!), mapped.count) }
                 if mapped[mapped.count - 1] == UInt8(ascii: "\n") {

@@ -40,12 +40,13 @@ public enum DataShape {
         return [sequence.window, features]
     }
 
-    /// The first `count` lines of a file, ending with "\n". Lines that run past `limit`
-    /// bytes are an error (a file without line ends, such as /dev/zero, is not a CSV), found
-    /// after reading `limit` bytes a chunk at a time.
+    /// The first `count` lines of a file, ending with "\n". A folder or a device is an error
+    /// (as for the whole CSV), and so are lines that run past `limit` bytes, found after
+    /// reading `limit` bytes a chunk at a time.
     static func firstLines(_ path: String, count: Int, limit: Int = 16 << 20) throws -> [UInt8] {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError("\(path): cannot read") }
         defer { try? handle.close() }
+        try FileBytes.refuseNonFile(handle.fileDescriptor, path: path)
         var bytes: [UInt8] = []
         var lines = 0
         while lines < count && bytes.count < limit {
