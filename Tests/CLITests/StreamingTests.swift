@@ -41,6 +41,30 @@ final class StreamingTests: CLITestCase {
         }
     }
 
+    /// A CSV streamed by its quick index (numbers, no quotes) trains, and a bad cell is
+    /// found when its batch is parsed: exit status 2 naming file:line:field.
+    func testStreamedCSVTrainsAndABadCellStopsItNamingThePlace() throws {
+        let rows = (0..<40).map { r in "\(r % 2),\(Double(r % 7) / 7),\(Double(r % 5) / 5)" }
+        func spec() throws -> String {
+            try writeSpec(
+                "csv-none.json",
+                [
+                    "seed": 1,
+                    "data": ["train": path("rows.csv"), "label": "y", "cache": "none"],
+                    "model": ["layers": [["type": "dense", "units": 2, "activation": "softmax"]]],
+                    "training": ["loss": "sparse_categorical_crossentropy", "epochs": 2, "batch_size": 8],
+                    "output": ["dir": "run-csv"],
+                ])
+        }
+        try write("rows.csv", (["y,a,b"] + rows).joined(separator: "\n") + "\n")
+        assertSuccess(try nnreg("train", try spec(), "--quiet"))
+        try write("rows.csv", (["y,a,b"] + rows.dropLast() + ["1,0.5,x7"]).joined(separator: "\n") + "\n")
+        let o = try nnreg("train", try spec(), "--quiet", "--overwrite")
+        XCTAssertEqual(o.status, 2, o.stderr)
+        XCTAssertTrue(o.stderr.hasPrefix("error: "), o.stderr)
+        XCTAssertTrue(o.stderr.contains(path("rows.csv") + ":41:3"), o.stderr)
+    }
+
     /// Peak RSS in bytes of `nnreg arguments`, by /usr/bin/time.
     func peakBytes(_ arguments: [String]) throws -> Int {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/time") else { throw XCTSkip("no /usr/bin/time") }

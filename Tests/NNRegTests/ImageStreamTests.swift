@@ -2,7 +2,7 @@ import XCTest
 
 @testable import NNReg
 
-/// data.cache "none": image folders decoded batch by batch (`ImageStream`) train to the
+/// data.cache "none": image folders decoded batch by batch (`SampleStream` of `StreamedImages`) train to the
 /// very bits the folder held in memory gives, read ahead in the trainer's order, and a
 /// file that cannot be decoded mid-epoch is an error naming it.
 final class ImageStreamTests: XCTestCase {
@@ -68,7 +68,7 @@ final class ImageStreamTests: XCTestCase {
     }
 
     func testExperimentStreamsOnlyWhenAsked() throws {
-        XCTAssert(try Experiment(spec: try spec(cache: "none")).train is ImageStream)
+        XCTAssert(try Experiment(spec: try spec(cache: "none")).train is SampleStream)
         XCTAssert(try Experiment(spec: try spec(cache: "memory")).train is Dataset)
         // 40 small images are far below a quarter of any machine's memory.
         XCTAssert(try Experiment(spec: try spec(cache: "auto")).train is Dataset)
@@ -88,7 +88,7 @@ final class ImageStreamTests: XCTestCase {
     func testBadFileMidEpochIsAnErrorNamingIt() throws {
         let s = try spec(cache: "none")
         let experiment = try Experiment(spec: s)
-        let bad = try XCTUnwrap(experiment.train as? ImageStream).files[17]
+        let bad = try XCTUnwrap((experiment.train as? SampleStream)?.reader as? StreamedImages).files[17]
         try "not an image".write(toFile: bad, atomically: true, encoding: .utf8)
         let trainer = Trainer(
             model: experiment.model, optimizer: makeOptimizer(s.training.optimizer), metrics: [], seed: s.seed)
@@ -101,20 +101,20 @@ final class ImageStreamTests: XCTestCase {
     func testSkipPolicyTrainsABadFileAsZerosAndListsIt() throws {
         let s = try spec(cache: "none", data: #", "on_bad_file": "skip""#)
         let experiment = try Experiment(spec: s)
-        let stream = try XCTUnwrap(experiment.train as? ImageStream)
-        let bad = stream.files[4]
+        let images = try XCTUnwrap((experiment.train as? SampleStream)?.reader as? StreamedImages)
+        let bad = images.files[4]
         try "not an image".write(toFile: bad, atomically: true, encoding: .utf8)
         let trainer = Trainer(
             model: experiment.model, optimizer: makeOptimizer(s.training.optimizer), metrics: [], seed: s.seed)
         _ = try trainer.trainEpoch(experiment.train, epoch: 0)
-        XCTAssertEqual(stream.substituted.map(\.path), [bad])
+        XCTAssertEqual(images.substituted.map(\.path), [bad])
     }
 
     /// The read-ahead gives the announced batches in order, and a fill of other rows
     /// (not announced) is decoded on the spot: the same bits either way.
     func testReadAheadFollowsThePassAndOtherFillsStillWork() throws {
         let experiment = try Experiment(spec: try spec(cache: "none"))
-        let stream = try XCTUnwrap(experiment.train as? ImageStream)
+        let stream = try XCTUnwrap(experiment.train as? SampleStream)
         let n = stream.count
         var order = (0..<n).map(Int32.init)
         var rng = RNG(seed: 3)

@@ -6,8 +6,8 @@
     import Darwin
 #endif
 
-/// A whole source in memory, ending with "\n" as `CSVParser` needs: a regular file
-/// that already ends so is mapped; anything else is read into an array.
+/// A whole source in memory, ending with "\n" as `CSVParser` needs: a regular file is
+/// mapped (one byte longer when it does not end so); anything else is read into an array.
 enum FileBytes {
     /// Calls `body` with the whole source in memory; a mapped file gives back the pages
     /// before p when `body` calls its `release(p)` (they are read again if touched later;
@@ -50,37 +50,38 @@ enum FileBytes {
             guard fd >= 0 else { throw CSVError(source: path, .cannotRead(String(cString: strerror(errno)))) }
             defer { close(fd) }
             try refuseNonFile(fd, path: path)
-            if let mapped = map(fd) {
-                defer { munmap(UnsafeMutableRawPointer(mutating: mapped.baseAddress!), mapped.count) }
-                if mapped[mapped.count - 1] == UInt8(ascii: "\n") {
-                    let base = UnsafeMutableRawPointer(mutating: mapped.baseAddress!)
-                    let page = Int(sysconf(Int32(_SC_PAGESIZE))), window = 16 << 20
-                    var released = 0, populated = 0
-                    // Page tables filled a window ahead at a time (MADV_POPULATE_READ, Linux 5.14;
-                    // elsewhere pages fault in one by one), given back behind.
-                    func populate(upTo end: Int) {
-                        let end = min(end, mapped.count)
-                        guard end > populated else { return }
-                        _ = madvise(base + populated, end - populated, 22)  // MADV_POPULATE_READ
-                        populated = end
-                    }
-                    populate(upTo: window)
-                    return try body(mapped) { p in
-                        let at = UnsafeRawPointer(p) - UnsafeRawPointer(base), upTo = at / page * page
-                        if upTo < released { (released, populated) = (0, upTo) }  // a second pass from the start
-                        if upTo > released {
-                            madvise(base + released, upTo - released, MADV_DONTNEED)
-                            released = upTo
-                        }
-                        if populated < at + window / 2 { populate(upTo: at + window) }
-                    }
-                }
+            guard let mapped = map(fd) else { return try read(fd, name: path).withUnsafeBufferPointer(plain) }
+            defer { munmap(UnsafeMutableRawPointer(mutating: mapped.baseAddress!), mapped.count) }
+            let base = UnsafeMutableRawPointer(mutating: mapped.baseAddress!)
+            let page = Int(sysconf(Int32(_SC_PAGESIZE))), window = 16 << 20
+            // The last page is never given back: it may hold the "\n" `map` added.
+            let lastPage = (mapped.count - 1) / page * page
+            var released = 0, populated = 0
+            // Page tables filled a window ahead at a time (MADV_POPULATE_READ, Linux 5.14;
+            // elsewhere pages fault in one by one), given back behind.
+            func populate(upTo end: Int) {
+                let end = min(end, mapped.count)
+                guard end > populated else { return }
+                _ = madvise(base + populated, end - populated, 22)  // MADV_POPULATE_READ
+                populated = end
             }
-            return try read(fd, name: path).withUnsafeBufferPointer(plain)
+            populate(upTo: window)
+            return try body(mapped) { p in
+                let at = UnsafeRawPointer(p) - UnsafeRawPointer(base), upTo = min(at / page * page, lastPage)
+                if upTo < released { (released, populated) = (0, upTo) }  // a second pass from the start
+                if upTo > released {
+                    madvise(base + released, upTo - released, MADV_DONTNEED)
+                    released = upTo
+                }
+                if populated < at + window / 2 { populate(upTo: at + window) }
+            }
         }
     }
 
-    /// The whole regular file `fd`, mapped read-only; nil for anything else.
+    /// The whole regular file `fd`, mapped, ending with "\n": a file that does not end so
+    /// is mapped over the start of a private region one byte longer, whose last byte is
+    /// set to "\n" (in the file's last page, or the region's own page after it). nil for
+    /// anything else.
     private static func map(_ fd: Int32) -> UnsafeBufferPointer<UInt8>? {
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return nil }
@@ -93,8 +94,21 @@ enum FileBytes {
             let flags = MAP_PRIVATE
         #endif
         guard let address = mmap(nil, size, PROT_READ, flags, fd, 0), address != MAP_FAILED else { return nil }
-        _ = madvise(address, size, MADV_SEQUENTIAL)
-        return UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: size)
+        if address.load(fromByteOffset: size - 1, as: UInt8.self) == UInt8(ascii: "\n") {
+            _ = madvise(address, size, MADV_SEQUENTIAL)
+            return UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: size)
+        }
+        munmap(address, size)
+        let writable = PROT_READ | PROT_WRITE
+        guard let region = mmap(nil, size + 1, writable, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), region != MAP_FAILED
+        else { return nil }
+        guard mmap(region, size, writable, flags | MAP_FIXED, fd, 0) == region else {
+            munmap(region, size + 1)
+            return nil
+        }
+        region.storeBytes(of: UInt8(ascii: "\n"), toByteOffset: size, as: UInt8.self)
+        _ = madvise(region, size, MADV_SEQUENTIAL)
+        return UnsafeBufferPointer(start: region.assumingMemoryBound(to: UInt8.self), count: size + 1)
     }
 
     /// A stream (a pipe, standard input) longer than this is an error, not an endless read:

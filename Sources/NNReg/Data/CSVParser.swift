@@ -31,6 +31,8 @@ struct CSVParser {
         var classNames: [Int: [String]]
         /// File line of each row.
         var lines: [Int32]
+        /// Each row's bytes in the buffer (an index parse), else nil.
+        var spans: CSVRowSpans? = nil
     }
 
     /// A NUL byte is no CSV text (a binary file, or a C string cut short): an error at its
@@ -55,10 +57,13 @@ struct CSVParser {
     /// `compact`: the matrix comes back as `samples` (`SampleStore`: one byte a value when
     /// all are whole numbers 0...255), read a block of rows at a time, so no Float32 copy of
     /// the whole file is made; that takes a split column, no other text column and no
-    /// interpolation (otherwise `matrix` is filled as usual). `release(p)` is told that the
-    /// bytes before p are done with (a mapped file gives their pages back).
+    /// interpolation (otherwise `matrix` is filled as usual). `index` (with `compact`): every
+    /// row is parsed and checked the same way, but the matrix is not kept; `spans` says
+    /// where each row lies instead (a streamed CSV reads its rows again from there).
+    /// `release(p)` is told that the bytes before p are done with (a mapped file gives
+    /// their pages back).
     func parse(
-        _ bytes: UnsafeBufferPointer<UInt8>, split: CSV.Column? = nil, compact: Bool = false,
+        _ bytes: UnsafeBufferPointer<UInt8>, split: CSV.Column? = nil, compact: Bool = false, index: Bool = false,
         release: (UnsafePointer<UInt8>) -> Void = { _ in }
     ) throws -> Output {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw CSVError(source: source, .emptyFile) }
@@ -111,10 +116,13 @@ struct CSVParser {
             }
             initialized = reader.count * layout.matrixWidth
         }
+        precondition(compacts || !index, "an index parse takes what a compact parse takes")
         if compacts {
+            if index { reader.spans = CSVRowSpans() }
             samples = try splitValues.withUnsafeMutableBufferPointer {
                 try CSVCompactRows.read(
-                    &reader, maxRows: maxRows, width: layout.matrixWidth, split: $0.baseAddress!, release: release)
+                    &reader, maxRows: maxRows, width: layout.matrixWidth, split: $0.baseAddress!, keep: !index,
+                    release: release)
             }
         }
         let rows = reader.count
@@ -153,7 +161,7 @@ struct CSVParser {
         }
         return Output(
             names: names, rows: rows, matrix: matrix, samples: samples, split: splitColumn.map { ($0, splitValues) },
-            classNames: classNames, lines: reader.lines)
+            classNames: classNames, lines: reader.lines, spans: reader.spans)
     }
 }
 

@@ -10,6 +10,8 @@ struct CSVRowReader {
     var dropped = 0
     /// The file line of each kept row (1-based, the header is line 1), for later messages.
     var lines: [Int32] = []
+    /// Where each kept row's text lies, when asked for (a streamed CSV's index).
+    var spans: CSVRowSpans?
     /// Per text column: every kept row's cell, and whether any was not a number.
     var cells: [[TextCell]]
     var isText: [Bool]
@@ -61,6 +63,7 @@ struct CSVRowReader {
                 continue
             }
             let rowLine = cursor.line
+            let rowStart = cursor.p
             let row = matrix + (count - firstRow) * matrixWidth
             var column = 0
             var dropRow = false
@@ -111,6 +114,10 @@ struct CSVRowReader {
             } else {
                 count += 1
                 lines.append(Int32(rowLine))
+                if spans != nil {
+                    spans!.starts.append(rowStart - cursor.base)
+                    spans!.ends.append(cursor.p - cursor.base)
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ public protocol DataSource: AnyObject {
     /// y: (n, T), n = indices.count, setting both tensors' batch size. Allocates nothing.
     func fill(x: Tensor, y: Tensor, indices: UnsafeBufferPointer<Int32>)
     /// Announces a pass: the batches `fill` will be asked for next, in order, so that a
-    /// source reading from disk reads them ahead (`ImageStream`). Ended by `endPass`.
+    /// source reading from disk reads them ahead (`SampleStream`). Ended by `endPass`.
     /// Sources in memory ignore it; `fill` must give the same bits with or without it.
     func beginPass(_ pass: DataPass)
     /// Ends the pass `beginPass` announced (stops reading ahead).

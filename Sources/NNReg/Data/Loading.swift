@@ -4,10 +4,11 @@ import Foundation
 
 /// Inputs and raw labels of one file, before targets are encoded for a loss.
 public struct RawData {
-    /// x: (N, sampleShape...), raw values (not yet rescaled), compact; nil when the images
-    /// are streamed (data.cache): then `files` are decoded batch by batch.
+    /// x: (N, sampleShape...), raw values (not yet rescaled), compact; nil when the samples
+    /// are streamed (data.cache): then `files` are decoded, or the rows of `csv` read,
+    /// batch by batch.
     public var x: SampleStore?
-    /// The sample shape of streamed images (H, W, C); nil otherwise.
+    /// The sample shape of streamed samples: (H, W, C) images, or (features) rows.
     public var streamShape: [Int]? = nil
     /// One label per row: a class id, or a regression value.
     public var labels: [Float]
@@ -23,6 +24,8 @@ public struct RawData {
     public var skipped: [(path: String, reason: String)] = []
     /// The CSV's feature and label column names (nil for images).
     public var columns: ModelColumns?
+    /// The rows of a streamed CSV file.
+    public var csv: StreamedCSV? = nil
 
     public var count: Int { x?.count ?? labels.count }
     public var sampleShape: [Int] { x?.sampleShape ?? streamShape! }
@@ -32,7 +35,8 @@ public struct RawData {
         RawData(
             x: x?.subset(indices), streamShape: streamShape, labels: indices.map { labels[$0] },
             classNames: classNames, source: source, lines: lines.map { l in indices.map { l[$0] } },
-            files: files.map { f in indices.map { f[$0] } }, skipped: skipped, columns: columns)
+            files: files.map { f in indices.map { f[$0] } }, skipped: skipped, columns: columns,
+            csv: csv?.subset(indices))
     }
 
     /// "file:line" of row i, or "file: row i+1" when lines are unknown.
@@ -66,8 +70,9 @@ public enum DataLoader {
     /// With `columns` (a trained model's: its feature and label column names), a CSV's
     /// columns are matched by name, in any order; a missing or unknown column is an error.
     /// `unlabelled`: a CSV without the label column is read too (for predict), its labels 0.
-    /// `cache`: an image folder is decoded into memory (`.memory`), or only listed, its
-    /// files decoded batch by batch (`.stream`: `RawData.x` is nil), or by size (`.auto`).
+    /// `cache`: an image folder or a labelled CSV file is read into memory (`.memory`), or
+    /// only listed or indexed, its samples read batch by batch (`.stream`: `RawData.x` is
+    /// nil), or either by size (`.auto`).
     public static func read(
         _ path: String, spec: DataSpec, classNames: [String]?, imageSize: [Int]? = nil, columns: ModelColumns? = nil,
         unlabelled: Bool = false, cache: DataCache = .memory
@@ -92,6 +97,11 @@ public enum DataLoader {
                 x: r.x, labels: r.labels, classNames: r.classNames, source: path, lines: nil,
                 files: scanned.map(\.path).filter { !skipped.contains($0) }, skipped: r.skipped)
         }
+        if cache != .memory && columns == nil,
+            let streamed = try streamedCSV(path, spec: spec, classNames: classNames, cache: cache)
+        {
+            return streamed
+        }
         // Standard input is read once: into memory, so its header can be looked at first.
         let source: CSV.Source =
             path == "-" ? .bytes(try CSV.readAll(0, name: "<stdin>"), name: "<stdin>") : .path(path)
@@ -107,22 +117,17 @@ public enum DataLoader {
         }
         let table: LabeledCSV
         var x: SampleStore
-        do {
-            // Compact samples straight from the parse; a model's columns reorder a Float32 table.
-            let label = columns.map { CSV.Column.name($0.label) } ?? spec.label ?? .last
-            if columns == nil {
-                (table, x) = try CSV.readLabeledSamples(
+        // Compact samples straight from the parse; a model's columns reorder a Float32 table.
+        let label = columns.map { CSV.Column.name($0.label) } ?? spec.label ?? .last
+        if columns == nil {
+            (table, x) = try labelErrors(spec) {
+                try CSV.readLabeledSamples(
                     source, label: label, missing: spec.missing, classNames: classNames ?? spec.classNames)
-            } else {
-                table = try CSV.readLabeled(
-                    source, label: label, missing: spec.missing, classNames: classNames ?? spec.classNames)
-                x = SampleStore(shape: [0], element: .uint8)
             }
-        } catch let error as CSVError where spec.label != nil && columns == nil {
-            switch error.reason {
-            case .unknownColumn, .columnOutOfRange: throw SpecError(path: "data.label", message: error.description)
-            default: throw error
-            }
+        } else {
+            table = try CSV.readLabeled(
+                source, label: label, missing: spec.missing, classNames: classNames ?? spec.classNames)
+            x = SampleStore(shape: [0], element: .uint8)
         }
         guard table.rowCount > 0 else { throw DataError("\(table.source): no data rows") }
         guard table.featureCount > 0 else {
@@ -138,6 +143,54 @@ public enum DataLoader {
             x: x, labels: table.labels, classNames: table.classNames ?? spec.classNames, source: table.source,
             lines: table.lines,
             columns: ModelColumns(features: columns?.features ?? table.featureNames, label: table.labelName))
+    }
+
+    /// The CSV file `path` indexed to be streamed: always for `.stream`, for `.auto` when
+    /// the file takes more than `DataCache.memoryShare` of memory; nil to load it.
+    static func streamedCSV(_ path: String, spec: DataSpec, classNames: [String]?, cache: DataCache) throws -> RawData?
+    {
+        if cache == .auto {
+            var info = stat()
+            guard path != "-", spec.missing != .interpolate, stat(path, &info) == 0,
+                DataCache.autoStreams(bytes: Int(info.st_size), physical: DataCache.physicalMemory)
+            else { return nil }
+        }
+        guard path != "-" else {
+            throw SpecError(
+                path: "data.cache",
+                message: "\"none\" reads the data again each epoch, which standard input cannot be; "
+                    + "save it to a file, or use \"memory\"")
+        }
+        guard spec.missing != .interpolate else {
+            throw SpecError(
+                path: "data.cache",
+                message: "\"none\" reads a batch's rows from the file, but data.missing \"interpolate\" needs "
+                    + "whole columns; use data.cache \"memory\", or data.missing \"drop\"")
+        }
+        let (table, rows) = try labelErrors(spec) {
+            try StreamedCSV.index(
+                path, label: spec.label ?? .last, missing: spec.missing, classNames: classNames ?? spec.classNames,
+                threads: ProcessInfo.processInfo.activeProcessorCount)
+        }
+        guard table.featureCount > 0 else {
+            throw DataError("\(table.source): no feature columns besides the label column")
+        }
+        return RawData(
+            x: nil, streamShape: [table.featureCount], labels: table.labels,
+            classNames: table.classNames ?? spec.classNames, source: table.source, lines: table.lines,
+            columns: ModelColumns(features: table.featureNames, label: table.labelName), csv: rows)
+    }
+
+    /// `body`'s errors, a label column the CSV does not have (spec data.label) named as the spec's.
+    static func labelErrors<T>(_ spec: DataSpec, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as CSVError where spec.label != nil {
+            switch error.reason {
+            case .unknownColumn, .columnOutOfRange: throw SpecError(path: "data.label", message: error.description)
+            default: throw error
+            }
+        }
     }
 
     /// The (H, W, C) of a folder's images when they are to be streamed: always for
@@ -203,18 +256,24 @@ public enum DataLoader {
         if let x = train.x {
             normalizer.fit(x)
         } else if normalizer.mode == .featurewise {
-            try stream(train, spec: d, y: Tensor(shape: [train.count, 1])).fit(&normalizer)
+            try stream(train, spec: d, y: Tensor(shape: [train.count, 1]), sampleShape: train.sampleShape)
+                .fit(&normalizer)
         }
         return PreparedData(train: train, validation: validation, test: test, normalizer: normalizer, classNames: names)
     }
 
-    /// The streamed images of `raw` (`RawData.x` nil) with targets `y`, normalized by `normalizer`.
-    public static func stream(_ raw: RawData, spec: DataSpec, y: Tensor, normalizer: Normalizer = Normalizer())
-        -> ImageStream
-    {
-        ImageStream(
-            files: raw.files!, y: y, sampleShape: raw.sampleShape, normalizer: normalizer, onBadFile: spec.onBadFile,
-            maxPixels: spec.maxImagePixels, threads: ProcessInfo.processInfo.activeProcessorCount)
+    /// The streamed samples of `raw` (`RawData.x` nil: CSV rows or image files) with targets
+    /// `y`, as samples of `sampleShape` (CSV rows may take model.input_shape), normalized by
+    /// `normalizer`.
+    public static func stream(
+        _ raw: RawData, spec: DataSpec, y: Tensor, sampleShape: [Int], normalizer: Normalizer = Normalizer()
+    ) -> SampleStream {
+        let reader: SampleReader =
+            raw.csv
+            ?? StreamedImages(
+                files: raw.files!, shape: raw.sampleShape, onBadFile: spec.onBadFile, maxPixels: spec.maxImagePixels,
+                threads: ProcessInfo.processInfo.activeProcessorCount)
+        return SampleStream(reader: reader, y: y, sampleShape: sampleShape, normalizer: normalizer)
     }
 
     /// A split must hold out rows and leave some to train on: Keras raises for an empty

@@ -78,6 +78,7 @@ public final class Experiment {
                 )
             }
             for part in [data.train, data.validation, data.test].compactMap({ $0 }) {
+                if part.x == nil && part.csv != nil { continue }  // streamed rows take any shape of their size
                 guard let x = part.x else {
                     throw SpecError(
                         path: "model.input_shape",
@@ -96,7 +97,9 @@ public final class Experiment {
         let loss = spec.training.loss, units = model.outputWidth, normalizer = data.normalizer
         func encode(_ raw: RawData) throws -> DataSource {
             let y = try DataLoader.targets(raw, loss: loss, outputs: units, lastLayer: spec.model.lastLayerPath)
-            guard let x = raw.x else { return DataLoader.stream(raw, spec: spec.data, y: y, normalizer: normalizer) }
+            guard let x = raw.x else {
+                return DataLoader.stream(raw, spec: spec.data, y: y, sampleShape: shape, normalizer: normalizer)
+            }
             return Dataset(samples: x, y: y, normalizer: normalizer)
         }
         let train = try encode(data.train)
@@ -118,7 +121,8 @@ public final class Experiment {
     /// as each batch is gathered, or for ZCA (whose batched product would round apart from
     /// the whole set's) a Float32 copy standardized at once, as before.
     static func standardized(_ part: DataSource, _ augmenter: Augmenter, imageShape: [Int]) -> DataSource {
-        if let stream = part as? ImageStream { return stream.standardized(by: augmenter) }  // no ZCA: see makeAugmenter
+        // A stream is never ZCA-whitened: see makeAugmenter.
+        if let stream = part as? SampleStream { return stream.standardized(by: augmenter) }
         let part = part as! Dataset
         guard augmenter.zcaWhitening else {
             return Dataset(samples: part.samples, y: part.y, normalizer: part.normalizer, standardizer: augmenter)
@@ -145,12 +149,12 @@ public final class Experiment {
                 message:
                     "mixup and cutmix mix the labels: use categorical_crossentropy (labels are one-hot encoded for it)")
         }
-        if augmenter.needsFit && train is ImageStream {
+        if augmenter.needsFit && train is SampleStream {
             throw SpecError(
                 path: "augmentation",
                 message:
                     "featurewise_center, featurewise_std_normalization and zca_whitening fit on every training image in "
-                    + "memory, but data.cache streams this image folder; use data.normalization \"featurewise\" "
+                    + "memory, but data.cache streams the training data; use data.normalization \"featurewise\" "
                     + "(fitted while streaming), or data.cache \"memory\"")
         }
         // Keras's datagen.fit(x_train) on the normalized images, in Float32 for the fit only.

@@ -110,7 +110,9 @@ public final class TrainingRun {
     /// Streamed image folders under data.on_bad_file "skip": the files trained as black
     /// images because they could not be decoded, in a note.
     func noteSubstitutedFiles() {
-        let streams = [experiment.train, experiment.validation, experiment.test].compactMap { $0 as? ImageStream }
+        let streams = [experiment.train, experiment.validation, experiment.test].compactMap {
+            ($0 as? SampleStream)?.reader as? StreamedImages
+        }
         let files = Set(streams.flatMap { $0.substituted.map(\.path) }).sorted()
         guard !files.isEmpty else { return }
         reporter.note(
