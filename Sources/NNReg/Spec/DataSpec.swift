@@ -87,8 +87,9 @@ public struct DataSpec: SpecSection, Equatable, Sendable {
             Option(
                 "cache", .cases("cache mode", DataCache.self), default: "auto",
                 doc:
-                    "image folders: \"memory\" decodes once into memory (compact), \"none\" decodes from disk every "
-                    + "epoch (memory set by the batch), \"auto\" memory when the set fits in a quarter of RAM"),
+                    "image folders and CSV files: \"memory\" reads them once into memory (compact), \"none\" reads each "
+                    + "batch from disk every epoch (memory set by the batch), \"auto\" memory when the set fits in a "
+                    + "quarter of RAM"),
             Option(
                 "max_image_pixels", .positiveInt, default: .number(Double(ImageCodec.defaultMaxPixels)),
                 doc: "an image (or image_size) of more pixels is an error, checked before decoding"),
