@@ -76,11 +76,27 @@ final class ImageStreamTests: XCTestCase {
         XCTAssertTrue(DataCache.autoStreams(bytes: (2 << 30) + 1, physical: 8 << 30))
     }
 
-    func testFeaturewiseAugmentationStatisticsNeedMemory() throws {
+    /// featurewise_center and featurewise_std_normalization are fitted a block of images at a
+    /// time, so a streamed folder fits them to the same bits; ZCA needs every image in memory.
+    func testFeaturewiseAugmentationFitsWhileStreamingAndZCANeedsMemory() throws {
+        let aug = #"{"featurewise_center": true, "featurewise_std_normalization": true, "rotation_range": 10}"#
+        let memory = try train(try spec(cache: "memory", augmentation: aug))
+        let streamed = try train(try spec(cache: "none", augmentation: aug))
+        XCTAssertEqual(streamed.history, memory.history)
+        XCTAssertEqual(streamed.weights, memory.weights)
+        // The block-wise fit (blocks of 7 of the 30 images) against the fit on every image at
+        // once (the reference).
+        let experiment = try Experiment(spec: try spec(cache: "none", augmentation: aug))
+        var fitted = try XCTUnwrap(experiment.augmenter), reference = fitted
+        try fitted.fit(experiment.train, imageShape: experiment.inputShape, block: 7)
+        reference.fit(experiment.train.gatherAll(), imageShape: experiment.inputShape)
+        XCTAssertEqual(fitted.statistics, reference.statistics)
+        XCTAssertEqual(fitted.statistics.std.count, 3)
         XCTAssertThrowsError(
-            try Experiment(spec: try spec(cache: "none", augmentation: #"{"featurewise_center": true}"#))
+            try Experiment(spec: try spec(cache: "none", augmentation: #"{"zca_whitening": true}"#))
         ) {
-            XCTAssert("\($0)".contains("augmentation") && "\($0)".contains("data.cache"), "\($0)")
+            XCTAssertEqual(($0 as? SpecError)?.path, "augmentation.zca_whitening", "\($0)")
+            XCTAssert("\($0)".contains("data.cache"), "\($0)")
         }
     }
 

@@ -26,30 +26,64 @@ extension Augmenter {
     /// Flat rows (N, D) are read as images of `imageShape` [H, W, C].
     public mutating func fit(_ x: Tensor, imageShape: [Int]? = nil) {
         let (h, w, c) = Augmenter.imageShape(x, imageShape)
-        let n = x.shape[0], d = x.sampleSize
+        fit(count: x.shape[0], imageShape: [h, w, c], blocks: { $0(x.data, x.shape[0]) }, all: { x })
+    }
+
+    /// `fit` on the samples of `source` as its batches are filled (normalized), read `block`
+    /// at a time in order: the same sums as on them all in memory, so the same bits, and no
+    /// Float32 copy of the set, which may be streamed. Only ZCA gathers every sample.
+    public mutating func fit(_ source: DataSource, imageShape: [Int], block: Int = 256) throws {
+        let n = source.count
+        let x = Tensor(shape: [block] + imageShape), y = Tensor(shape: [block] + Array(source.y.shape.dropFirst()))
+        var order = [Int32](repeating: 0, count: block)
+        try fit(
+            count: n, imageShape: imageShape,
+            blocks: { body in
+                for start in stride(from: 0, to: n, by: block) {
+                    let rows = min(block, n - start)
+                    for r in 0..<rows { order[r] = Int32(start + r) }
+                    order.withUnsafeBufferPointer {
+                        source.fill(x: x, y: y, indices: UnsafeBufferPointer(rebasing: $0[0..<rows]))
+                    }
+                    try source.checkRead()
+                    body(x.data, rows)
+                }
+            }, all: { source.gatherAll() })
+    }
+
+    /// The fit over n images of `imageShape` [H, W, C], visited in order by `blocks`, which
+    /// calls its body with each block of rows (pointer, rows); `all` gives them at once (ZCA).
+    private mutating func fit(
+        count n: Int, imageShape: [Int],
+        blocks: (_ body: (UnsafePointer<Float>, Int) -> Void) throws -> Void, all: () -> Tensor
+    ) rethrows {
+        let c = imageShape[2], d = imageShape.reduce(1, *)
         precondition(n > 0, "fit needs at least one image")
         var stats = AugmentationStatistics()
-        stats.sampleShape = [h, w, c]
+        stats.sampleShape = imageShape
         guard needsFit else {
             statistics = stats
             return
         }
         let pixels = n * d / c
+        // A block starts at a sample, so element i of a block is in channel i % c.
         var mean = [Double](repeating: 0, count: c)
-        for i in 0..<(n * d) { mean[i % c] += Double(x.data[i]) }
+        try blocks { p, rows in for i in 0..<(rows * d) { mean[i % c] += Double(p[i]) } }
         for k in 0..<c { mean[k] /= Double(pixels) }
         let meanF = mean.map { Float($0) }
         if featurewiseCenter { stats.mean = meanF }
         if featurewiseStdNormalization {
             var v = [Double](repeating: 0, count: c)
-            for i in 0..<(n * d) {
-                let t = Double(x.data[i] - meanF[i % c])
-                v[i % c] += t * t
+            try blocks { p, rows in
+                for i in 0..<(rows * d) {
+                    let t = Double(p[i] - meanF[i % c])
+                    v[i % c] += t * t
+                }
             }
             stats.std = v.map { Float(($0 / Double(pixels)).squareRoot()) }
         }
         if zcaWhitening {
-            stats.zca = Augmenter.zcaMatrix(x, channels: c, channelMean: meanF, epsilon: zcaEpsilon)
+            stats.zca = Augmenter.zcaMatrix(all(), channels: c, channelMean: meanF, epsilon: zcaEpsilon)
         }
         statistics = stats
     }

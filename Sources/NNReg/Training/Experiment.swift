@@ -149,16 +149,15 @@ public final class Experiment {
                 message:
                     "mixup and cutmix mix the labels: use categorical_crossentropy (labels are one-hot encoded for it)")
         }
-        if augmenter.needsFit && train is SampleStream {
+        if augmenter.zcaWhitening && train is SampleStream {
             throw SpecError(
-                path: "augmentation",
+                path: "augmentation.zca_whitening",
                 message:
-                    "featurewise_center, featurewise_std_normalization and zca_whitening fit on every training image in "
-                    + "memory, but data.cache streams the training data; use data.normalization \"featurewise\" "
-                    + "(fitted while streaming), or data.cache \"memory\"")
+                    "fits on every training image in memory, but data.cache streams the training data; "
+                    + "use data.cache \"memory\"")
         }
-        // Keras's datagen.fit(x_train) on the normalized images, in Float32 for the fit only.
-        if augmenter.needsFit { augmenter.fit(train.gatherAll(), imageShape: inputShape) }
+        // Keras's datagen.fit(x_train) on the normalized images, read a block at a time.
+        if augmenter.needsFit { try augmenter.fit(train, imageShape: inputShape) }
         return augmenter
     }
 
