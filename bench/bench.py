@@ -211,16 +211,16 @@ def ratio(a, b, higher_is_better=True):
 # training FLOPs per sequence (3x the forward multiply-adds x2; bench/peers.py rnn_train_flops).
 SINES = os.path.join(ROOT, "data/sines/sines.csv")
 RNN_TRAIN_WINDOWS = 17940  # 20,000 rows, the last 2,000 held out (validation_split 0.1), windows of 60
-RNN_FLOP = {"lstm": 25.27e6, "gru": 18.95e6}
+RNN_FLOP = {"lstm": 25.27e6, "gru": 18.95e6, "simple_rnn": 6.32e6}
 
 
 def recurrent_nnreg(epochs, log):
-    """nnreg's LSTM and GRU workloads: {workload: {sequences_per_second, epoch_seconds, ...}}."""
+    """nnreg's LSTM workload and its GRU and simple_rnn twins: {workload: {sequences_per_second, ...}}."""
     if not os.path.exists(SINES):
         subprocess.run([sys.executable, os.path.join(ROOT, "tools/sines_series.py"), SINES], check=True)
     out = {}
-    for w in ("lstm", "gru"):
-        log(f"{w.upper()} (recurrent)")
+    for w in RNN_FLOP:
+        log(f"{w} (recurrent)")
         r = nnreg_train(f"specs/bench/{w}.json", max(2, epochs - 1))
         steady = r["epoch_seconds"][1:] or r["epoch_seconds"]
         r["sequences_per_second"] = RNN_TRAIN_WINDOWS / (sum(steady) / len(steady))
@@ -232,16 +232,16 @@ def recurrent_nnreg(epochs, log):
 def recurrent_rows(rnn, peers_dir, peak):
     """The report's recurrent rows and notes (Markdown)."""
     rows, notes = [], []
-    for w in ("lstm", "gru"):
+    for w in RNN_FLOP:
         ours = rnn[w]["sequences_per_second"]
         torch, keras = load_peer(peers_dir, f"{w}-torch"), load_peer(peers_dir, f"{w}-keras")
         theirs = [d.get("sequences_per_second") if d else None for d in (torch, keras)]
-        rows.append(f"| {w.upper()} training (4 x {w}(50), window 60, batch 256), sequences/s | {fmt(ours)} | "
+        rows.append(f"| {w} training (4 x {w}(50), window 60, batch 256), sequences/s | {fmt(ours)} | "
                     f"{fmt(theirs[0])} | {fmt(theirs[1])} | {ratio(ours, theirs[0])} | {ratio(ours, theirs[1])} |")
         gflops = ours * RNN_FLOP[w] / 1e9
         peer_pct = ", ".join(f"{name} {100 * v * RNN_FLOP[w] / 1e9 / peak:.0f}%"
                              for name, v in zip(("PyTorch", "Keras"), theirs) if v)
-        notes.append(f"- nnreg {w.upper()} achieves {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the sgemm peak "
+        notes.append(f"- nnreg {w} achieves {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the sgemm peak "
                      f"({RNN_FLOP[w] / 1e6:.1f} MFLOP per training sequence){'; ' + peer_pct if peer_pct else ''}. "
                      f"Epoch seconds: {rnn[w]['epoch_seconds']}.")
     return rows, notes

@@ -4,7 +4,7 @@
 Usage (run from the repository root, with the peers' virtualenv, see bench/setup_peers.sh):
   peers.py mlp|cnn --framework keras|torch [--data DIR] [--source csv|idx] [--idx-dir DIR]
                    [--epochs N] [--threads T] [--seed S] [--json]
-  peers.py lstm|gru --framework keras|torch [--series CSV] [--epochs N] [--threads T] [--json]
+  peers.py lstm|gru|simple_rnn --framework keras|torch [--series CSV] [--epochs N] [--threads T] [--json]
   peers.py csv-load [--csv PATH] [--source csv|idx] [--repeats 3] [--json]
   peers.py sgemm [--threads T] [--json]
 
@@ -414,14 +414,16 @@ RNN_BATCH = 256
 RNN_UNITS = 50
 RNN_LAYERS = 4
 RNN_VALIDATION = 0.1
+# Gate products per unit: the workload's cell.
+RNN_GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 
 
 def rnn_train_flops(workload):
     """Training FLOPs per sequence, 3x the forward multiply-adds x2 of the stacked layers."""
-    gates = 4 if workload == "lstm" else 3
+    gates = RNN_GATES[workload]
     per_step = sum(2 * (f + RNN_UNITS) * gates * RNN_UNITS
                    for f in [1] + [RNN_UNITS] * (RNN_LAYERS - 1))
-    return 3 * per_step * RNN_WINDOW  # lstm ~25.3 MFLOP, gru ~19.0
+    return 3 * per_step * RNN_WINDOW  # lstm ~25.3 MFLOP, gru ~19.0, simple_rnn ~6.3
 
 
 def load_sines(path):
@@ -446,7 +448,7 @@ def run_keras_rnn(args, data):
     tf, keras = import_keras(args)
     from keras import layers
     keras.utils.set_random_seed(args.seed)
-    cell = layers.LSTM if args.workload == "lstm" else layers.GRU
+    cell = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}[args.workload]
     model = keras.Sequential([keras.Input((RNN_WINDOW, 1))]
                              + [cell(RNN_UNITS, return_sequences=i < RNN_LAYERS - 1) for i in range(RNN_LAYERS)]
                              + [layers.Dense(1)])
@@ -475,7 +477,7 @@ def run_keras_rnn(args, data):
 def run_torch_rnn(args, data):
     torch = import_torch(args)
     from torch import nn
-    cell = nn.LSTM if args.workload == "lstm" else nn.GRU
+    cell = {"lstm": nn.LSTM, "gru": nn.GRU, "simple_rnn": nn.RNN}[args.workload]  # nn.RNN: tanh
 
     class Net(nn.Module):
         def __init__(self):
@@ -720,8 +722,8 @@ def parse(argv):
         sp.add_argument("--seed", type=int, default=42)
         sp.add_argument("--jit", choices=("auto", "true", "false"), default="auto",
                         help="keras only: compile(jit_compile=...), Keras's default auto")
-    for w in ("lstm", "gru"):
-        sp = sub.add_parser(w, help=f"train the {w.upper()} workload on the sines series")
+    for w in RNN_GATES:
+        sp = sub.add_parser(w, help=f"train the {w} workload on the sines series")
         common(sp)
         sp.add_argument("--framework", choices=("keras", "torch"), required=True)
         sp.add_argument("--series", default="data/sines/sines.csv",
@@ -744,7 +746,7 @@ def parse(argv):
         p.error("--threads must be >= 1")
     if getattr(args, "epochs", 1) < 1:
         p.error("--epochs must be >= 1")
-    if args.command in ("mlp", "cnn", "lstm", "gru"):
+    if args.command in ("mlp", "cnn", *RNN_GATES):
         args.workload = args.command
     return args
 
@@ -762,7 +764,7 @@ def main(argv):
     try:
         if args.command in ("mlp", "cnn"):
             out, human = cmd_train(args)
-        elif args.command in ("lstm", "gru"):
+        elif args.command in RNN_GATES:
             out, human = cmd_recurrent(args)
         elif args.command == "csv-load":
             out, human = cmd_csv_load(args)

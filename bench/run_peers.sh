@@ -9,7 +9,7 @@
 #   BENCH_VENV        default .venv-bench (made by bench/setup_peers.sh)
 #   BENCH_EPOCHS      epochs per training run (default 2: the first is warm-up, excluded)
 #   BENCH_WORKLOADS   default "mlp cnn";  BENCH_FRAMEWORKS  default "keras torch"
-#   BENCH_RECURRENT   default "lstm gru" (on data/sines/sines.csv); "" skips them
+#   BENCH_RECURRENT   default "lstm gru simple_rnn" (on data/sines/sines.csv); "" skips them
 #   BENCH_SOURCE      csv or idx (default: csv when data/fashion-mnist/train.csv exists)
 #   BENCH_THREADS     worker threads (default: all cores)
 # Exit status: 0 when every installed peer ran, 1 when one failed.
@@ -59,7 +59,7 @@ for w in $WORKLOADS; do
   done
 done
 # The recurrent workloads (the series comes from tools/sines_series.py; no --source).
-for w in ${BENCH_RECURRENT-lstm gru}; do
+for w in ${BENCH_RECURRENT-lstm gru simple_rnn}; do
   for fw in $FRAMEWORKS; do
     run "$w-$fw" bench/peers.py "$w" --framework "$fw" --epochs "$EPOCHS" ${BENCH_THREADS:+--threads "$BENCH_THREADS"}
   done
@@ -102,7 +102,7 @@ for w in ("mlp", "cnn"):
             print(f"{w} train {fw:<22} {d['samples_per_second']:>9.0f} sa/s  "
                   f"test acc {d['test_accuracy']:.4f}, peak {d['peak_rss_mb']:.0f} MB, "
                   f"{d['threads']} thr, epochs {d['epoch_seconds']} s, {ver}")
-for w in ("lstm", "gru"):
+for w in ("lstm", "gru", "simple_rnn"):
     for fw in ("keras", "torch"):
         d = load(f"{w}-{fw}")
         if d:
