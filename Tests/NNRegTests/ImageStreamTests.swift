@@ -38,17 +38,7 @@ final class ImageStreamTests: XCTestCase {
             """, baseDirectory: "/")
     }
 
-    /// Trains; returns history.csv without its seconds column, metrics.json and the weights.
-    func train(_ s: Spec) throws -> (history: [[Substring]], metrics: String, weights: [String: [Float]]) {
-        var options = TrainOptions()
-        options.overwrite = true
-        _ = try TrainingRun(spec: s, options: options, reporter: Reporter(quiet: true, json: true)).run()
-        let dir = s.output.dir
-        let history = try String(contentsOfFile: dir + "/history.csv", encoding: .utf8).split(separator: "\n")
-            .map { Array($0.split(separator: ",").dropLast()) }
-        let weights = try SafeTensors.read(dir + "/model.safetensors").tensors.mapValues(\.array)
-        return (history, try String(contentsOfFile: dir + "/metrics.json", encoding: .utf8), weights)
-    }
+    func train(_ s: Spec) throws -> TrainedRun { try TrainedRun(s) }
 
     func testStreamingTrainsToTheSameBitsAsMemory() throws {
         let memory = try train(try spec(cache: "memory"))
