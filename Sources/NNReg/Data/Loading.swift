@@ -158,7 +158,7 @@ public enum DataLoader {
         guard path != "-" else {
             throw SpecError(
                 path: "data.cache",
-                message: "\"none\" reads the data again each epoch, which standard input cannot be; "
+                message: "\"none\" reads the file again every epoch, and standard input can be read only once; "
                     + "save it to a file, or use \"memory\"")
         }
         guard spec.missing != .interpolate else {
