@@ -51,6 +51,17 @@ struct CSVParser {
         throw CSVError(source: source, line: line, field: field, .nulByte)
     }
 
+    /// The "\n" bytes among the `count` at p.
+    static func countNewlines(_ p: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        var n = 0, q = UnsafeRawPointer(p)
+        let end = q + count
+        while let hit = memchr(q, Int32(CSVCursor.Byte.newline), end - q) {
+            n += 1
+            q = UnsafeRawPointer(hit) + 1
+        }
+        return n
+    }
+
     /// Parses `bytes`, which must end with "\n" (the loaders append one). `split`, if
     /// given, is the column (a label) to return apart from the matrix.
     ///
@@ -75,12 +86,7 @@ struct CSVParser {
         for start in stride(from: 0, to: bytes.count, by: chunk) {
             let piece = UnsafeBufferPointer(rebasing: bytes[start..<min(start + chunk, bytes.count)])
             if memchr(piece.baseAddress!, 0, piece.count) != nil { try CSVParser.rejectNUL(bytes, source: source) }
-            var q = UnsafeRawPointer(piece.baseAddress!)
-            let end = UnsafeRawPointer(piece.baseAddress! + piece.count)
-            while let hit = memchr(q, Int32(CSVCursor.Byte.newline), end - q) {
-                newlines += 1
-                q = UnsafeRawPointer(hit) + 1
-            }
+            newlines += CSVParser.countNewlines(piece.baseAddress!, piece.count)
             release(piece.baseAddress! + piece.count)
         }
         var cursor = CSVCursor(base: base, end: base + bytes.count, source: source)
@@ -118,7 +124,7 @@ struct CSVParser {
         }
         precondition(compacts || !index, "an index parse takes what a compact parse takes")
         if compacts {
-            if index { reader.spans = CSVRowSpans() }
+            if index { reader.spans = CSVRowSpans(capacity: maxRows) }
             samples = try splitValues.withUnsafeMutableBufferPointer {
                 try CSVCompactRows.read(
                     &reader, maxRows: maxRows, width: layout.matrixWidth, split: $0.baseAddress!, keep: !index,

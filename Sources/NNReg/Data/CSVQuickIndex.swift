@@ -24,16 +24,21 @@ extension CSVParser {
         precondition(base[bytes.count - 1] == CSVCursor.Byte.newline, "CSV buffer must end with a newline")
         let end = base + bytes.count
         let chunk = 8 << 20
+        var newlines = 0
         for start in stride(from: 0, to: bytes.count, by: chunk) {
             let n = min(chunk, bytes.count - start)
             if memchr(base + start, 0, n) != nil { try CSVParser.rejectNUL(bytes, source: source) }
             if memchr(base + start, Int32(CSVCursor.Byte.quote), n) != nil { return nil }
+            newlines += CSVParser.countNewlines(base + start, n)
             release(base + start + n)
         }
         var cursor = CSVCursor(base: base, end: end, source: source)
         let names = try cursor.header()
         let j = try CSV.resolve(label, in: names, source: source)
-        var spans = CSVRowSpans(), labels: [Float] = [], lines: [Int32] = []
+        // At most one row a line break: the index is allocated once, never grown by doubling.
+        var spans = CSVRowSpans(capacity: newlines), labels: [Float] = [], lines: [Int32] = []
+        labels.reserveCapacity(newlines)
+        lines.reserveCapacity(newlines)
         var p = cursor.p, line = cursor.line, released = p
         while p < end {
             let rowEnd =

@@ -13,6 +13,16 @@ import Foundation
 struct CSVRowSpans {
     var starts: [Int] = []
     var ends: [Int] = []
+
+    init(starts: [Int], ends: [Int]) {
+        (self.starts, self.ends) = (starts, ends)
+    }
+
+    /// Empty, with room for `capacity` rows.
+    init(capacity: Int) {
+        starts.reserveCapacity(capacity)
+        ends.reserveCapacity(capacity)
+    }
 }
 
 /// The rows of a labelled CSV file, read again from the file as their batches are read
