@@ -15,11 +15,13 @@ struct Evaluate: ParsableCommand {
             let saved = try SavedModel(location: input.model)
             let dataset = try saved.load(input.data)
             let values = saved.evaluate(dataset)
+            try dataset.checkRead()
             var doc: [(String, JSON)] = values.map { ($0.0, $0.1.isFinite ? .number($0.1) : .null) }
             doc.append(("samples", JSON(dataset.count)))
             var matrix: [[Int]]?
             if saved.isClassifier {
                 let m = saved.confusionMatrix(dataset, predictions: saved.predict(dataset))
+                try dataset.checkRead()
                 matrix = m
                 doc.append(("confusion_matrix", .array(m.map { .array($0.map { JSON($0) }) })))
                 if let names = saved.classNames { doc.append(("classes", .array(names.map(JSON.string)))) }

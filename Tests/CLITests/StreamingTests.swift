@@ -58,11 +58,21 @@ final class StreamingTests: CLITestCase {
         }
         try write("rows.csv", (["y,a,b"] + rows).joined(separator: "\n") + "\n")
         assertSuccess(try nnreg("train", try spec(), "--quiet"))
+        // evaluate streams it too (the run's data.cache), and so finds the same bad cell.
+        let evaluated = try nnreg("evaluate", "--model", "run-csv", "--data", path("rows.csv"), "--json")
+        assertSuccess(evaluated)
+        XCTAssertTrue(evaluated.stdout.contains("\"samples\": 40"), evaluated.stdout)
         try write("rows.csv", (["y,a,b"] + rows.dropLast() + ["1,0.5,x7"]).joined(separator: "\n") + "\n")
-        let o = try nnreg("train", try spec(), "--quiet", "--overwrite")
-        XCTAssertEqual(o.status, 2, o.stderr)
-        XCTAssertTrue(o.stderr.hasPrefix("error: "), o.stderr)
-        XCTAssertTrue(o.stderr.contains(path("rows.csv") + ":41:3"), o.stderr)
+        let commands = [
+            ["evaluate", "--model", "run-csv", "--data", path("rows.csv")],
+            ["train", try spec(), "--quiet", "--overwrite"],
+        ]
+        for command in commands {
+            let o = try Child(command, in: dir).finish(timeout: 60)
+            XCTAssertEqual(o.status, 2, "\(command[0]): \(o.stderr)")
+            XCTAssertTrue(o.stderr.hasPrefix("error: "), "\(command[0]): \(o.stderr)")
+            XCTAssertTrue(o.stderr.contains(path("rows.csv") + ":41:3"), "\(command[0]): \(o.stderr)")
+        }
     }
 
     /// Peak RSS in bytes of `nnreg arguments`, by /usr/bin/time.

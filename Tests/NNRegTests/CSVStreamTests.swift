@@ -113,6 +113,24 @@ final class CSVStreamTests: XCTestCase {
         XCTAssertThrowsError(try trainer.trainEpoch(experiment.train, epoch: 0), "epoch", check)
     }
 
+    /// A model trained on streamed rows evaluates streamed rows (its spec's data.cache) to
+    /// the values it gets from the same rows in memory.
+    func testASavedModelEvaluatesStreamedRowsAsRowsInMemory() throws {
+        let s = try spec(cache: "none")
+        _ = try train(s)
+        let saved = try SavedModel(location: s.output.dir)
+        let streamed = try saved.load("\(root)/test.csv")
+        XCTAssert((streamed as? SampleStream)?.reader is StreamedCSV, "\(type(of: streamed))")
+        let raw = try DataLoader.read(
+            "\(root)/test.csv", spec: s.data, classNames: saved.classNames, columns: saved.columns, cache: .memory)
+        let y = try DataLoader.targets(raw, loss: s.training.loss, outputs: 3, lastLayer: "")
+        let memory = Dataset(samples: try XCTUnwrap(raw.x), y: y, normalizer: saved.normalizer)
+        let values = saved.evaluate(streamed)
+        try streamed.checkRead()
+        XCTAssertEqual(values.map(\.1), saved.evaluate(memory).map(\.1))
+        XCTAssertEqual(saved.predict(streamed).array, saved.predict(memory).array)
+    }
+
     /// model.input_shape gives streamed rows a shape of their size, as it does rows in memory.
     func testStreamedRowsTakeTheModelsInputShape() throws {
         let conv = """

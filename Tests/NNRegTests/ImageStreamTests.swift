@@ -57,6 +57,21 @@ final class ImageStreamTests: XCTestCase {
         XCTAssertEqual(streamed.weights, memory.weights)
     }
 
+    /// A model trained on a streamed folder evaluates it streamed (its spec's data.cache),
+    /// to the values the images in memory give.
+    func testASavedModelEvaluatesAStreamedFolderAsImagesInMemory() throws {
+        let s = try spec(cache: "none")
+        _ = try train(s)
+        let saved = try SavedModel(location: s.output.dir)
+        let streamed = try saved.load("\(root)/train")
+        XCTAssert((streamed as? SampleStream)?.reader is StreamedImages, "\(type(of: streamed))")
+        let raw = try DataLoader.read("\(root)/train", spec: s.data, classNames: saved.classNames, cache: .memory)
+        let y = try DataLoader.targets(raw, loss: s.training.loss, outputs: 2, lastLayer: "")
+        let memory = Dataset(samples: try XCTUnwrap(raw.x), y: y, normalizer: saved.normalizer)
+        XCTAssertEqual(saved.evaluate(streamed).map(\.1), saved.evaluate(memory).map(\.1))
+        try streamed.checkRead()
+    }
+
     func testExperimentStreamsOnlyWhenAsked() throws {
         XCTAssert(try Experiment(spec: try spec(cache: "none")).train is SampleStream)
         XCTAssert(try Experiment(spec: try spec(cache: "memory")).train is Dataset)

@@ -97,8 +97,8 @@ public enum DataLoader {
                 x: r.x, labels: r.labels, classNames: r.classNames, source: path, lines: nil,
                 files: scanned.map(\.path).filter { !skipped.contains($0) }, skipped: r.skipped)
         }
-        if cache != .memory && columns == nil,
-            let streamed = try streamedCSV(path, spec: spec, classNames: classNames, cache: cache)
+        if cache != .memory,
+            let streamed = try streamedCSV(path, spec: spec, classNames: classNames, columns: columns, cache: cache)
         {
             return streamed
         }
@@ -146,9 +146,17 @@ public enum DataLoader {
     }
 
     /// The CSV file `path` indexed to be streamed: always for `.stream`, for `.auto` when
-    /// the file takes more than `DataCache.memoryShare` of memory; nil to load it.
-    static func streamedCSV(_ path: String, spec: DataSpec, classNames: [String]?, cache: DataCache) throws -> RawData?
-    {
+    /// the file takes more than `DataCache.memoryShare` of memory; nil to load it. With a
+    /// trained model's `columns`, only a file with its columns in the model's order and the
+    /// label column is streamed (others are reordered, or read without labels, in memory).
+    static func streamedCSV(
+        _ path: String, spec: DataSpec, classNames: [String]?, columns: ModelColumns?, cache: DataCache
+    ) throws -> RawData? {
+        if let columns {
+            guard path != "-", let header = try? CSV.header(.path(path)), header.contains(columns.label),
+                header.filter({ $0 != columns.label }) == columns.features
+            else { return nil }
+        }
         if cache == .auto {
             var info = stat()
             guard path != "-", spec.missing != .interpolate, stat(path, &info) == 0,
@@ -167,9 +175,10 @@ public enum DataLoader {
                 message: "\"none\" reads a batch's rows from the file, but data.missing \"interpolate\" needs "
                     + "whole columns; use data.cache \"memory\", or data.missing \"drop\"")
         }
+        let label = columns.map { CSV.Column.name($0.label) } ?? spec.label ?? .last
         let (table, rows) = try labelErrors(spec) {
             try StreamedCSV.index(
-                path, label: spec.label ?? .last, missing: spec.missing, classNames: classNames ?? spec.classNames,
+                path, label: label, missing: spec.missing, classNames: classNames ?? spec.classNames,
                 threads: ProcessInfo.processInfo.activeProcessorCount)
         }
         guard table.featureCount > 0 else {

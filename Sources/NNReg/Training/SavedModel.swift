@@ -98,6 +98,8 @@ public final class SavedModel {
     /// normalization) and encodes its targets. For a time series, the windows of the file
     /// (`forecast`: also those whose targets lie past its end, for predict).
     /// `unlabelled`: a CSV without the label column is read too (predict needs no labels).
+    /// The data is streamed as the spec's data.cache says (a ZCA-whitened model's is held
+    /// in memory): the caller checks `checkRead()` after its passes.
     public func load(_ dataPath: String, forecast: Bool = false, unlabelled: Bool = false) throws -> DataSource {
         if let scaler = sequenceScaler {
             let split = try windows(dataPath, scaler: scaler, forecast: forecast)
@@ -106,18 +108,22 @@ public final class SavedModel {
         let raw = try DataLoader.read(
             dataPath, spec: spec.data, classNames: classNames,
             imageSize: inputShape.count == 3 ? Array(inputShape.prefix(2)) : nil, columns: columns,
-            unlabelled: unlabelled)
-        if raw.sampleShape != inputShape, raw.sampleShape.reduce(1, *) == inputShape.reduce(1, *) {
-            raw.x!.reshape(sampleShape: inputShape)  // as training did (model.input_shape); read() loads
-        }
-        guard raw.sampleShape == inputShape else {
+            unlabelled: unlabelled, cache: augmenter?.zcaWhitening == true ? .memory : spec.data.cache)
+        // Samples in memory and CSV rows take the model's input shape, as training did
+        // (model.input_shape); streamed images are decoded to their own.
+        let reshapes = (raw.x != nil || raw.csv != nil) && raw.sampleShape.reduce(1, *) == inputShape.reduce(1, *)
+        guard raw.sampleShape == inputShape || reshapes else {
             throw DataError("\(raw.source): samples have shape \(raw.sampleShape), the model takes \(inputShape)")
         }
-        let data = Dataset(
-            samples: raw.x!,
-            y: try DataLoader.targets(
-                raw, loss: spec.training.loss, outputs: outputWidth, lastLayer: spec.model.lastLayerPath),
-            normalizer: normalizer)
+        let y = try DataLoader.targets(
+            raw, loss: spec.training.loss, outputs: outputWidth, lastLayer: spec.model.lastLayerPath)
+        let data: DataSource
+        if let x = raw.x {
+            if x.sampleShape != inputShape { x.reshape(sampleShape: inputShape) }
+            data = Dataset(samples: x, y: y, normalizer: normalizer)
+        } else {
+            data = DataLoader.stream(raw, spec: spec.data, y: y, sampleShape: inputShape, normalizer: normalizer)
+        }
         guard let augmenter, augmenter.standardizes else { return data }
         return Experiment.standardized(data, augmenter, imageShape: inputShape)
     }
@@ -140,7 +146,9 @@ public final class SavedModel {
             return (SequenceLoader.predictionsCSV(split, predictions: predict(split), scaler: scaler), split.count)
         }
         let data = try load(dataPath, unlabelled: true)
-        return (predictionsCSV(data, predictions: predict(data)), data.count)
+        let outputs = predict(data)
+        try data.checkRead()
+        return (predictionsCSV(data, predictions: outputs), data.count)
     }
 
     /// Outputs for every row (probabilities for classifiers; the members' mean for an ensemble).
