@@ -24,13 +24,15 @@ final class ImageStreamTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
 
-    func spec(cache: String, data: String = "", augmentation: String = "null") throws -> Spec {
+    func spec(cache: String, data: String = "", augmentation: String = "null", inputShape: String = "null") throws
+        -> Spec
+    {
         try Spec.parse(
             """
             {"name": "stream", "seed": 5,
              "data": {"train": "\(root)/train", "rescale": 0.00392156862745098, "validation_split": 0.25,
                       "normalization": "featurewise", "cache": "\(cache)" \(data)},
-             "model": {"layers": [{"type": "conv2d", "filters": 3, "kernel_size": 3, "activation": "relu"},
+             "model": {"input_shape": \(inputShape), "layers": [{"type": "conv2d", "filters": 3, "kernel_size": 3, "activation": "relu"},
                                   {"type": "global_average_pooling2d"}, {"type": "dense", "units": 2, "activation": "softmax"}]},
              "training": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"], "epochs": 2, "batch_size": 4},
              "augmentation": \(augmentation),
@@ -70,6 +72,15 @@ final class ImageStreamTests: XCTestCase {
         let memory = Dataset(samples: try XCTUnwrap(raw.x), y: y, normalizer: saved.normalizer)
         XCTAssertEqual(saved.evaluate(streamed).map(\.1), saved.evaluate(memory).map(\.1))
         try streamed.checkRead()
+    }
+
+    /// model.input_shape gives streamed images another shape of their size, as it does
+    /// images in memory: the same bits.
+    func testStreamedImagesTakeTheModelsInputShape() throws {
+        let memory = try train(try spec(cache: "memory", inputShape: "[10, 12, 3]"))
+        let streamed = try train(try spec(cache: "none", inputShape: "[10, 12, 3]"))
+        XCTAssertEqual(streamed.history, memory.history)
+        XCTAssertEqual(streamed.weights, memory.weights)
     }
 
     func testExperimentStreamsOnlyWhenAsked() throws {

@@ -77,17 +77,8 @@ public final class Experiment {
                         "is \(declared) (\(declared.reduce(1, *)) values) but the training data has samples of shape \(shape)"
                 )
             }
-            for part in [data.train, data.validation, data.test].compactMap({ $0 }) {
-                if part.x == nil && part.csv != nil { continue }  // streamed rows take any shape of their size
-                guard let x = part.x else {
-                    throw SpecError(
-                        path: "model.input_shape",
-                        message:
-                            "is \(declared) but the streamed images (data.cache) are \(shape); give the images' shape, or data.cache \"memory\""
-                    )
-                }
-                x.reshape(sampleShape: declared)
-            }
+            // Streamed samples are read as they are and given the declared shape by their stream.
+            for part in [data.train, data.validation, data.test] { part?.x?.reshape(sampleShape: declared) }
             shape = declared
         }
         inputShape = shape

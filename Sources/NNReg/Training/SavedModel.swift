@@ -109,9 +109,8 @@ public final class SavedModel {
             dataPath, spec: spec.data, classNames: classNames,
             imageSize: inputShape.count == 3 ? Array(inputShape.prefix(2)) : nil, columns: columns,
             unlabelled: unlabelled, cache: augmenter?.zcaWhitening == true ? .memory : spec.data.cache)
-        // Samples in memory and CSV rows take the model's input shape, as training did
-        // (model.input_shape); streamed images are decoded to their own.
-        let reshapes = (raw.x != nil || raw.csv != nil) && raw.sampleShape.reduce(1, *) == inputShape.reduce(1, *)
+        // Samples take the model's input shape, as training did (model.input_shape).
+        let reshapes = raw.sampleShape.reduce(1, *) == inputShape.reduce(1, *)
         guard raw.sampleShape == inputShape || reshapes else {
             throw DataError("\(raw.source): samples have shape \(raw.sampleShape), the model takes \(inputShape)")
         }
