@@ -253,16 +253,24 @@ public final class RecurrentCore {
                 }
             }
         }
-        // One sgemm for all gates, or one per gate when each gate has its own input mask.
+        // One product for all gates, or one per gate when each gate has its own input mask,
+        // in blocks of `projectionRows` rows (each row of pre depends on its row of xs alone).
         let cols = groups == 1 ? gu : u, target = pre.data + block * gu
         for g in 0..<groups {
-            BLAS.sgemm(
-                m: rows, n: cols, k: f, a: xs.data + (g * t * n + block) * f, lda: f,
-                b: kernel.value.data + g * cols, ldb: gu, c: target + g * cols, ldc: gu)
+            let a = xs.data + (g * t * n + block) * f
+            for r in stride(from: 0, to: rows, by: RecurrentCore.projectionRows) {
+                BLAS.sgemm(
+                    m: min(RecurrentCore.projectionRows, rows - r), n: cols, k: f, a: a + r * f, lda: f,
+                    b: kernel.value.data + g * cols, ldb: gu, c: target + r * gu + g * cols, ldc: gu)
+            }
         }
         if let bias { addBias(bias.value.data, to: target, rows: rows, width: gu) }
         (states.data + shard.stateRow(0) * u).update(repeating: 0, count: shard.count * u)
     }
+
+    /// Rows per sgemm of the input projection: OpenBLAS 0.3.21 runs (rows x 200 x 50) at
+    /// ~58 GFLOP/s in blocks of 1024-3840 rows against ~50 for all 7680 of a shard at once.
+    static let projectionRows = 1024
 
     /// This call's masks: the input masks first, then the recurrent ones (or the injected ones).
     private func drawMasks(rng: inout RNG) {
