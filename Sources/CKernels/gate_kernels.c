@@ -24,14 +24,29 @@ INLINE f8 splat(float x) { return (f8){x, x, x, x, x, x, x, x}; }
 // m ? a : b per lane (m: all ones or zero), as Swift's `replacing(with:where:)`.
 INLINE f8 select(i8 m, f8 a, f8 b) { return (f8)(((i8)a & m) | ((i8)b & ~m)); }
 
+// memcpy(DST, SRC, lanes floats) with a constant size per case, so that it compiles to
+// moves instead of a call (a call in the middle of vector code costs spills).
+#define COPY_LANES(DST, SRC, lanes)                       \
+    switch (lanes) {                                      \
+    case 8: memcpy(DST, SRC, 8 * sizeof(float)); break;   \
+    case 7: memcpy(DST, SRC, 7 * sizeof(float)); break;   \
+    case 6: memcpy(DST, SRC, 6 * sizeof(float)); break;   \
+    case 5: memcpy(DST, SRC, 5 * sizeof(float)); break;   \
+    case 4: memcpy(DST, SRC, 4 * sizeof(float)); break;   \
+    case 3: memcpy(DST, SRC, 3 * sizeof(float)); break;   \
+    case 2: memcpy(DST, SRC, 2 * sizeof(float)); break;   \
+    default: memcpy(DST, SRC, 1 * sizeof(float)); break;  \
+    }
+
 // The first `lanes` (1...8) floats of p, zeros after (GateMath.load).
 INLINE f8 load(const float *p, long lanes) {
     f8 v = splat(0);
-    memcpy(&v, p, (size_t)lanes * sizeof(float));
+    COPY_LANES(&v, p, lanes);
     return v;
 }
 
-INLINE void store(f8 v, float *p, long lanes) { memcpy(p, &v, (size_t)lanes * sizeof(float)); }
+// Lanes 0..<lanes of v into p (GateMath.store).
+INLINE void store(f8 v, float *p, long lanes) { COPY_LANES(p, &v, lanes); }
 
 // GateMath.exp: Cephes expf, x clamped to [-87, 88].
 INLINE f8 vexp(f8 v) {
