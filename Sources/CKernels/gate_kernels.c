@@ -22,7 +22,7 @@ typedef int i8 __attribute__((vector_size(32)));
 INLINE f8 splat(float x) { return (f8){x, x, x, x, x, x, x, x}; }
 
 // m ? a : b per lane (m: all ones or zero), as Swift's `replacing(with:where:)`.
-INLINE f8 select(i8 m, f8 a, f8 b) { return (f8)(((i8)a & m) | ((i8)b & ~m)); }
+INLINE f8 blend(i8 m, f8 a, f8 b) { return (f8)(((i8)a & m) | ((i8)b & ~m)); }
 
 // memcpy(DST, SRC, lanes floats) with a constant size per case, so that it compiles to
 // moves instead of a call (a call in the middle of vector code costs spills).
@@ -50,8 +50,8 @@ INLINE void store(f8 v, float *p, long lanes) { COPY_LANES(p, &v, lanes); }
 
 // GateMath.exp: Cephes expf, x clamped to [-87, 88].
 INLINE f8 vexp(f8 v) {
-    f8 x = select(v > splat(88), splat(88), v);
-    x = select(x < splat(-87), splat(-87), x);
+    f8 x = blend(v > splat(88), splat(88), v);
+    x = blend(x < splat(-87), splat(-87), x);
     const f8 magic = splat(12582912.0f);  // 1.5 * 2^23
     f8 shifted = x * splat(1.44269504f) + magic;
     f8 k = shifted - magic;
@@ -82,15 +82,17 @@ INLINE f8 vtanh(f8 x) { return splat(1) - splat(2) / (vexp(x + x) + splat(1)); }
         if (j_ < (u)) BLOCK(j_, (u) - j_);                 \
     } while (0)
 
-// One block of LSTM.fusedForward: z (4u) -> a (4u), c, tc, h.
-INLINE void lstm_forward_block(
-    const float *z, float *a, const float *cPrev, float *c, float *tc, float *h, long u, long j, long n) {
-    f8 i = vsigmoid(load(z + j, n)), f = vsigmoid(load(z + u + j, n));
-    f8 g = vtanh(load(z + 2 * u + j, n)), o = vsigmoid(load(z + 3 * u + j, n));
-    store(i, a + j, n);
-    store(f, a + u + j, n);
-    store(g, a + 2 * u + j, n);
-    store(o, a + 3 * u + j, n);
+// LSTM.fusedForward, one pass per kind of operation: every op is per element, so the
+// bits do not depend on how elements are grouped, and one exp at a time keeps the
+// registers from spilling (19% faster than all gates of 8 units at once).
+INLINE void sigmoid_block(const float *z, float *a, long j, long n) { store(vsigmoid(load(z + j, n)), a + j, n); }
+
+INLINE void tanh_block(const float *z, float *a, long j, long n) { store(vtanh(load(z + j, n)), a + j, n); }
+
+// a (4u) gates -> c = f cPrev + i g, tc = tanh(c), h = o tc.
+INLINE void lstm_cell_block(
+    const float *a, const float *cPrev, float *c, float *tc, float *h, long u, long j, long n) {
+    f8 i = load(a + j, n), f = load(a + u + j, n), g = load(a + 2 * u + j, n), o = load(a + 3 * u + j, n);
     f8 cv = f * load(cPrev + j, n) + i * g, tcv = vtanh(cv);
     store(cv, c + j, n);
     store(tcv, tc + j, n);
@@ -100,8 +102,15 @@ INLINE void lstm_forward_block(
 INLINE void lstm_forward(
     const float *z, float *a, const float *cPrev, float *c, float *tc, float *h, long rows, long u) {
     for (long s = 0; s < rows; s++, z += 4 * u, a += 4 * u, cPrev += u, c += u, tc += u, h += u) {
-#define LSTM_FORWARD(j, n) lstm_forward_block(z, a, cPrev, c, tc, h, u, j, n)
-        FOR_EACH_BLOCK(u, LSTM_FORWARD);
+        const long if_ = 2 * u;  // i and f, contiguous
+#define LSTM_IF(j, n) sigmoid_block(z, a, j, n)
+#define LSTM_G(j, n) tanh_block(z + 2 * u, a + 2 * u, j, n)
+#define LSTM_O(j, n) sigmoid_block(z + 3 * u, a + 3 * u, j, n)
+#define LSTM_CELL(j, n) lstm_cell_block(a, cPrev, c, tc, h, u, j, n)
+        FOR_EACH_BLOCK(if_, LSTM_IF);
+        FOR_EACH_BLOCK(u, LSTM_G);
+        FOR_EACH_BLOCK(u, LSTM_O);
+        FOR_EACH_BLOCK(u, LSTM_CELL);
     }
 }
 
@@ -129,26 +138,31 @@ INLINE void lstm_backward(
     }
 }
 
-// One block of GRU.fusedForward: z (3u) completed, a (3u), h.
-INLINE void gru_forward_block(
+// GRU.fusedForward in two passes, as lstm_forward: z and r (2u) first, then h̃ and h.
+// z, r: p = z + rec into z, a = σ(p).
+INLINE void gru_gates_block(float *z, float *a, const float *rec, long j, long n) {
+    f8 p = load(z + j, n) + load(rec + j, n);
+    store(p, z + j, n);
+    store(vsigmoid(p), a + j, n);
+}
+
+// h̃ = tanh(z_h + r rec_h) (pre-activation into z_h), h = z hPrev + (1 - z) h̃.
+INLINE void gru_candidate_block(
     float *z, float *a, const float *rec, const float *hPrev, float *h, long u, long j, long n) {
-    f8 pz = load(z + j, n) + load(rec + j, n);
-    f8 pr = load(z + u + j, n) + load(rec + u + j, n);
-    f8 zg = vsigmoid(pz), rg = vsigmoid(pr);
+    f8 zg = load(a + j, n), rg = load(a + u + j, n);
     f8 ph = load(z + 2 * u + j, n) + rg * load(rec + 2 * u + j, n), hh = vtanh(ph);
-    store(pz, z + j, n);
-    store(pr, z + u + j, n);
     store(ph, z + 2 * u + j, n);
-    store(zg, a + j, n);
-    store(rg, a + u + j, n);
     store(hh, a + 2 * u + j, n);
     store(zg * load(hPrev + j, n) + (splat(1) - zg) * hh, h + j, n);
 }
 
 INLINE void gru_forward(float *z, float *a, const float *rec, const float *hPrev, float *h, long rows, long u) {
     for (long s = 0; s < rows; s++, z += 3 * u, a += 3 * u, rec += 3 * u, hPrev += u, h += u) {
-#define GRU_FORWARD(j, n) gru_forward_block(z, a, rec, hPrev, h, u, j, n)
-        FOR_EACH_BLOCK(u, GRU_FORWARD);
+        const long zr = 2 * u;
+#define GRU_GATES(j, n) gru_gates_block(z, a, rec, j, n)
+#define GRU_CANDIDATE(j, n) gru_candidate_block(z, a, rec, hPrev, h, u, j, n)
+        FOR_EACH_BLOCK(zr, GRU_GATES);
+        FOR_EACH_BLOCK(u, GRU_CANDIDATE);
     }
 }
 
