@@ -22,13 +22,16 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
+        .target(name: "CKernels"),
         .target(
             name: "NNReg",
-            dependencies: ["CBLAS", "CJPEG", "CPNG", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+            dependencies: [
+                "CBLAS", "CJPEG", "CKernels", "CPNG", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         .executableTarget(
             name: "nnreg",
             dependencies: ["NNReg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "NNRegTests", dependencies: ["NNReg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NNRegTests", dependencies: ["CKernels", "NNReg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: []),
     ],
     swiftLanguageModes: [.v5]

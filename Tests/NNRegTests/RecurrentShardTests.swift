@@ -115,6 +115,28 @@ final class RecurrentShardTests: XCTestCase {
         }
     }
 
+    /// The input projection runs in blocks of `RecurrentCore.projectionRows` rows, added to
+    /// the bias rows: batch 30 x 40 steps in one shard is 1,200 rows, a full block and a
+    /// partial one. Oracle: the naive Double references, 1e-5 absolute.
+    func testProjectionInSeveralRowBlocksMatchesNaiveReference() throws {
+        let threads = Parallel.threads
+        defer { Parallel.setThreads(threads) }
+        Parallel.setThreads(1)
+        let (batch, steps) = (30, 40)
+        XCTAssertGreaterThan(batch * steps, RecurrentCore.projectionRows)
+        for kind in ["lstm", "gru", "simple_rnn"] {
+            var rng = RNG(seed: 9)
+            let layer = make(kind, units: 5, returnSequences: true, dropout: 0, recurrentDropout: 0)
+            _ = try layer.build(inputShape: [steps, 2], maxBatch: batch, rng: &rng)
+            let x = Tensor(shape: [batch, steps, 2])
+            for i in 0..<x.count { x[i] = rng.normal() }
+            let y = layer.forward(x, training: false, rng: &rng)
+            let ref = reference(kind, layer, x: x, returnSequences: true)
+            let worst = zip(y.array, ref).map { abs(Double($0) - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-5, kind)
+        }
+    }
+
     /// Oracle: central finite differences, every parameter and input, batch 3 in 1, 2 and 3
     /// shards; units 9 (one full 8-lane block and a 1-lane tail).
     func testShardedFusedBackwardMatchesFiniteDifferences() throws {

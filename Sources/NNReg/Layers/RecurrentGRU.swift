@@ -1,3 +1,5 @@
+import CKernels
+
 /// Gated recurrent unit layer, Keras 3 `GRU` (keras/src/layers/rnn/gru.py), with either
 /// of its reset_after variants.
 ///
@@ -68,12 +70,9 @@ public final class GRU: RecurrentLayer {
             let z = core.pre.data + shard.row(t) * gu, a = core.post!.data + shard.row(t) * gu
             let r = core.rec!.data + shard.row(t) * gu
             let hPrev = core.states.data + shard.stateRow(t) * u, h = core.states.data + shard.stateRow(t + 1) * u
+            if fused { return nnreg_gru_forward(z, a, r, hPrev, h, shard.count, u) }
             for s in 0..<shard.count {
                 let zs = z + s * gu, as_ = a + s * gu, rs = r + s * gu, hp = hPrev + s * u, hs = h + s * u
-                if fused {
-                    GRU.fusedForward(z: zs, a: as_, rec: rs, hPrev: hp, h: hs, units: u)
-                    continue
-                }
                 for j in 0..<(2 * u) { zs[j] += rs[j] }
                 recurrentActivation.forward(zs, as_, rows: 1, width: u)  // z
                 recurrentActivation.forward(zs + u, as_ + u, rows: 1, width: u)  // r
@@ -86,6 +85,8 @@ public final class GRU: RecurrentLayer {
 
     /// One reset_after row with σ = sigmoid and act = tanh, 8 units at a time: z (3 units)
     /// input pre-activations, rec (3 units) recurrent ones -> z completed, a: z, r, h̃; h.
+    /// The reference for the C kernel the layer runs, `nnreg_gru_forward` (same bits,
+    /// GateKernelTests).
     @inline(__always)
     static func fusedForward(
         z: UnsafeMutablePointer<Float>, a: UnsafeMutablePointer<Float>, rec: UnsafePointer<Float>,
@@ -154,14 +155,9 @@ public final class GRU: RecurrentLayer {
             let z = core.pre.data + shard.row(t) * gu, a = core.post!.data + shard.row(t) * gu
             let r = core.rec!.data + shard.row(t) * gu
             let din = core.dpre.data + shard.row(t) * gu, drec = core.drec!.data + shard.row(t) * gu
+            if fused { return nnreg_gru_backward(dh, hPrev, a, r, din, drec, dhp, shard.count, u) }
             for s in 0..<shard.count {
                 let zs = z + s * gu, as_ = a + s * gu, rs = r + s * gu, ds = din + s * gu, dr = drec + s * gu
-                if fused {
-                    GRU.fusedBackward(
-                        dh: dh + s * u, hPrev: hPrev + s * u, a: as_, rec: rs, d: ds, drec: dr, dhPrev: dhp + s * u,
-                        units: u)
-                    continue
-                }
                 updateAndCandidateGradients(
                     dh: dh + s * u, hPrev: hPrev + s * u, a: as_, z: zs, d: ds, dhPrev: dhp + s * u)
                 for j in 0..<u {
@@ -178,7 +174,8 @@ public final class GRU: RecurrentLayer {
 
     /// One reset_after backward row with σ = sigmoid and act = tanh (σ' = a(1-a),
     /// tanh' = 1-a²), 8 units at a time: dh -> d (input side), drec (recurrent side), the
-    /// direct part of dh_{t-1}.
+    /// direct part of dh_{t-1}. The reference for `nnreg_gru_backward` (same bits,
+    /// GateKernelTests).
     @inline(__always)
     static func fusedBackward(
         dh: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, a: UnsafePointer<Float>, rec: UnsafePointer<Float>,

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Long short-term memory layer, Keras 3 `LSTM` (keras/src/layers/rnn/lstm.py).
 ///
 /// x: (N, T, F) -> y: (N, units), or (N, T, units) with `returnSequences`.
@@ -62,12 +64,9 @@ public final class LSTM: RecurrentLayer {
             let cPrev = cells.data + shard.stateRow(t) * u, c = cells.data + shard.stateRow(t + 1) * u
             let tc = cellActivations.data + shard.row(t) * u, h = core.states.data + shard.stateRow(t + 1) * u
             if t == 0 { cPrev.update(repeating: 0, count: shard.count * u) }
+            if fused { return nnreg_lstm_forward(z, a, cPrev, c, tc, h, shard.count, u) }
             for s in 0..<shard.count {
                 let zs = z + s * gu, as_ = a + s * gu, cs = c + s * u, cp = cPrev + s * u
-                if fused {
-                    LSTM.fusedForward(z: zs, a: as_, cPrev: cp, c: cs, tc: tc + s * u, h: h + s * u, units: u)
-                    continue
-                }
                 recurrentActivation.forward(zs, as_, rows: 1, width: u)  // i
                 recurrentActivation.forward(zs + u, as_ + u, rows: 1, width: u)  // f
                 activation.forward(zs + 2 * u, as_ + 2 * u, rows: 1, width: u)  // c̃
@@ -82,6 +81,8 @@ public final class LSTM: RecurrentLayer {
 
     /// One row of a step with σ = sigmoid and act = tanh, 8 units at a time:
     /// z: (4 units) pre-activations -> a: (4 units) gates, c, tc = tanh(c), h.
+    /// The reference for the C kernel the layer runs, `nnreg_lstm_forward` (same bits,
+    /// GateKernelTests).
     @inline(__always)
     static func fusedForward(
         z: UnsafePointer<Float>, a: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
@@ -114,14 +115,7 @@ public final class LSTM: RecurrentLayer {
             let d = core.dpre.data + shard.row(t) * gu
             let cPrev = cells.data + shard.stateRow(t) * u, c = cells.data + shard.stateRow(t + 1) * u
             let tc = cellActivations.data + shard.row(t) * u, rows = shard.count
-            if fused {
-                for s in 0..<rows {
-                    let k = s * u
-                    LSTM.fusedBackward(
-                        dh: dh + k, a: a + s * gu, cPrev: cPrev + k, tc: tc + k, dc: dcp + k, d: d + s * gu, units: u)
-                }
-                return
-            }
+            if fused { return nnreg_lstm_backward(dh, a, cPrev, tc, dcp, d, rows, u) }
             for s in 0..<rows {
                 let o = a + s * gu + 3 * u
                 for j in 0..<u { dct[s * u + j] = dh[s * u + j] * o[j] }
@@ -149,6 +143,7 @@ public final class LSTM: RecurrentLayer {
 
     /// One row of a backward step with σ = sigmoid and act = tanh (derivatives from the
     /// outputs: σ' = a(1-a), tanh' = 1-a²), 8 units at a time: dh, dc -> d: (4 units), dc.
+    /// The reference for `nnreg_lstm_backward` (same bits, GateKernelTests).
     @inline(__always)
     static func fusedBackward(
         dh: UnsafePointer<Float>, a: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, tc: UnsafePointer<Float>,
