@@ -53,7 +53,7 @@ extension CSVParser {
                 labels.append(value)
                 spans.starts.append(p - base)
                 spans.ends.append(rowEnd - base)
-                lines.append(Int32(line))
+                lines.append(Int32(clamping: line))
             }
             (p, line) = (rowEnd, line + 1)
             if p - released >= chunk {

@@ -113,7 +113,8 @@ struct CSVRowReader {
                 for slot in cells.indices { cells[slot].removeLast() }
             } else {
                 count += 1
-                lines.append(Int32(rowLine))
+                // Rows past line 2^31 - 1 are named at that line: a message, never a trap.
+                lines.append(Int32(clamping: rowLine))
                 if spans != nil {
                     spans!.starts.append(rowStart - cursor.base)
                     spans!.ends.append(cursor.p - cursor.base)
