@@ -16,6 +16,20 @@ final class CSVRejectTests: XCTestCase {
         return ""
     }
 
+    /// A class label too large for an Int (1e30) is an error naming its row, not a trap.
+    func testAHugeClassLabelIsAnErrorNamingItsRow() throws {
+        let raw = RawData(
+            x: nil, streamShape: [1], labels: [1, 1e30], classNames: nil, source: "t.csv", lines: [2, 3])
+        let loss = try XCTUnwrap(
+            Spec.parse(
+                #"{"data": {"train": "t.csv"}, "model": {"layers": [{"type": "dense", "units": 2}]}, "training": {"loss": "sparse_categorical_crossentropy"}}"#,
+                baseDirectory: "/"
+            ).training.loss)
+        XCTAssertThrowsError(try DataLoader.targets(raw, loss: loss, outputs: 2, lastLayer: "")) {
+            XCTAssert("\($0)".hasPrefix("t.csv:3: label"), "\($0)")
+        }
+    }
+
     func testDuplicateColumnNameIsAnErrorAtItsField() {
         XCTAssertEqual(
             message(Array("a,b,a\n1,2,3\n".utf8)),

@@ -308,7 +308,7 @@ public enum DataLoader {
         let n = raw.count
         func label(_ v: Float) -> String { v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : "\(v)" }
         func checkClass(_ i: Int, _ v: Float) throws -> Int {
-            guard v == v.rounded(), v >= 0, Int(v) < outputs else {
+            guard v == v.rounded(), v >= 0, v < Float(outputs) else {
                 throw DataError(
                     "\(raw.place(i)): label \(label(v)) is not a class id in 0..<\(outputs) (the last layer has \(outputs) units)"
                 )

@@ -303,7 +303,8 @@ public final class RecurrentCore {
     }
 
     /// Adds the shard's step-t recurrent product h_{t-1} recurrent_kernel (masked per gate
-    /// in training) into pre[t], or with `separateRecurrent` to the recurrent bias in rec[t]. (count, units) x (units, B*units), B = `recurrentBlocks`.
+    /// in training) into pre[t], or with `separateRecurrent` to the recurrent bias in rec[t].
+    /// (count, units) x (units, B*units), B = `recurrentBlocks`.
     func recurrentStep(_ t: Int, _ shard: RecurrentShard) {
         let u = units, gu = gateWidth, bu = recurrentBlocks * units, rows = shard.count
         let hPrev = states.data + shard.stateRow(t) * u

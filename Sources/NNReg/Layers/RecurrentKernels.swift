@@ -2,8 +2,9 @@
 /// lstm/gru configuration (recurrent_activation sigmoid, activation tanh), and a row's
 /// shard geometry. lstm and gru run the same arithmetic from C (Sources/CKernels, built
 /// for baseline x86-64 and for AVX2, chosen at run time); the Swift kernels here and in
-/// `LSTM`/`GRU` are its references, bit for bit (GateKernelTests); simple_rnn's tanh runs here. `RecurrentTests.testGateMathMatchesFoundation` holds the
-/// approximations to Double's exp, sigmoid and tanh (absolute error < 5e-7).
+/// `LSTM`/`GRU` are its references, bit for bit (GateKernelTests); simple_rnn's tanh runs
+/// here. `RecurrentTests.testGateMathMatchesFoundation` holds the approximations to
+/// Double's exp, sigmoid and tanh (absolute error < 5e-7).
 enum GateMath {
     /// e^x on 8 lanes, Cephes's expf (cephes/single/expf.c): x = k ln 2 + r with
     /// |r| <= ln 2 / 2 (ln 2 split in two constants), e^r by its degree-6 polynomial,
