@@ -28,6 +28,19 @@ final class CSVRejectTests: XCTestCase {
         XCTAssertThrowsError(try DataLoader.targets(raw, loss: loss, outputs: 2, lastLayer: "")) {
             XCTAssert("\($0)".hasPrefix("t.csv:3: label"), "\($0)")
         }
+        // Through a stratified split and balanced class weights, which group labels first.
+        let dir = NSTemporaryDirectory() + "nnreg-huge-label-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "a,label\n1,0\n2,1\n3,1e30\n4,0\n5,1\n6,0\n".write(
+            toFile: dir + "/d.csv", atomically: true, encoding: .utf8)
+        let spec = try Spec.parse(
+            #"{"data": {"train": "d.csv", "validation_split": 0.3}, "model": {"layers": [{"type": "dense", "units": 2}]}, "#
+                + #""training": {"loss": "sparse_categorical_crossentropy", "class_weight": "balanced"}}"#,
+            baseDirectory: dir)
+        XCTAssertThrowsError(try Experiment(spec: spec)) {
+            XCTAssert("\($0)".contains("d.csv:4: label 1e+30 is not a class id"), "\($0)")
+        }
     }
 
     func testDuplicateColumnNameIsAnErrorAtItsField() {

@@ -241,7 +241,7 @@ public enum DataLoader {
         if test == nil && d.testSplit > 0 {
             let (keep, held) = splitIndices(
                 count: train.count, fraction: d.testSplit,
-                classes: classification ? train.labels.map { Int($0) } : nil, rng: &rng)
+                classes: classification ? classIDs(train.labels) : nil, rng: &rng)
             try checkSplit(held: held.count, kept: keep.count, fraction: d.testSplit, key: "test_split", part: "test")
             test = train.subset(held)
             train = train.subset(keep)
@@ -249,7 +249,7 @@ public enum DataLoader {
         if validation == nil && d.validationSplit > 0 {
             let (keep, held) = splitIndices(
                 count: train.count, fraction: d.validationSplit,
-                classes: classification ? train.labels.map { Int($0) } : nil, rng: &rng)
+                classes: classification ? classIDs(train.labels) : nil, rng: &rng)
             try checkSplit(
                 held: held.count, kept: keep.count, fraction: d.validationSplit, key: "validation_split",
                 part: "validation")
@@ -345,11 +345,17 @@ public enum DataLoader {
         }
     }
 
+    /// Each label as a class id, or -1 for a value that is none (a fraction, a negative or a
+    /// huge number): for grouping before `targets` names such a label as an error.
+    static func classIDs(_ labels: [Float]) -> [Int] {
+        labels.map { $0 >= 0 && $0 < 1e9 && $0 == $0.rounded() ? Int($0) : -1 }
+    }
+
     /// Keras class_weight as one weight per class id.
     public static func classWeights(_ spec: ClassWeight?, train: RawData, classes: Int) throws -> [Float]? {
         switch spec {
         case nil: return nil
-        case .balanced?: return balancedClassWeights(classes: train.labels.map { Int($0) }, classCount: classes)
+        case .balanced?: return balancedClassWeights(classes: classIDs(train.labels), classCount: classes)
         case .perClass(let table)?:
             var w = [Float](repeating: 1, count: classes)
             for (key, value) in table {
