@@ -124,12 +124,7 @@ public enum CSV {
         let output = try FileBytes.withContents(of: source) {
             try CSVParser(source: source.name, options: options).parse($0, split: label)
         }
-        var featureNames = output.names
-        let (j, labels) = output.split!
-        let labelName = featureNames.remove(at: j)
-        return LabeledCSV(
-            source: source.name, featureNames: featureNames, labelName: labelName, rowCount: output.rows,
-            features: output.matrix, labels: labels, classNames: output.classNames[j], lines: output.lines)
+        return LabeledCSV(output, source: source.name, features: output.matrix)
     }
 
     /// `readLabeled` with the features as compact samples (`SampleStore`: UInt8 when every
@@ -146,17 +141,12 @@ public enum CSV {
                 try CSVParser(source: source.name, options: options).parse(
                     bytes, split: label, compact: true, release: release)
             })
-        var featureNames = output.names
-        let (j, labels) = output.split!
-        let labelName = featureNames.remove(at: j)
+        let table = LabeledCSV(output, source: source.name, features: [])
         let samples =
             output.samples
             ?? output.matrix.withUnsafeBufferPointer {
-                SampleStore.compacting($0.baseAddress!, shape: [output.rows, featureNames.count])
+                SampleStore.compacting($0.baseAddress!, shape: [output.rows, table.featureCount])
             }
-        let table = LabeledCSV(
-            source: source.name, featureNames: featureNames, labelName: labelName, rowCount: output.rows,
-            features: [], labels: labels, classNames: output.classNames[j], lines: output.lines)
         return (table, samples)
     }
 
@@ -297,6 +287,20 @@ public struct LabeledCSV: Sendable {
     public var lines: [Int32] = []
 
     public var featureCount: Int { featureNames.count }
+}
+
+extension LabeledCSV {
+    /// A labelled parse (`CSVParser.parse(_:split:...)`): its split column as the label,
+    /// every other column a feature, with `features` (the matrix, or empty when the
+    /// caller holds the samples elsewhere).
+    init(_ output: CSVParser.Output, source: String, features: [Float]) {
+        var featureNames = output.names
+        let (j, labels) = output.split!
+        let labelName = featureNames.remove(at: j)
+        self.init(
+            source: source, featureNames: featureNames, labelName: labelName, rowCount: output.rows,
+            features: features, labels: labels, classNames: output.classNames[j], lines: output.lines)
+    }
 }
 
 /// A field as CSV writers here quote it (RFC 4180): in double quotes, with quotes

@@ -100,15 +100,10 @@ public final class StreamedCSV: SampleReader {
                 checked = true
                 return try parser.parse(bytes, split: label, compact: true, index: true, release: release)
             })
-        var featureNames = output.names
-        let (j, labels) = output.split!
-        let labelName = featureNames.remove(at: j)
-        let table = LabeledCSV(
-            source: path, featureNames: featureNames, labelName: labelName, rowCount: output.rows, features: [],
-            labels: labels, classNames: output.classNames[j], lines: output.lines)
+        let table = LabeledCSV(output, source: path, features: [])
         let rows = StreamedCSV(
-            path: path, names: output.names, label: j, missing: missing, spans: output.spans!, lines: output.lines,
-            identity: identity, checked: checked, threads: threads)
+            path: path, names: output.names, label: output.split!.column, missing: missing, spans: output.spans!,
+            lines: output.lines, identity: identity, checked: checked, threads: threads)
         return (table, rows)
     }
 
